@@ -1,0 +1,18 @@
+// Module init only: each binding module registers its own functions.
+#include <napi.h>
+
+#include "binding/exports.h"
+#include "binding/tensor_handle.h"
+#include "core/device.h"
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  using namespace trajmatch::binding;
+  trajmatch::initThreads();  // ops run synchronously on the JS thread use every core too
+  exports.Set("Tensor", TensorHandle::Init(env));
+  RegisterBackend(env, exports);
+  RegisterModel(env, exports);
+  RegisterDistill(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(trajmatch, InitAddon)

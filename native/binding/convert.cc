@@ -1,0 +1,100 @@
+#include "binding/convert.h"
+
+#include <cmath>
+
+#include "binding/tensor_handle.h"
+
+namespace trajmatch::binding {
+
+namespace {
+
+std::string field(const char* where, const char* key) { return std::string(where) + "." + key; }
+
+int64_t toInt(const Napi::Value& v, const std::string& name) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), name + ": expected an integer");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || std::fabs(d) > 9007199254740991.0) {
+    throw Napi::TypeError::New(v.Env(), name + ": expected an integer, received " + std::to_string(d));
+  }
+  return static_cast<int64_t>(d);
+}
+
+}  // namespace
+
+Napi::Object argObject(const Napi::CallbackInfo& info, size_t index, const char* what) {
+  if (info.Length() <= index || !info[index].IsObject()) {
+    throw Napi::TypeError::New(info.Env(), std::string(what) + ": expected an object");
+  }
+  return info[index].As<Napi::Object>();
+}
+
+std::string argString(const Napi::CallbackInfo& info, size_t index, const char* what) {
+  if (info.Length() <= index || !info[index].IsString()) {
+    throw Napi::TypeError::New(info.Env(), std::string(what) + ": expected a string");
+  }
+  return info[index].As<Napi::String>().Utf8Value();
+}
+
+int64_t getInt(const Napi::Object& obj, const char* where, const char* key) {
+  if (!obj.Has(key)) throw Napi::TypeError::New(obj.Env(), field(where, key) + " is missing");
+  return toInt(obj.Get(key), field(where, key));
+}
+
+int64_t getInt(const Napi::Object& obj, const char* where, const char* key, int64_t fallback) {
+  const auto v = obj.Get(key);
+  return v.IsUndefined() ? fallback : toInt(v, field(where, key));
+}
+
+double getNumber(const Napi::Object& obj, const char* where, const char* key) {
+  const auto v = obj.Get(key);
+  if (!v.IsNumber()) throw Napi::TypeError::New(obj.Env(), field(where, key) + ": expected a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) throw Napi::TypeError::New(obj.Env(), field(where, key) + ": expected a finite number");
+  return d;
+}
+
+std::string getString(const Napi::Object& obj, const char* where, const char* key, const std::string& fallback) {
+  const auto v = obj.Get(key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsString()) throw Napi::TypeError::New(obj.Env(), field(where, key) + ": expected a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+torch::Tensor getTensor(const Napi::Object& obj, const char* where, const char* key) {
+  return TensorHandle::TensorOf(obj.Get(key), field(where, key));
+}
+
+std::vector<int64_t> toShape(const Napi::Value& value, const char* what) {
+  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected an array of sizes");
+  const auto arr = value.As<Napi::Array>();
+  std::vector<int64_t> shape;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    const auto name = std::string(what) + "[" + std::to_string(i) + "]";
+    const auto size = toInt(arr.Get(i), name);
+    if (size < 0) throw Napi::TypeError::New(value.Env(), name + ": sizes cannot be negative, received " + std::to_string(size));
+    shape.push_back(size);
+  }
+  return shape;
+}
+
+Napi::Array fromShape(Napi::Env env, c10::IntArrayRef shape) {
+  auto arr = Napi::Array::New(env, shape.size());
+  for (size_t i = 0; i < shape.size(); ++i) arr.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(shape[i])));
+  return arr;
+}
+
+model::ConvNetSpec toConvNetSpec(const Napi::Object& obj) {
+  model::ConvNetSpec spec;
+  spec.channels = getInt(obj, "convnet", "channels");
+  spec.height = getInt(obj, "convnet", "height");
+  spec.width = getInt(obj, "convnet", "width");
+  spec.numClasses = getInt(obj, "convnet", "numClasses");
+  spec.netWidth = getInt(obj, "convnet", "netWidth", spec.netWidth);
+  spec.depth = getInt(obj, "convnet", "depth", spec.depth);
+  spec.norm = model::parseNorm(getString(obj, "convnet", "norm", "instance"));
+  spec.activation = model::parseActivation(getString(obj, "convnet", "activation", "relu"));
+  spec.pooling = model::parsePooling(getString(obj, "convnet", "pooling", "avg"));
+  return spec;
+}
+
+}  // namespace trajmatch::binding

@@ -1,0 +1,29 @@
+// Reading JS arguments into C++ values, with TypeErrors that name the argument.
+#pragma once
+
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "model/convnet.h"
+
+namespace trajmatch::binding {
+
+Napi::Object argObject(const Napi::CallbackInfo& info, size_t index, const char* what);
+std::string argString(const Napi::CallbackInfo& info, size_t index, const char* what);
+
+// Fields of an options object. `where` names the object in messages (e.g. "convnet").
+int64_t getInt(const Napi::Object& obj, const char* where, const char* key);
+int64_t getInt(const Napi::Object& obj, const char* where, const char* key, int64_t fallback);
+double getNumber(const Napi::Object& obj, const char* where, const char* key);
+std::string getString(const Napi::Object& obj, const char* where, const char* key, const std::string& fallback);
+torch::Tensor getTensor(const Napi::Object& obj, const char* where, const char* key);
+
+std::vector<int64_t> toShape(const Napi::Value& value, const char* what);
+Napi::Array fromShape(Napi::Env env, c10::IntArrayRef shape);
+
+model::ConvNetSpec toConvNetSpec(const Napi::Object& obj);
+
+}  // namespace trajmatch::binding

@@ -1,0 +1,12 @@
+// Each binding module adds its functions to the addon's exports.
+#pragma once
+
+#include <napi.h>
+
+namespace trajmatch::binding {
+
+void RegisterBackend(Napi::Env env, Napi::Object exports);  // backendInfo, parseDevice, tensor, liveTensorCount
+void RegisterModel(Napi::Env env, Napi::Object exports);    // convnetLayout, convnetForward
+void RegisterDistill(Napi::Env env, Napi::Object exports);  // unrollMatch
+
+}  // namespace trajmatch::binding

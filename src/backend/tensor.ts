@@ -1,0 +1,45 @@
+/** Creating tensor handles from host data, with the checks users need to see in JS terms. */
+import { callNativeSync, expected, TrajmatchInputError } from '../errors';
+import { DType, HostArray, native, Tensor } from '../native';
+import { resolveDevice } from './device';
+
+const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'int64', 'uint8', 'int8', 'int16', 'bool', 'float16', 'bfloat16'];
+
+export interface TensorOptions {
+  /** Element type of the tensor; defaults to that of the typed array. */
+  dtype?: DType;
+  /** 'auto' | 'cpu' | 'cuda' | 'cuda:N'; defaults to 'cpu'. */
+  device?: string;
+}
+
+/**
+ * Copies host values into a new tensor handle of the given shape. The typed array's length must be
+ * the product of the shape.
+ */
+export function tensor(values: HostArray, shape: readonly number[], options: TensorOptions = {}): Tensor {
+  if (!ArrayBuffer.isView(values) || values instanceof DataView) throw expected('values', 'a typed array', values);
+  if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+    throw expected('shape', 'an array of non-negative integers', shape);
+  }
+  const numel = shape.reduce((a, b) => a * b, 1);
+  if (numel !== values.length) {
+    throw new TrajmatchInputError(
+      `values: shape [${shape.join(', ')}] needs ${numel} values but the ${values.constructor.name} holds ${values.length}`,
+    );
+  }
+  if (options.dtype !== undefined && !DTYPES.includes(options.dtype)) {
+    throw expected('dtype', `one of ${DTYPES.join(', ')}`, options.dtype);
+  }
+  const device = resolveDevice(options.device ?? 'cpu');
+  return callNativeSync('tensor', () => native().tensor(values, [...shape], { dtype: options.dtype, device }));
+}
+
+/** Handles currently alive in the engine (created and not yet disposed or collected): for leak checks. */
+export function liveTensorCount(): number {
+  return native().liveTensorCount();
+}
+
+/** Disposes every handle given, ignoring ones already disposed. */
+export function disposeAll(...tensors: (Tensor | undefined)[]): void {
+  for (const t of tensors) if (t && !t.disposed) t.dispose();
+}

@@ -1,0 +1,46 @@
+/**
+ * The ConvNet of the distillation literature (depth blocks of conv 3x3 -> norm -> activation ->
+ * pool, then a linear classifier), run by the engine in functional form on one flat parameter vector.
+ */
+import { z } from 'zod';
+import { callNative, callNativeSync } from '../errors';
+import { native, NativeConvNetSpec, ParamTensor, Tensor } from '../native';
+import { parseOptions } from '../config/validate';
+
+export const convNetSpecSchema = z.strictObject({
+  channels: z.number().int().positive(),
+  height: z.number().int().positive(),
+  width: z.number().int().positive(),
+  numClasses: z.number().int().min(2),
+  /** Channels of every conv layer (published: 128). */
+  netWidth: z.number().int().positive().default(128),
+  /** Number of conv blocks (published: 3 for 32 px, 4 for 64 px, 5 for 128 px). */
+  depth: z.number().int().positive().default(3),
+  /** instance = group norm with one group per channel (published default); group = 4 groups. */
+  norm: z.enum(['instance', 'batch', 'layer', 'group', 'none']).default('instance'),
+  activation: z.enum(['relu', 'sigmoid', 'leakyrelu']).default('relu'),
+  pooling: z.enum(['avg', 'max', 'none']).default('avg'),
+});
+
+export type ConvNetOptions = z.input<typeof convNetSpecSchema>;
+export type ConvNetSpec = z.output<typeof convNetSpecSchema>;
+
+export interface ParamLayout {
+  numParams: number;
+  tensors: ParamTensor[];
+}
+
+/** Validates ConvNet options and fills in the published defaults. */
+export function convNetSpec(options: ConvNetOptions, where = 'convnet'): ConvNetSpec {
+  return parseOptions(convNetSpecSchema, options, where);
+}
+
+/** Name, shape and offset of every tensor in the flat parameter vector. */
+export function convNetLayout(spec: ConvNetSpec): ParamLayout {
+  return callNativeSync('convnet', () => native().convnetLayout(spec as NativeConvNetSpec));
+}
+
+/** Logits [N, numClasses] of images [N, channels, height, width] under the flat parameters. */
+export function convNetForward(spec: ConvNetSpec, images: Tensor, params: Tensor): Promise<Tensor> {
+  return callNative('convnetForward', () => native().convnetForward(spec as NativeConvNetSpec, images, params));
+}

@@ -1,0 +1,120 @@
+/**
+ * The typed loader of the native addon (build/Release/trajmatch.node) and the raw shape of what
+ * it exports. Everything else in src/ talks to the engine through here.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { TrajmatchLoadError } from './errors';
+
+export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'int8' | 'int16' | 'bool' | 'float16' | 'bfloat16';
+
+export type HostArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array;
+
+/** A tensor that lives in the engine (on the CPU or a CUDA device) until read back. */
+export interface Tensor {
+  readonly shape: number[];
+  readonly dtype: DType;
+  /** "cpu" or "cuda:N". */
+  readonly device: string;
+  readonly numel: number;
+  readonly disposed: boolean;
+  /** Copies the values to the host (float16/bfloat16 read back as Float32Array, bool as Uint8Array). */
+  toArray(): HostArray;
+  /** A copy on another device and/or of another dtype. */
+  to(options: { device?: string; dtype?: DType }): Tensor;
+  /** Frees the tensor now rather than at garbage collection; the handle is unusable afterwards. */
+  dispose(): void;
+}
+
+export interface BackendInfo {
+  torchVersion: string;
+  builtWithCuda: boolean;
+  cudaAvailable: boolean;
+  cudaDeviceCount: number;
+  cxx11Abi: boolean;
+  threads: number;
+}
+
+export interface NativeConvNetSpec {
+  channels: number;
+  height: number;
+  width: number;
+  numClasses: number;
+  netWidth: number;
+  depth: number;
+  norm: string;
+  activation: string;
+  pooling: string;
+}
+
+export interface ParamTensor {
+  name: string;
+  shape: number[];
+  offset: number;
+  numel: number;
+}
+
+export interface NativeAddon {
+  Tensor: new (...args: never[]) => Tensor;
+  backendInfo(): BackendInfo;
+  parseDevice(name: string): string;
+  tensor(values: HostArray, shape: number[], options?: { dtype?: DType; device?: string }): Tensor;
+  liveTensorCount(): number;
+  convnetLayout(spec: NativeConvNetSpec): { numParams: number; tensors: ParamTensor[] };
+  convnetForward(spec: NativeConvNetSpec, images: Tensor, params: Tensor): Promise<Tensor>;
+  unrollMatch(
+    spec: NativeConvNetSpec,
+    inputs: { images: Tensor; labels: Tensor; start: Tensor; target: Tensor; lr: number; synSteps: number },
+  ): Promise<{ loss: number; gradImages: Tensor; gradLr: number }>;
+}
+
+const REQUIRED_EXPORTS = [
+  'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'convnetLayout', 'convnetForward', 'unrollMatch',
+] as const;
+
+/** Where the addon may be: $TRAJMATCH_NATIVE, then the cmake-js build folders of this package. */
+export function defaultAddonPaths(): string[] {
+  const root = path.resolve(__dirname, '..');
+  const paths = [path.join(root, 'build', 'Release', 'trajmatch.node'), path.join(root, 'build', 'Debug', 'trajmatch.node')];
+  return process.env.TRAJMATCH_NATIVE ? [path.resolve(process.env.TRAJMATCH_NATIVE), ...paths] : paths;
+}
+
+/**
+ * Loads the first addon that exists and loads; if none does, throws ONE error listing every
+ * path tried, why each failed, and how to fix it.
+ */
+export function loadAddon(candidates: string[] = defaultAddonPaths()): NativeAddon {
+  const tried: string[] = [];
+  for (const file of candidates) {
+    if (!fs.existsSync(file)) {
+      tried.push(`${file}: not found`);
+      continue;
+    }
+    let addon: Partial<NativeAddon>;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      addon = require(file) as Partial<NativeAddon>;
+    } catch (e) {
+      tried.push(`${file}: cannot be loaded (${(e as Error).message.split('\n')[0]})`);
+      continue;
+    }
+    const missing = REQUIRED_EXPORTS.filter((name) => !(name in addon));
+    if (missing.length > 0) {
+      tried.push(`${file}: built from another version of trajmatch (missing ${missing.join(', ')})`);
+      continue;
+    }
+    return addon as NativeAddon;
+  }
+  throw new TrajmatchLoadError(
+    ['trajmatch: the native addon could not be loaded.', 'Tried:', ...tried.map((t) => `  - ${t}`),
+      'Fix: run `npm run build:native` in the trajmatch package (binding.gyp.md explains how it finds libtorch).'].join('\n'),
+  );
+}
+
+let cached: NativeAddon | undefined;
+
+/** The addon of this package, loaded once. */
+export function native(): NativeAddon {
+  cached ??= loadAddon();
+  return cached;
+}

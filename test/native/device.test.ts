@@ -1,0 +1,46 @@
+import { backendInfo, resolveDevice, tensor, TrajmatchInputError } from '../../src';
+import { numbers } from '../helpers';
+
+const info = backendInfo();
+
+describe('device selection', () => {
+  test('backendInfo describes the libtorch in use', () => {
+    expect(info.torchVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(info.threads).toBeGreaterThanOrEqual(1);
+    expect(info.cudaDeviceCount).toBe(info.cudaAvailable ? info.cudaDeviceCount : 0);
+  });
+
+  test("'auto' is CUDA when available, else the CPU", () => {
+    expect(resolveDevice('auto')).toBe(info.cudaAvailable ? 'cuda:0' : 'cpu');
+    expect(resolveDevice()).toBe(resolveDevice('auto'));
+  });
+
+  test("'cpu' is always available", () => {
+    expect(resolveDevice('cpu')).toBe('cpu');
+  });
+
+  test('malformed device names are errors that name the option', () => {
+    expect(() => resolveDevice('gpu')).toThrow(TrajmatchInputError);
+    expect(() => resolveDevice('gpu')).toThrow("device: unknown device 'gpu': expected 'cpu', 'cuda' or 'cuda:N'");
+    expect(() => resolveDevice('cpu:1', 'eval.device')).toThrow(/^eval\.device: unknown device 'cpu:1'/);
+    expect(() => resolveDevice(3 as never)).toThrow(/for device but received number/);
+  });
+
+  (info.cudaAvailable ? test.skip : test)('a CUDA request without CUDA says so', () => {
+    const why = info.builtWithCuda ? /no CUDA device is visible/ : /was built without CUDA/;
+    expect(() => resolveDevice('cuda')).toThrow(why);
+    expect(() => resolveDevice('cuda:0')).toThrow(/device 'cuda:0' was requested/);
+    expect(() => tensor(new Float32Array(2), [2], { device: 'cuda' })).toThrow(why);
+  });
+
+  (info.cudaAvailable ? test : test.skip)('tensors move to CUDA and back with equal values', () => {
+    const t = tensor(new Float32Array([1, 2, 3, 4]), [2, 2], { device: 'cuda' });
+    expect(t.device).toBe('cuda:0');
+    expect(numbers(t)).toEqual([1, 2, 3, 4]);
+    const c = t.to({ device: 'cpu' });
+    expect(c.device).toBe('cpu');
+    expect(() => resolveDevice(`cuda:${info.cudaDeviceCount}`)).toThrow(/CUDA device\(s\) are visible/);
+    t.dispose();
+    c.dispose();
+  });
+});
