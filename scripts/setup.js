@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
-// Set-up of what the native build needs: a libtorch. On Debian/Ubuntu, as root, it installs the
-// distribution's libtorch-dev when no other libtorch is found; elsewhere it says how to provide one.
+// Set-up of what the project needs: a libtorch for the native build, and the default dataset.
+// On Debian/Ubuntu, as root, it installs the distribution's libtorch-dev when no other libtorch is
+// found, and dataset-fashion-mnist when missing; elsewhere it says how to provide them.
 const fs = require('fs');
 const { execFileSync } = require('child_process');
 const { findLibtorch, torchVersion, LibtorchNotFound, HOW_TO_PROVIDE } = require('./libtorch');
@@ -80,13 +81,31 @@ function ensureBuildTools({ log = console.log } = {}) {
   throw new Error(`trajmatch: the native build needs ${missing.map(([cmd]) => cmd).join(' and ')} (CMake 3.18+ and a C++17 compiler); install them and run npm install again`);
 }
 
-module.exports = { ensureLibtorch, ensureBuildTools, aptInstall, isDebianLike, isRoot };
+const FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
+
+/**
+ * The default dataset, Fashion-MNIST, from Debian's dataset-fashion-mnist. Returns whether it is in
+ * place; elsewhere (not Debian, not root) the data commands say how to point at a copy.
+ */
+function ensureDefaultDataset({ log = console.log } = {}) {
+  const present = () => fs.existsSync(`${FASHION_MNIST}/train-images-idx3-ubyte.gz`);
+  if (present()) return true;
+  if (!isDebianLike() || !isRoot()) {
+    log(`trajmatch: Fashion-MNIST is not in ${FASHION_MNIST}; install Debian's dataset-fashion-mnist or pass --data-path`);
+    return false;
+  }
+  aptInstall(['dataset-fashion-mnist'], log);
+  return present();
+}
+
+module.exports = { ensureLibtorch, ensureBuildTools, ensureDefaultDataset, aptInstall, isDebianLike, isRoot };
 
 if (require.main === module) {
   try {
     ensureBuildTools();
     const t = ensureLibtorch();
     console.log(`trajmatch: libtorch ${t.version} from ${t.source} (${t.torchDir})`);
+    if (ensureDefaultDataset()) console.log('trajmatch: Fashion-MNIST in /usr/share/datasets/fashion-mnist');
   } catch (e) {
     console.error(e.message);
     process.exit(1);

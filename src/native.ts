@@ -66,10 +66,15 @@ export interface NativeAddon {
     spec: NativeConvNetSpec,
     inputs: { images: Tensor; labels: Tensor; start: Tensor; target: Tensor; lr: number; synSteps: number },
   ): Promise<{ loss: number; gradImages: Tensor; gradLr: number }>;
+  normalizeImages(pixels: Tensor, mean: number[], std: number[]): Promise<Tensor>;
+  zcaFit(images: Tensor, eps: number): Promise<{ mean: Tensor; whiten: Tensor; unwhiten: Tensor }>;
+  zcaWhiten(images: Tensor, zca: { mean: Tensor; whiten: Tensor; unwhiten: Tensor }): Promise<Tensor>;
+  zcaUnwhiten(images: Tensor, zca: { mean: Tensor; whiten: Tensor; unwhiten: Tensor }): Promise<Tensor>;
 }
 
 const REQUIRED_EXPORTS = [
   'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'convnetLayout', 'convnetForward', 'unrollMatch',
+  'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten',
 ] as const;
 
 /** Where the addon may be: $TRAJMATCH_NATIVE, then the cmake-js build folders of this package. */

@@ -1,16 +1,7 @@
 /** Small deterministic helpers shared by the tests. */
+import { seededRandom } from '../src/util/random';
 
-/** A seeded uniform generator in [0, 1) (mulberry32), so test data is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** n values uniform in [-scale, scale). */
 export function randomValues(n: number, seed: number, scale = 1): Float64Array {

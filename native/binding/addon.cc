@@ -12,6 +12,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   RegisterBackend(env, exports);
   RegisterModel(env, exports);
   RegisterDistill(env, exports);
+  RegisterData(env, exports);
   return exports;
 }
 

@@ -64,6 +64,20 @@ torch::Tensor getTensor(const Napi::Object& obj, const char* where, const char* 
   return TensorHandle::TensorOf(obj.Get(key), field(where, key));
 }
 
+std::vector<double> toNumbers(const Napi::Value& value, const char* what) {
+  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected an array of numbers");
+  const auto arr = value.As<Napi::Array>();
+  std::vector<double> out;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    const auto v = arr.Get(i);
+    if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue())) {
+      throw Napi::TypeError::New(value.Env(), std::string(what) + "[" + std::to_string(i) + "]: expected a finite number");
+    }
+    out.push_back(v.As<Napi::Number>().DoubleValue());
+  }
+  return out;
+}
+
 std::vector<int64_t> toShape(const Napi::Value& value, const char* what) {
   if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected an array of sizes");
   const auto arr = value.As<Napi::Array>();

@@ -21,6 +21,9 @@ double getNumber(const Napi::Object& obj, const char* where, const char* key);
 std::string getString(const Napi::Object& obj, const char* where, const char* key, const std::string& fallback);
 torch::Tensor getTensor(const Napi::Object& obj, const char* where, const char* key);
 
+// An array of finite numbers; TypeError naming `what` otherwise.
+std::vector<double> toNumbers(const Napi::Value& value, const char* what);
+
 std::vector<int64_t> toShape(const Napi::Value& value, const char* what);
 Napi::Array fromShape(Napi::Env env, c10::IntArrayRef shape);
 

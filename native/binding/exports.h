@@ -8,5 +8,6 @@ namespace trajmatch::binding {
 void RegisterBackend(Napi::Env env, Napi::Object exports);  // backendInfo, parseDevice, tensor, liveTensorCount
 void RegisterModel(Napi::Env env, Napi::Object exports);    // convnetLayout, convnetForward
 void RegisterDistill(Napi::Env env, Napi::Object exports);  // unrollMatch
+void RegisterData(Napi::Env env, Napi::Object exports);     // normalizeImages, zcaFit, zcaWhiten, zcaUnwhiten
 
 }  // namespace trajmatch::binding

@@ -139,7 +139,7 @@ describe('ConvNet', () => {
         /convnet\.norm: .*\(received "batchnorm"\)/,
       );
       expect(() => convNetSpec({ channels: 3, height: 32, width: 32, numClasses: 10, widht: 3 } as never)).toThrow(
-        /unknown option\(s\) widht/,
+        /unknown option\(s\) convnet\.widht/,
       );
       expect(() => convNetSpec({ channels: 3, height: 32, width: 32 } as never)).toThrow(/convnet\.numClasses/);
       expect(() => convNetSpec({ channels: 3, height: 32, width: 32, numClasses: 10, depth: 0 })).toThrow(TrajmatchInputError);

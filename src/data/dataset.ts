@@ -1,0 +1,179 @@
+/**
+ * Loading a dataset onto the device: read its files, normalise with the published statistics,
+ * optionally ZCA-whiten, and index the images of each class.
+ */
+import { z } from 'zod';
+import { callNative } from '../errors';
+import { native, Tensor } from '../native';
+import { optionName, parseOptions } from '../config/validate';
+import { resolveDevice } from '../backend/device';
+import { tensor } from '../backend/tensor';
+import { readCifar10, readCifar100 } from './cifar';
+import { DatasetError } from './files';
+import { FASHION_MNIST_CLASSES, MNIST_CLASSES, readMnistLike } from './idx';
+import { readImageFolder } from './imagefolder';
+import { classIndices, RawDataset, RawSplit } from './raw';
+import { ChannelStats, computeStats, PUBLISHED_STATS } from './stats';
+import { readTinyImageNet } from './tinyimagenet';
+import { ZcaWhitening } from './zca';
+
+export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'tiny-imagenet', 'imagefolder'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/** Where each dataset is found without --data-path, and what to pass otherwise. */
+const WHERE: Record<DatasetName, { defaultPath?: string; expect: string }> = {
+  'fashion-mnist': {
+    defaultPath: '/usr/share/datasets/fashion-mnist',
+    expect: "the folder of the four IDX files (Debian's dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist)",
+  },
+  mnist: { expect: 'the folder of the four IDX files (train-images-idx3-ubyte.gz and friends)' },
+  cifar10: { expect: 'the cifar-10-batches-bin folder or cifar-10-binary.tar.gz (https://www.cs.toronto.edu/~kriz/cifar.html)' },
+  cifar100: { expect: 'the cifar-100-binary folder or cifar-100-binary.tar.gz (https://www.cs.toronto.edu/~kriz/cifar.html)' },
+  'tiny-imagenet': { expect: 'the extracted tiny-imagenet-200 folder' },
+  imagefolder: { expect: 'a folder with one subfolder of images per class (or train/ and test/ folders of those)' },
+};
+
+export const datasetOptionsSchema = z.strictObject({
+  dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
+  /** Folder or archive to read; defaults to the dataset's usual place where it has one. */
+  dataPath: z.string().min(1).optional(),
+  /** 'auto' | 'cpu' | 'cuda' | 'cuda:N' */
+  device: z.string().default('auto'),
+  /** ZCA-whiten train and test with a transform fitted on the training images. */
+  zca: z.boolean().default(false),
+  zcaEps: z.number().min(0).default(0.1),
+  /** imagefolder only: images are resized to imageSize x imageSize (default 32). */
+  imageSize: z.number().int().positive().optional(),
+  /** imagefolder only: 3 (RGB, default) or 1 (grayscale). */
+  channels: z.union([z.literal(1), z.literal(3)]).optional(),
+  /** imagefolder without split folders: share of each class held out as the test split. */
+  testFraction: z.number().gt(0).lt(1).default(0.2),
+  /** imagefolder without split folders: seed of the holdout. */
+  seed: z.number().int().nonnegative().default(0),
+});
+
+export type DatasetOptions = z.input<typeof datasetOptionsSchema>;
+type ParsedDatasetOptions = z.output<typeof datasetOptionsSchema>;
+
+export interface DatasetSplit {
+  /** float32 [N, C, H, W] on the device, normalised (and whitened when zca is on). */
+  images: Tensor;
+  /** int64 [N] on the device. */
+  labels: Tensor;
+  size: number;
+  /** The labels on the host. */
+  labelValues: Int32Array;
+  /** classIndices[c]: positions of the images of class c, for drawing real images of a class. */
+  classIndices: number[][];
+}
+
+export interface Dataset {
+  name: DatasetName;
+  source: string;
+  classNames: string[];
+  numClasses: number;
+  channels: number;
+  height: number;
+  width: number;
+  device: string;
+  /** The normalisation applied: x = (pixel / 255 - mean) / std per channel. */
+  stats: ChannelStats;
+  /** The whitening applied after normalisation, if any (its inverse turns images back into pictures). */
+  zca?: ZcaWhitening;
+  train: DatasetSplit;
+  test: DatasetSplit;
+  /** Frees every tensor of the dataset. */
+  dispose(): void;
+}
+
+/** Validates dataset options, naming the offending option. */
+export function datasetOptions(options: DatasetOptions = {}, where = 'data'): ParsedDatasetOptions {
+  const parsed = parseOptions(datasetOptionsSchema, options, where);
+  if (parsed.dataset !== 'imagefolder') {
+    for (const key of ['imageSize', 'channels'] as const) {
+      if (parsed[key] !== undefined) throw new DatasetError(`${optionName(where, [key])} applies only to dataset 'imagefolder', not '${parsed.dataset}'`);
+    }
+  }
+  return parsed;
+}
+
+/** Reads a dataset's files into host memory (no device work). */
+export async function readRawDataset(options: DatasetOptions = {}, where = 'data'): Promise<RawDataset> {
+  const o = datasetOptions(options, where);
+  const place = WHERE[o.dataset];
+  const dataPath = o.dataPath ?? place.defaultPath;
+  if (!dataPath) throw new DatasetError(`dataset '${o.dataset}' needs a data path (${optionName(where, ['dataPath'])}): ${place.expect}`);
+  try {
+    switch (o.dataset) {
+      case 'fashion-mnist': return readMnistLike(dataPath, o.dataset, FASHION_MNIST_CLASSES);
+      case 'mnist': return readMnistLike(dataPath, o.dataset, MNIST_CLASSES);
+      case 'cifar10': return await readCifar10(dataPath);
+      case 'cifar100': return await readCifar100(dataPath);
+      case 'tiny-imagenet': return await readTinyImageNet(dataPath);
+      case 'imagefolder': {
+        const size = o.imageSize ?? 32;
+        return await readImageFolder(dataPath, { height: size, width: size, channels: o.channels ?? 3, testFraction: o.testFraction, seed: o.seed });
+      }
+    }
+  } catch (e) {
+    if (e instanceof DatasetError && o.dataPath === undefined && place.defaultPath) {
+      throw new DatasetError(`${e.message}\nDataset '${o.dataset}' is read from ${place.defaultPath} by default; pass ${optionName(where, ['dataPath'])} with ${place.expect}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+async function splitToDevice(raw: RawDataset, split: RawSplit, stats: ChannelStats, device: string): Promise<DatasetSplit> {
+  const n = split.labels.length;
+  const pixels = tensor(split.pixels, [n, raw.channels, raw.height, raw.width], { device });
+  try {
+    const images = await callNative('normalizeImages', () => native().normalizeImages(pixels, stats.mean, stats.std));
+    const labels = tensor(split.labels, [n], { dtype: 'int64', device });
+    return { images, labels, size: n, labelValues: split.labels, classIndices: classIndices(split.labels, raw.classNames.length) };
+  } finally {
+    pixels.dispose();
+  }
+}
+
+/** Puts a dataset read from disk on the device, normalised and optionally whitened. */
+export async function datasetToDevice(raw: RawDataset, options: DatasetOptions = {}, where = 'data'): Promise<Dataset> {
+  const o = datasetOptions(options, where);
+  const device = resolveDevice(o.device, optionName(where, ['device']));
+  const stats = PUBLISHED_STATS[raw.name] ?? computeStats(raw.train, raw.channels);
+  const train = await splitToDevice(raw, raw.train, stats, device);
+  const test = await splitToDevice(raw, raw.test, stats, device);
+  let zca: ZcaWhitening | undefined;
+  if (o.zca) {
+    zca = await ZcaWhitening.fit(train.images, o.zcaEps);
+    for (const split of [train, test]) {
+      const whitened = await zca.apply(split.images);
+      split.images.dispose();
+      split.images = whitened;
+    }
+  }
+  return {
+    name: raw.name as DatasetName,
+    source: raw.source,
+    classNames: raw.classNames,
+    numClasses: raw.classNames.length,
+    channels: raw.channels,
+    height: raw.height,
+    width: raw.width,
+    device,
+    stats,
+    zca,
+    train,
+    test,
+    dispose() {
+      for (const t of [train.images, train.labels, test.images, test.labels]) if (!t.disposed) t.dispose();
+      zca?.dispose();
+    },
+  };
+}
+
+/** Reads a dataset and puts it on the device: the one call most users need. */
+export async function loadDataset(options: DatasetOptions = {}, where = 'data'): Promise<Dataset> {
+  // Resolve the device first: a bad device should fail before seconds of reading.
+  resolveDevice(datasetOptions(options, where).device, optionName(where, ['device']));
+  return datasetToDevice(await readRawDataset(options, where), options, where);
+}

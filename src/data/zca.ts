@@ -1,0 +1,36 @@
+/**
+ * ZCA whitening as the published code applies it (kornia ZCAWhitening, eps 0.1): fitted on the
+ * normalised training images, applied to train and test, with the inverse kept for turning
+ * whitened (e.g. distilled) images back into pictures.
+ */
+import { callNative } from '../errors';
+import { native, Tensor } from '../native';
+
+export class ZcaWhitening {
+  private constructor(
+    /** mu [D] */ readonly mean: Tensor,
+    /** W [D, D] */ readonly whiten: Tensor,
+    /** W^-1 [D, D] */ readonly unwhiten: Tensor,
+    readonly eps: number,
+  ) {}
+
+  /** Fits on images [N, C, H, W] (float). */
+  static async fit(images: Tensor, eps = 0.1): Promise<ZcaWhitening> {
+    const t = await callNative('zcaFit', () => native().zcaFit(images, eps));
+    return new ZcaWhitening(t.mean, t.whiten, t.unwhiten, eps);
+  }
+
+  /** (x - mu) W, same shape. */
+  apply(images: Tensor): Promise<Tensor> {
+    return callNative('zcaWhiten', () => native().zcaWhiten(images, this));
+  }
+
+  /** x W^-1 + mu: whitened images back to normalised pixels. */
+  invert(images: Tensor): Promise<Tensor> {
+    return callNative('zcaUnwhiten', () => native().zcaUnwhiten(images, this));
+  }
+
+  dispose(): void {
+    for (const t of [this.mean, this.whiten, this.unwhiten]) if (!t.disposed) t.dispose();
+  }
+}

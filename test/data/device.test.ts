@@ -1,0 +1,146 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { liveTensorCount, tensor } from '../../src';
+import { datasetToDevice, loadDataset, readRawDataset } from '../../src/data/dataset';
+import { ZcaWhitening } from '../../src/data/zca';
+import { native } from '../../src/native';
+import { numbers, randomValues } from '../helpers';
+import { smoothImage, tempDir, writeImage, writeMnist } from './fixtures';
+
+const root = tempDir('device');
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe('datasets on the device', () => {
+  test('pixels are normalised with the published statistics; labels are int64; classes indexed', async () => {
+    const fx = writeMnist(path.join(root, 'mnist'), { nTrain: 20, nTest: 10 });
+    const before = liveTensorCount();
+    const ds = await loadDataset({ dataset: 'mnist', dataPath: fx.dir, device: 'cpu' });
+    expect(ds.train.images.shape).toEqual([20, 1, 28, 28]);
+    expect(ds.train.images.dtype).toBe('float32');
+    expect(ds.test.labels.dtype).toBe('int64');
+    expect(ds.stats).toEqual({ mean: [0.1307], std: [0.3081] });
+    const x = ds.train.images.toArray() as Float32Array;
+    for (const i of [0, 1, 783, 5000, 15679]) expect(x[i]).toBeCloseTo((fx.train.pixels[i] / 255 - 0.1307) / 0.3081, 5);
+    expect(numbers(ds.test.labels)).toEqual(Array.from(fx.test.labels));
+    expect(ds.train.classIndices[3]).toEqual([3, 13]);
+    expect(ds.train.classIndices.flat().length).toBe(20);
+    ds.dispose();
+    for (const t of [ds.train.images, ds.train.labels, ds.test.images, ds.test.labels]) expect(t.disposed).toBe(true);
+    // handles of earlier tests may be collected meanwhile, so the count can only fall below `before`
+    expect(liveTensorCount()).toBeLessThanOrEqual(before);
+  });
+
+  test('image folders are normalised with statistics computed from their training images', async () => {
+    const dir = path.join(root, 'folders');
+    for (const [ci, cls] of ['a', 'b'].entries()) {
+      for (let i = 0; i < 4; i++) await writeImage(path.join(dir, cls, `${i}.png`), smoothImage(3, 8, 8, ci * 4 + i), 3, 8, 8);
+    }
+    const ds = await loadDataset({ dataset: 'imagefolder', dataPath: dir, imageSize: 8, testFraction: 0.25, device: 'cpu' });
+    const x = ds.train.images.toArray() as Float32Array;
+    const plane = 64;
+    for (let c = 0; c < 3; c++) {
+      let s = 0;
+      let s2 = 0;
+      let n = 0;
+      for (let i = 0; i < ds.train.size; i++) for (let p = 0; p < plane; p++) {
+        const v = x[(i * 3 + c) * plane + p];
+        s += v;
+        s2 += v * v;
+        n++;
+      }
+      expect(s / n).toBeCloseTo(0, 4);
+      expect(Math.sqrt(s2 / n - (s / n) ** 2)).toBeCloseTo(1, 3);
+    }
+    ds.dispose();
+  });
+
+  test('with zca, train and test are whitened and the transform is kept', async () => {
+    const fx = writeMnist(path.join(root, 'mnist-zca'), { nTrain: 40, nTest: 10, h: 4, w: 4 });
+    const raw = await readRawDataset({ dataset: 'mnist', dataPath: fx.dir });
+    const plain = await datasetToDevice(raw, { device: 'cpu' });
+    const white = await datasetToDevice(raw, { device: 'cpu', zca: true });
+    expect(white.zca).toBeDefined();
+    expect(white.zca!.eps).toBe(0.1);
+    const back = await white.zca!.invert(white.test.images);
+    const a = numbers(back);
+    const b = numbers(plain.test.images);
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-4);
+    back.dispose();
+    plain.dispose();
+    white.dispose();
+  });
+
+  const fashion = '/usr/share/datasets/fashion-mnist';
+  // npm install puts Debian's copy in place; CI must have it, elsewhere it may be absent.
+  (fs.existsSync(fashion) || process.env.CI ? test : test.skip)('the real Fashion-MNIST loads: 60,000 train and 10,000 test images, 10 classes', async () => {
+    const ds = await loadDataset({ device: 'cpu' });
+    expect(ds.name).toBe('fashion-mnist');
+    expect(ds.train.images.shape).toEqual([60000, 1, 28, 28]);
+    expect(ds.test.images.shape).toEqual([10000, 1, 28, 28]);
+    expect(ds.classNames).toHaveLength(10);
+    expect(ds.train.classIndices.map((c) => c.length)).toEqual(Array(10).fill(6000));
+    ds.dispose();
+  });
+});
+
+describe('ZCA whitening', () => {
+  // 600 samples of 12 correlated features with variances well above eps.
+  const n = 600;
+  const d = 12;
+  const z = randomValues(n * d, 31, 10);
+  const mix = randomValues(d * d, 32);
+  const x = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) {
+    let s = 5 + j; // a non-zero mean
+    for (let k = 0; k < d; k++) s += z[i * d + k] * (k === j ? 2 : 0.5 * mix[k * d + j]);
+    x[i * d + j] = s;
+  }
+
+  const covariance = (v: number[]) => {
+    const mean = Array.from({ length: d }, (_, j) => v.filter((_, idx) => idx % d === j).reduce((a, b) => a + b, 0) / n);
+    return Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += (v[i * d + a] - mean[a]) * (v[i * d + b] - mean[b]);
+      return s / (n - 1);
+    }));
+  };
+
+  test('whitened training data has (near) identity covariance; inverse(whiten(x)) recovers x', async () => {
+    const images = tensor(x, [n, 3, 2, 2]);
+    const zca = await ZcaWhitening.fit(images);
+    const white = await zca.apply(images);
+    expect(white.shape).toEqual([n, 3, 2, 2]);
+    const cov = covariance(numbers(white));
+    // eigenvalues of the whitened covariance are S / (S + eps): within eps / S of 1
+    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) expect(Math.abs(cov[a][b] - (a === b ? 1 : 0))).toBeLessThan(0.02);
+    const back = await zca.invert(white);
+    expect(Math.max(...numbers(back).map((v, i) => Math.abs(v - x[i])))).toBeLessThan(1e-3);
+    [images, white, back].forEach((t) => t.dispose());
+    zca.dispose();
+  });
+
+  test('eps regularises: a large eps leaves the covariance far from identity', async () => {
+    const images = tensor(x, [n, d]);
+    const zca = await ZcaWhitening.fit(images, 1000);
+    const white = await zca.apply(images);
+    const cov = covariance(numbers(white));
+    expect(Math.max(...cov.map((row, a) => Math.abs(row[a] - 1)))).toBeGreaterThan(0.5);
+    [images, white].forEach((t) => t.dispose());
+    zca.dispose();
+  });
+
+  test('bad input is refused with a message', async () => {
+    const one = tensor(new Float32Array(12), [1, 12]);
+    await expect(ZcaWhitening.fit(one)).rejects.toThrow('zcaFit: ZCA needs at least 2 images, received shape [1, 12]');
+    const bytes = tensor(new Uint8Array(24), [2, 12]);
+    await expect(ZcaWhitening.fit(bytes)).rejects.toThrow(/ZCA: images must be floating point/);
+    const images = tensor(x, [n, d]);
+    const zca = await ZcaWhitening.fit(images);
+    const other = tensor(new Float32Array(2 * 5), [2, 5]);
+    await expect(zca.apply(other)).rejects.toThrow(/images of 5 values each do not match the fitted 12/);
+    await expect(native().normalizeImages(images, [0], [1])).rejects.toThrow(/pixels must be uint8/);
+    await expect(native().normalizeImages(bytes.to({ dtype: 'uint8' }), [0], [1])).rejects.toThrow(/pixels must have shape \[N, C, H, W\]/);
+    [one, bytes, images, other].forEach((t) => t.dispose());
+    zca.dispose();
+  });
+});
