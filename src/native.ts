@@ -54,6 +54,14 @@ export interface ParamTensor {
   numel: number;
 }
 
+export interface PassStats {
+  /** mean cross-entropy */
+  loss: number;
+  /** top-1 accuracy in [0, 1] */
+  accuracy: number;
+  count: number;
+}
+
 export interface NativeAddon {
   Tensor: new (...args: never[]) => Tensor;
   backendInfo(): BackendInfo;
@@ -66,6 +74,13 @@ export interface NativeAddon {
     spec: NativeConvNetSpec,
     inputs: { images: Tensor; labels: Tensor; start: Tensor; target: Tensor; lr: number; synSteps: number },
   ): Promise<{ loss: number; gradImages: Tensor; gradLr: number }>;
+  convnetInit(spec: NativeConvNetSpec, options: { seed: number; dtype?: DType; device?: string }): Tensor;
+  dsaApply(images: Tensor, options: { strategy: string; seed: number; cotangent?: Tensor }): Promise<{ images: Tensor; grad?: Tensor }>;
+  trainEpoch(spec: NativeConvNetSpec, options: {
+    params: Tensor; momentumBuffer?: Tensor; images: Tensor; labels: Tensor;
+    lr: number; momentum: number; weightDecay: number; batchSize: number; dsa?: string; seed: number;
+  }): Promise<PassStats>;
+  evaluate(spec: NativeConvNetSpec, options: { params: Tensor; images: Tensor; labels: Tensor; batchSize?: number }): Promise<PassStats>;
   normalizeImages(pixels: Tensor, mean: number[], std: number[]): Promise<Tensor>;
   zcaFit(images: Tensor, eps: number): Promise<{ mean: Tensor; whiten: Tensor; unwhiten: Tensor }>;
   zcaWhiten(images: Tensor, zca: { mean: Tensor; whiten: Tensor; unwhiten: Tensor }): Promise<Tensor>;
@@ -74,7 +89,7 @@ export interface NativeAddon {
 
 const REQUIRED_EXPORTS = [
   'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'convnetLayout', 'convnetForward', 'unrollMatch',
-  'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten',
+  'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'convnetInit', 'dsaApply', 'trainEpoch', 'evaluate',
 ] as const;
 
 /** Where the addon may be: $TRAJMATCH_NATIVE, then the cmake-js build folders of this package. */

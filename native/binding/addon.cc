@@ -13,6 +13,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   RegisterModel(env, exports);
   RegisterDistill(env, exports);
   RegisterData(env, exports);
+  RegisterTrain(env, exports);
   return exports;
 }
 

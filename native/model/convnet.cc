@@ -1,6 +1,9 @@
 #include "model/convnet.h"
 
+#include <cmath>
 #include <stdexcept>
+
+#include "core/seed.h"
 
 namespace trajmatch::model {
 
@@ -98,6 +101,34 @@ ConvNet::ConvNet(const ConvNetSpec& spec) : spec_(spec) {
   classifier_ = layout_.size();
   add("classifier.weight", {spec.numClasses, c * h * w});
   add("classifier.bias", {spec.numClasses});
+}
+
+torch::Tensor ConvNet::initParams(uint64_t seed, torch::ScalarType dtype, const torch::Device& device) const {
+  auto gen = cpuGenerator(seed);
+  auto flat = torch::empty({numParams_}, torch::kFloat64);
+  const auto fill = [&](size_t i, double bound) {
+    flat.narrow(0, layout_[i].offset, layout_[i].numel).uniform_(-bound, bound, gen);
+  };
+  const auto constant = [&](size_t i, double value) { flat.narrow(0, layout_[i].offset, layout_[i].numel).fill_(value); };
+  const auto fanIn = [&](size_t weight) {
+    const auto& shape = layout_[weight].shape;
+    int64_t f = 1;
+    for (size_t d = 1; d < shape.size(); ++d) f *= shape[d];
+    return static_cast<double>(f);
+  };
+  for (const auto& block : blocks_) {
+    const double bound = 1.0 / std::sqrt(fanIn(block.conv));
+    fill(block.conv, bound);
+    fill(block.conv + 1, bound);
+    if (spec_.norm != Norm::None) {
+      constant(block.norm, 1.0);
+      constant(block.norm + 1, 0.0);
+    }
+  }
+  const double bound = 1.0 / std::sqrt(fanIn(classifier_));
+  fill(classifier_, bound);
+  fill(classifier_ + 1, bound);
+  return flat.to(torch::TensorOptions().dtype(dtype).device(device));
 }
 
 torch::Tensor ConvNet::forward(const torch::Tensor& images, const torch::Tensor& flat) const {

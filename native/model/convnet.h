@@ -49,6 +49,12 @@ class ConvNet {
   const std::vector<ParamTensor>& layout() const { return layout_; }
   int64_t numParams() const { return numParams_; }
 
+  // A fresh parameter vector with PyTorch's default initialisation of each layer: conv and linear
+  // weights Kaiming-uniform with a = sqrt(5) (bound 1/sqrt(fan_in)), biases uniform in
+  // +-1/sqrt(fan_in), norm scales 1 and shifts 0. Drawn on the CPU from `seed`, so the same seed
+  // gives the same network on every device.
+  torch::Tensor initParams(uint64_t seed, torch::ScalarType dtype, const torch::Device& device) const;
+
   // Logits [N, numClasses] for images [N, channels, height, width]; flat is [numParams()].
   // Norm layers use the statistics of the batch (the student always runs in training mode).
   torch::Tensor forward(const torch::Tensor& images, const torch::Tensor& flat) const;

@@ -3,8 +3,8 @@
  * pool, then a linear classifier), run by the engine in functional form on one flat parameter vector.
  */
 import { z } from 'zod';
-import { callNative, callNativeSync } from '../errors';
-import { native, NativeConvNetSpec, ParamTensor, Tensor } from '../native';
+import { callNative, callNativeSync, expected } from '../errors';
+import { DType, native, NativeConvNetSpec, ParamTensor, Tensor } from '../native';
 import { parseOptions } from '../config/validate';
 
 export const convNetSpecSchema = z.strictObject({
@@ -43,4 +43,13 @@ export function convNetLayout(spec: ConvNetSpec): ParamLayout {
 /** Logits [N, numClasses] of images [N, channels, height, width] under the flat parameters. */
 export function convNetForward(spec: ConvNetSpec, images: Tensor, params: Tensor): Promise<Tensor> {
   return callNative('convnetForward', () => native().convnetForward(spec as NativeConvNetSpec, images, params));
+}
+
+/**
+ * A fresh flat parameter vector with PyTorch's default layer initialisation, drawn from `seed`
+ * (the same seed gives the same network on every device).
+ */
+export function convNetInit(spec: ConvNetSpec, options: { seed: number; dtype?: DType; device?: string }): Tensor {
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw expected('seed', 'a non-negative integer', options.seed);
+  return callNativeSync('convnetInit', () => native().convnetInit(spec as NativeConvNetSpec, options));
 }
