@@ -68,6 +68,7 @@ export interface NativeAddon {
   parseDevice(name: string): string;
   tensor(values: HostArray, shape: number[], options?: { dtype?: DType; device?: string }): Tensor;
   liveTensorCount(): number;
+  indexSelect(tensor: Tensor, indices: number[]): Tensor;
   convnetLayout(spec: NativeConvNetSpec): { numParams: number; tensors: ParamTensor[] };
   convnetForward(spec: NativeConvNetSpec, images: Tensor, params: Tensor): Promise<Tensor>;
   unrollMatch(
@@ -89,7 +90,7 @@ export interface NativeAddon {
 
 const REQUIRED_EXPORTS = [
   'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'convnetLayout', 'convnetForward', 'unrollMatch',
-  'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'convnetInit', 'dsaApply', 'trainEpoch', 'evaluate',
+  'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'convnetInit', 'dsaApply', 'trainEpoch', 'evaluate', 'indexSelect',
 ] as const;
 
 /** Where the addon may be: $TRAJMATCH_NATIVE, then the cmake-js build folders of this package. */

@@ -33,12 +33,27 @@ Napi::Value LiveTensorCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(TensorHandle::LiveCount()));
 }
 
+// sync: indexSelect(t, indices) -> a new Tensor of the rows of t at the given indices (on t's device).
+Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
+  const auto t = TensorHandle::TensorOf(info[0], "tensor");
+  const auto values = toNumbers(info[1], "indices");
+  std::vector<int64_t> idx(values.begin(), values.end());
+  TORCH_CHECK(t.dim() >= 1, "indexSelect needs a tensor of at least one dimension");
+  for (size_t i = 0; i < idx.size(); ++i) {
+    TORCH_CHECK(idx[i] >= 0 && idx[i] < t.size(0) && static_cast<double>(idx[i]) == values[i], "indices[", i, "] = ",
+                values[i], " is not a row of a tensor of ", t.size(0), " rows");
+  }
+  const auto index = torch::tensor(idx, torch::TensorOptions().dtype(torch::kInt64)).to(t.device());
+  return TensorHandle::Wrap(info.Env(), t.index_select(0, index));
+}
+
 }  // namespace
 
 void RegisterBackend(Napi::Env env, Napi::Object exports) {
   exports.Set("backendInfo", Napi::Function::New(env, guarded<BackendInfo>, "backendInfo"));
   exports.Set("parseDevice", Napi::Function::New(env, guarded<ParseDevice>, "parseDevice"));
   exports.Set("tensor", Napi::Function::New(env, guarded<CreateTensor>, "tensor"));
+  exports.Set("indexSelect", Napi::Function::New(env, guarded<IndexSelect>, "indexSelect"));
   exports.Set("liveTensorCount", Napi::Function::New(env, guarded<LiveTensorCount>, "liveTensorCount"));
 }
 

@@ -43,3 +43,8 @@ export function liveTensorCount(): number {
 export function disposeAll(...tensors: (Tensor | undefined)[]): void {
   for (const t of tensors) if (t && !t.disposed) t.dispose();
 }
+
+/** The rows of a tensor at the given indices, as a new tensor on its device. */
+export function indexSelect(t: Tensor, indices: readonly number[]): Tensor {
+  return callNativeSync('indexSelect', () => native().indexSelect(t, [...indices]));
+}

@@ -1,42 +1,21 @@
 #!/usr/bin/env node
-/** The trajmatch command line: `npm run distill | buffer | eval | bench | info`. */
+/** The trajmatch command line: `npm run info | dataset | buffer | eval | distill | bench`. */
 import { Command } from 'commander';
-import { backendInfo, resolveDevice } from '../backend/device';
-import { loadDataset } from '../data/dataset';
-import { addDataOptions, dataOptionsFrom } from './options';
+import { registerBuffer } from './commands/buffer';
+import { registerConvert } from './commands/convert';
+import { registerEval } from './commands/eval';
+import { registerInfo } from './commands/info';
 
 const program = new Command();
 program.name('trajmatch').description('Dataset distillation by trajectory matching (MTT and MCT) on libtorch');
+registerInfo(program);
+registerBuffer(program);
+registerConvert(program);
+registerEval(program);
 
-program
-  .command('info')
-  .description('print the libtorch the engine was built against and the devices it can use')
-  .action(() => {
-    const info = backendInfo();
-    console.log(`libtorch ${info.torchVersion} (${info.builtWithCuda ? 'CUDA build' : 'CPU-only build'}, ${info.cxx11Abi ? 'C++11' : 'pre-C++11'} ABI)`);
-    console.log(`CUDA devices: ${info.cudaDeviceCount}; CPU threads: ${info.threads}`);
-    console.log(`device 'auto' resolves to: ${resolveDevice('auto')}`);
-  });
-
-addDataOptions(
-  program.command('dataset').description('load a dataset onto the device and print what was loaded and how long it took'),
-).action(async (flags: Record<string, unknown>) => {
-  const began = process.hrtime.bigint();
-  const ds = await loadDataset(dataOptionsFrom(flags), 'cli');
-  const seconds = Number(process.hrtime.bigint() - began) / 1e9;
-  console.log(`${ds.name} from ${ds.source}`);
-  console.log(`  train ${ds.train.size} images, test ${ds.test.size} images, ${ds.numClasses} classes, ${ds.channels}x${ds.height}x${ds.width}`);
-  console.log(`  classes: ${ds.classNames.slice(0, 10).join(', ')}${ds.numClasses > 10 ? ', ...' : ''}`);
-  console.log(`  normalised with mean ${ds.stats.mean.map((v) => v.toFixed(4)).join('/')} std ${ds.stats.std.map((v) => v.toFixed(4)).join('/')}${ds.zca ? `, ZCA-whitened (eps ${ds.zca.eps})` : ''}`);
-  console.log(`  on ${ds.device}, loaded in ${seconds.toFixed(2)} s`);
-  ds.dispose();
-});
-
-// The pipeline commands land with their issues; until then they say so plainly and fail.
+// The remaining pipeline commands land with their issues; until then they say so plainly and fail.
 const pending: Record<string, string> = {
   distill: 'distil a synthetic set with MTT or MCT (the default job: Fashion-MNIST, MCT)',
-  buffer: 'train expert trajectories',
-  eval: 'evaluate a synthetic set',
   bench: 'benchmark MTT against MCT',
 };
 for (const [name, description] of Object.entries(pending)) {
@@ -45,7 +24,7 @@ for (const [name, description] of Object.entries(pending)) {
     .description(`${description} (not built yet)`)
     .allowUnknownOption()
     .action(() => {
-      console.error(`trajmatch ${name}: not built yet. This version has the native engine only; \`npm run info\` shows it works.`);
+      console.error(`trajmatch ${name}: not built yet. This version trains experts (npm run buffer) and evaluates sets (npm run eval).`);
       process.exitCode = 2;
     });
 }

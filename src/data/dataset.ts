@@ -49,7 +49,7 @@ export const datasetOptionsSchema = z.strictObject({
   /** imagefolder without split folders: share of each class held out as the test split. */
   testFraction: z.number().gt(0).lt(1).default(0.2),
   /** imagefolder without split folders: seed of the holdout. */
-  seed: z.number().int().nonnegative().default(0),
+  splitSeed: z.number().int().nonnegative().default(0),
 });
 
 export type DatasetOptions = z.input<typeof datasetOptionsSchema>;
@@ -112,7 +112,7 @@ export async function readRawDataset(options: DatasetOptions = {}, where = 'data
       case 'tiny-imagenet': return await readTinyImageNet(dataPath);
       case 'imagefolder': {
         const size = o.imageSize ?? 32;
-        return await readImageFolder(dataPath, { height: size, width: size, channels: o.channels ?? 3, testFraction: o.testFraction, seed: o.seed });
+        return await readImageFolder(dataPath, { height: size, width: size, channels: o.channels ?? 3, testFraction: o.testFraction, seed: o.splitSeed });
       }
     }
   } catch (e) {

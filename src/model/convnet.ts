@@ -53,3 +53,24 @@ export function convNetInit(spec: ConvNetSpec, options: { seed: number; dtype?: 
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw expected('seed', 'a non-negative integer', options.seed);
   return callNativeSync('convnetInit', () => native().convnetInit(spec as NativeConvNetSpec, options));
 }
+
+/** The network options a user chooses; the input shape and class count come from the dataset. */
+export const networkOptionsSchema = convNetSpecSchema.pick({ netWidth: true, depth: true, norm: true, activation: true, pooling: true });
+export type NetworkOptions = z.input<typeof networkOptionsSchema>;
+
+/** The ConvNet for a dataset's images and classes. */
+export function convNetForDataset(
+  data: { channels: number; height: number; width: number; numClasses: number },
+  network: NetworkOptions = {},
+  where = 'network',
+): ConvNetSpec {
+  const n = parseOptions(networkOptionsSchema, network, where);
+  const spec = convNetSpec({ channels: data.channels, height: data.height, width: data.width, numClasses: data.numClasses, ...n }, where);
+  convNetLayout(spec); // shapes that do not fit the images fail here, before any work
+  return spec;
+}
+
+/** A short name of a network for folder names: convnet-d3-w128-instance-relu-avg. */
+export function convNetTag(spec: ConvNetSpec): string {
+  return `convnet-d${spec.depth}-w${spec.netWidth}-${spec.norm}-${spec.activation}-${spec.pooling}`;
+}

@@ -21,3 +21,21 @@ export function shuffled<T>(items: readonly T[], rand: () => number): T[] {
   }
   return out;
 }
+
+/**
+ * A 31-bit seed for one stream of a run (e.g. expert e, epoch k of a run seeded with s):
+ * mixSeed(s, e, k). Well mixed, deterministic, and safe to pass to the engine as an integer.
+ */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const part of parts) {
+    let x = Math.floor(part) >>> 0;
+    x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+    x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+    x ^= x >>> 16;
+    h = Math.imul(h ^ x, 0x01000193) >>> 0;
+    h ^= Math.floor(part / 4294967296) >>> 0;
+  }
+  h = Math.imul(h ^ (h >>> 13), 0x5bd1e995);
+  return (h ^ (h >>> 15)) >>> 1;
+}

@@ -98,3 +98,31 @@ export function smoothImage(c: number, h: number, w: number, seed: number): Uint
   }
   return out;
 }
+
+/**
+ * An MNIST-like dataset that a network can learn: 10 x 10 images of noise in which class c has a
+ * bright row c.
+ */
+export function writeLearnableMnist(dir: string, nTrain = 200, nTest = 100): MnistFixture {
+  fs.mkdirSync(dir, { recursive: true });
+  const h = 10;
+  const w = 10;
+  const split = (n: number, seed: number) => {
+    const rand = seededRandom(seed);
+    const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+    const pixels = new Uint8Array(n * h * w);
+    for (let i = 0; i < n; i++) {
+      for (let p = 0; p < h * w; p++) pixels[i * h * w + p] = Math.floor(rand() * 60);
+      for (let x = 0; x < w; x++) pixels[i * h * w + labels[i] * w + x] = 200 + Math.floor(rand() * 55);
+    }
+    return { pixels, labels };
+  };
+  const train = split(nTrain, 61);
+  const test = split(nTest, 62);
+  const write = (name: string, bytes: Buffer) => fs.writeFileSync(path.join(dir, `${name}.gz`), zlib.gzipSync(bytes));
+  write('train-images-idx3-ubyte', idxBytes([nTrain, h, w], train.pixels));
+  write('train-labels-idx1-ubyte', idxBytes([nTrain], train.labels));
+  write('t10k-images-idx3-ubyte', idxBytes([nTest, h, w], test.pixels));
+  write('t10k-labels-idx1-ubyte', idxBytes([nTest], test.labels));
+  return { dir, train, test };
+}

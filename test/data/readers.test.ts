@@ -244,12 +244,12 @@ describe('image folders', () => {
   });
 
   test('one folder per class, sorted, with a seeded holdout, resized', async () => {
-    const raw = await readRawDataset({ dataset: 'imagefolder', dataPath: dir, imageSize: 8, testFraction: 0.4, seed: 3 });
+    const raw = await readRawDataset({ dataset: 'imagefolder', dataPath: dir, imageSize: 8, testFraction: 0.4, splitSeed: 3 });
     expect(raw).toMatchObject({ classNames: ['cat', 'dog'], channels: 3, height: 8, width: 8 });
     expect(raw.train.labels.length).toBe(6);
     expect(raw.test.labels.length).toBe(4);
     expect(raw.train.pixels.length).toBe(6 * 3 * 64);
-    const again = await readRawDataset({ dataset: 'imagefolder', dataPath: dir, imageSize: 8, testFraction: 0.4, seed: 3 });
+    const again = await readRawDataset({ dataset: 'imagefolder', dataPath: dir, imageSize: 8, testFraction: 0.4, splitSeed: 3 });
     expect(Array.from(again.test.pixels)).toEqual(Array.from(raw.test.pixels));
   });
 

@@ -1,0 +1,31 @@
+/** `trajmatch info` and `trajmatch dataset`: what the engine and a dataset look like here. */
+import { Command } from 'commander';
+import { backendInfo, resolveDevice } from '../../backend/device';
+import { loadDataset } from '../../data/dataset';
+import { addDataOptions, dataOptionsFrom } from '../options';
+
+export function registerInfo(program: Command): void {
+  program
+    .command('info')
+    .description('print the libtorch the engine was built against and the devices it can use')
+    .action(() => {
+      const info = backendInfo();
+      console.log(`libtorch ${info.torchVersion} (${info.builtWithCuda ? 'CUDA build' : 'CPU-only build'}, ${info.cxx11Abi ? 'C++11' : 'pre-C++11'} ABI)`);
+      console.log(`CUDA devices: ${info.cudaDeviceCount}; CPU threads: ${info.threads}`);
+      console.log(`device 'auto' resolves to: ${resolveDevice('auto')}`);
+    });
+
+  addDataOptions(
+    program.command('dataset').description('load a dataset onto the device and print what was loaded and how long it took'),
+  ).action(async (flags: Record<string, unknown>) => {
+    const began = process.hrtime.bigint();
+    const ds = await loadDataset(dataOptionsFrom(flags), 'cli');
+    const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+    console.log(`${ds.name} from ${ds.source}`);
+    console.log(`  train ${ds.train.size} images, test ${ds.test.size} images, ${ds.numClasses} classes, ${ds.channels}x${ds.height}x${ds.width}`);
+    console.log(`  classes: ${ds.classNames.slice(0, 10).join(', ')}${ds.numClasses > 10 ? ', ...' : ''}`);
+    console.log(`  normalised with mean ${ds.stats.mean.map((v) => v.toFixed(4)).join('/')} std ${ds.stats.std.map((v) => v.toFixed(4)).join('/')}${ds.zca ? `, ZCA-whitened (eps ${ds.zca.eps})` : ''}`);
+    console.log(`  on ${ds.device}, loaded in ${seconds.toFixed(2)} s`);
+    ds.dispose();
+  });
+}

@@ -1,0 +1,99 @@
+/**
+ * The evaluation protocol of the distillation literature: train num_eval fresh networks on a
+ * (synthetic) training set with SGD (momentum 0.9, weight decay 5e-4, batch 256, lr = the learned
+ * lr, multiplied by 0.1 halfway), DSA on every batch, then measure top-1 accuracy on the full real
+ * test set; report mean +- std (population) over the networks.
+ */
+import { z } from 'zod';
+import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
+import { indexSelect, tensor } from '../backend/tensor';
+import { parseOptions } from '../config/validate';
+import { Dataset } from '../data/dataset';
+import { TrajmatchInputError } from '../errors';
+import { convNetInit, convNetLayout, ConvNetSpec } from '../model/convnet';
+import { Tensor } from '../native';
+import { evaluate, trainEpoch } from '../train/sgd';
+import { mixSeed, seededRandom, shuffled } from '../util/random';
+
+export const evalOptionsSchema = z.strictObject({
+  /** Fresh networks to train (published: 5). */
+  numEval: z.number().int().positive().default(5),
+  /** Training epochs of each (published: 1000). */
+  epochs: z.number().int().positive().default(1000),
+  batchSize: z.number().int().positive().default(256),
+  momentum: z.number().min(0).lt(1).default(0.9),
+  weightDecay: z.number().min(0).default(5e-4),
+  dsa: dsaStrategySchema.nullable().default(DEFAULT_DSA_STRATEGY),
+  seed: z.number().int().nonnegative().default(0),
+});
+
+export type EvalOptions = z.input<typeof evalOptionsSchema>;
+
+export interface EvalResult {
+  accuracies: number[];
+  mean: number;
+  std: number;
+  /** Seconds of training and testing, all networks together. */
+  seconds: number;
+}
+
+export interface TrainingSet {
+  images: Tensor;
+  labels: Tensor;
+  lr: number;
+}
+
+export function meanStd(values: number[]): { mean: number; std: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+  return { mean, std };
+}
+
+/** Trains num_eval fresh networks on `set` and tests each on the dataset's test split. */
+export async function evaluateSet(
+  dataset: Dataset,
+  set: TrainingSet,
+  spec: ConvNetSpec,
+  options: EvalOptions = {},
+  hooks: { onNetwork?: (index: number, accuracy: number) => void; signal?: AbortSignal } = {},
+): Promise<EvalResult> {
+  const o = parseOptions(evalOptionsSchema, options, 'eval');
+  if (!Number.isFinite(set.lr) || set.lr <= 0) throw new TrajmatchInputError(`Expected a positive number for the evaluation lr but received ${set.lr}`);
+  const P = convNetLayout(spec).numParams;
+  const began = Date.now();
+  const accuracies: number[] = [];
+  for (let k = 0; k < o.numEval; k++) {
+    const params = convNetInit(spec, { seed: mixSeed(o.seed, k, 0xe7a1), device: dataset.device });
+    const buffer = tensor(new Float32Array(P), [P], { device: dataset.device });
+    try {
+      for (let epoch = 0; epoch < o.epochs; epoch++) {
+        hooks.signal?.throwIfAborted();
+        const lr = epoch < Math.floor(o.epochs / 2) ? set.lr : set.lr * 0.1;
+        await trainEpoch(spec, {
+          params, momentumBuffer: buffer, images: set.images, labels: set.labels, lr, momentum: o.momentum,
+          weightDecay: o.weightDecay, batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: mixSeed(o.seed, k, epoch),
+        });
+      }
+      const test = await evaluate(spec, { params, images: dataset.test.images, labels: dataset.test.labels });
+      accuracies.push(test.accuracy);
+      hooks.onNetwork?.(k, test.accuracy);
+    } finally {
+      params.dispose();
+      buffer.dispose();
+    }
+  }
+  return { accuracies, ...meanStd(accuracies), seconds: (Date.now() - began) / 1000 };
+}
+
+/** ipc random real training images of each class (seeded): the baseline any distilled set must beat. */
+export function randomRealSubset(dataset: Dataset, ipc: number, seed: number): { images: Tensor; labels: Tensor; indices: number[] } {
+  const rand = seededRandom(mixSeed(seed, 0xba5e));
+  const indices: number[] = [];
+  dataset.train.classIndices.forEach((members, c) => {
+    if (members.length < ipc) {
+      throw new TrajmatchInputError(`ipc ${ipc} is larger than class ${c} (${dataset.classNames[c]}), which has ${members.length} training images`);
+    }
+    indices.push(...shuffled(members, rand).slice(0, ipc));
+  });
+  return { images: indexSelect(dataset.train.images, indices), labels: indexSelect(dataset.train.labels, indices), indices };
+}

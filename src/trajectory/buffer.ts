@@ -1,0 +1,207 @@
+/**
+ * The expert buffer: E networks trained on the real data with the published settings (SGD lr 0.01,
+ * no momentum, batch 256, DSA), each recorded as T + 1 checkpoints, in MTT's full form, MCT's
+ * convexified form (written directly while training), or both. One file per expert and form,
+ * written atomically once the expert is done: a killed run resumes at the next expert, and loses
+ * at most the one in progress.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { z } from 'zod';
+import { parseOptions } from '../config/validate';
+import { Dataset } from '../data/dataset';
+import { TrajmatchInputError } from '../errors';
+import { convNetForDataset, convNetInit, convNetLayout, convNetTag, ConvNetSpec, NetworkOptions } from '../model/convnet';
+import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
+import { evaluate, trainEpoch } from '../train/sgd';
+import { indexSelect, tensor } from '../backend/tensor';
+import { Tensor } from '../native';
+import { mixSeed, seededRandom, shuffled } from '../util/random';
+import { ExpertInfo } from './expert-info';
+import { expertFileName, openTrajectory, writeMctExpert, writeMttExpert } from './files';
+import { MctRecorder } from './mct';
+import { MttRecorder } from './mtt';
+import { segmentsOf } from './segments';
+import { TrajectoryRecorder } from './trajectory';
+import { waypointEpochs } from './waypoints';
+
+export const bufferOptionsSchema = z.strictObject({
+  /** E: experts to train (published: 100). */
+  numExperts: z.number().int().positive().default(100),
+  /** T: epochs per expert (published: 50). */
+  epochs: z.number().int().positive().default(50),
+  lrTeacher: z.number().positive().default(0.01),
+  momentum: z.number().min(0).lt(1).default(0),
+  /** L2 weight decay (published: 0). */
+  weightDecay: z.number().min(0).default(0),
+  batchSize: z.number().int().positive().default(256),
+  /** DSA strategy of every batch, or null for none. */
+  dsa: dsaStrategySchema.nullable().default(DEFAULT_DSA_STRATEGY),
+  seed: z.number().int().nonnegative().default(0),
+  /** Root folder of buffers; experts go to <bufferPath>/<dataset>/<network tag>. */
+  bufferPath: z.string().min(1).default('buffers'),
+  /** Which forms to write: MTT's full checkpoints, MCT's convexified trajectory, or both. */
+  form: z.enum(['mtt', 'mct', 'both']).default('both'),
+  /** K: MCT waypoints (published: 4). */
+  waypoints: z.number().int().min(2).default(4),
+  /** Train on this many training images (a seeded random subset) instead of all: for quick runs. */
+  trainLimit: z.number().int().positive().optional(),
+});
+
+export type BufferOptions = z.input<typeof bufferOptionsSchema>;
+type ParsedBufferOptions = z.output<typeof bufferOptionsSchema>;
+
+export type BufferEvent =
+  | { type: 'start'; dir: string; numExperts: number; epochs: number; skipped: number[] }
+  | { type: 'epoch'; expert: number; epoch: number; epochs: number; loss: number; accuracy: number; seconds: number }
+  | { type: 'expert'; expert: number; files: string[]; testAccuracy: number; seconds: number; converted?: boolean };
+
+export interface BufferResult {
+  dir: string;
+  spec: ConvNetSpec;
+  /** Experts found finished and not redone. */
+  skipped: number[];
+  trained: { expert: number; files: string[]; testAccuracy: number; seconds: number; secondsPerEpoch: number }[];
+}
+
+/** The folder of a buffer: <bufferPath>/<dataset>/<network tag>[-zca]. */
+export function bufferDir(bufferPath: string, dataset: string, spec: ConvNetSpec, zca: boolean): string {
+  return path.join(bufferPath, dataset, `${convNetTag(spec)}${zca ? '-zca' : ''}`);
+}
+
+function settingsOf(o: ParsedBufferOptions) {
+  return { epochs: o.epochs, lrTeacher: o.lrTeacher, momentum: o.momentum, weightDecay: o.weightDecay, batchSize: o.batchSize, dsa: o.dsa, seed: o.seed };
+}
+
+/** Is expert e finished? Refuses files made with other settings rather than mixing them into one buffer. */
+function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected: { dataset: string; convnet: ConvNetSpec; zca: boolean }) {
+  const want = settingsOf(o);
+  const check = (file: string) => {
+    if (!fs.existsSync(file)) return false;
+    const t = openTrajectory(file, expected);
+    const have = { epochs: t.info.epochs, lrTeacher: t.info.lrTeacher, momentum: t.info.momentum, weightDecay: t.info.weightDecay, batchSize: t.info.batchSize, dsa: t.info.dsa, seed: t.info.seed };
+    const diff = (Object.keys(want) as (keyof typeof want)[]).filter((k) => want[k] !== have[k]);
+    if (diff.length > 0) {
+      throw new TrajmatchInputError(`${file}: this buffer was trained with other settings (${diff.map((k) => `${k} ${JSON.stringify(have[k])}, not ${JSON.stringify(want[k])}`).join('; ')}); use another --buffer-path`);
+    }
+    return true;
+  };
+  return {
+    mtt: check(path.join(dir, expertFileName(e, 'mtt'))),
+    mct: check(path.join(dir, expertFileName(e, 'mct', o.waypoints))),
+  };
+}
+
+/** Trains (or finishes) a buffer of experts on a dataset already on the device. */
+export async function trainExperts(
+  dataset: Dataset,
+  options: BufferOptions & { network?: NetworkOptions } = {},
+  hooks: { onEvent?: (e: BufferEvent) => void; signal?: AbortSignal } = {},
+): Promise<BufferResult> {
+  const { network, ...rest } = options;
+  const o = parseOptions(bufferOptionsSchema, rest, 'buffer');
+  const spec = convNetForDataset(dataset, network);
+  const layout = convNetLayout(spec);
+  const dir = bufferDir(o.bufferPath, dataset.name, spec, dataset.zca !== undefined);
+  const expected = { dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined };
+  const wantMtt = o.form !== 'mct';
+  const wantMct = o.form !== 'mtt';
+  if (wantMct) waypointEpochs(o.epochs, o.waypoints); // checks K against T before any work
+
+  let images = dataset.train.images;
+  let labels = dataset.train.labels;
+  if (o.trainLimit !== undefined && o.trainLimit < dataset.train.size) {
+    const pick = shuffled(Array.from({ length: dataset.train.size }, (_, i) => i), seededRandom(mixSeed(o.seed, 0x5eed))).slice(0, o.trainLimit);
+    images = indexSelect(images, pick);
+    labels = indexSelect(labels, pick);
+  }
+
+  const skipped: number[] = [];
+  const todo: number[] = [];
+  for (let e = 0; e < o.numExperts; e++) {
+    const done = finishedForms(dir, e, o, expected);
+    if ((!wantMtt || done.mtt) && (!wantMct || done.mct)) skipped.push(e);
+    else todo.push(e);
+  }
+  hooks.onEvent?.({ type: 'start', dir, numExperts: o.numExperts, epochs: o.epochs, skipped });
+
+  const trained: BufferResult['trained'] = [];
+  try {
+    for (const e of todo) {
+      hooks.signal?.throwIfAborted();
+      const began = Date.now();
+      const done = finishedForms(dir, e, o, expected);
+      const files: string[] = [];
+      // A run killed between the two writes left the MTT file: derive the MCT form from it.
+      if (wantMct && !done.mct && done.mtt && wantMtt) {
+        const mtt = openTrajectory(path.join(dir, expertFileName(e, 'mtt')));
+        const recorder = new MctRecorder(o.epochs, layout.numParams, segmentsOf(layout), o.waypoints);
+        for (let t = 0; t <= o.epochs; t++) recorder.add(t, mtt.paramsAt(t));
+        const file = path.join(dir, expertFileName(e, 'mct', o.waypoints));
+        await writeMctExpert(file, recorder.finish(), mtt.info);
+        hooks.onEvent?.({ type: 'expert', expert: e, files: [file], testAccuracy: mtt.info.testAccuracy ?? NaN, seconds: (Date.now() - began) / 1000, converted: true });
+        continue;
+      }
+      const result = await trainOneExpert(dataset, spec, images, labels, e, o, hooks);
+      const info: ExpertInfo = {
+        dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, ...settingsOf(o),
+        expert: e, trainAccuracy: result.trainAccuracy, testAccuracy: result.testAccuracy,
+      };
+      if (result.mtt) {
+        files.push(path.join(dir, expertFileName(e, 'mtt')));
+        await writeMttExpert(files.at(-1)!, result.mtt.checkpoints, info);
+      }
+      if (result.mct) {
+        files.push(path.join(dir, expertFileName(e, 'mct', o.waypoints)));
+        await writeMctExpert(files.at(-1)!, result.mct.finish(), info);
+      }
+      const seconds = (Date.now() - began) / 1000;
+      trained.push({ expert: e, files, testAccuracy: result.testAccuracy, seconds, secondsPerEpoch: result.trainSeconds / o.epochs });
+      hooks.onEvent?.({ type: 'expert', expert: e, files, testAccuracy: result.testAccuracy, seconds });
+    }
+  } finally {
+    if (images !== dataset.train.images) images.dispose();
+    if (labels !== dataset.train.labels) labels.dispose();
+  }
+  return { dir, spec, skipped, trained };
+}
+
+async function trainOneExpert(
+  dataset: Dataset, spec: ConvNetSpec, images: Tensor, labels: Tensor, e: number, o: ParsedBufferOptions,
+  hooks: { onEvent?: (e: BufferEvent) => void; signal?: AbortSignal },
+) {
+  const layout = convNetLayout(spec);
+  const P = layout.numParams;
+  const mtt = o.form !== 'mct' ? new MttRecorder(o.epochs, P) : undefined;
+  const mct = o.form !== 'mtt' ? new MctRecorder(o.epochs, P, segmentsOf(layout), o.waypoints) : undefined;
+  const recorders: TrajectoryRecorder[] = [mtt, mct].filter((r): r is MttRecorder | MctRecorder => r !== undefined);
+  const params = convNetInit(spec, { seed: mixSeed(o.seed, e, 0), device: dataset.device });
+  const momentumBuffer = o.momentum !== 0 ? tensor(new Float32Array(P), [P], { device: dataset.device }) : undefined;
+  const trainAccuracy: number[] = [];
+  let trainSeconds = 0;
+  try {
+    const record = (epoch: number) => {
+      const values = params.toArray() as Float32Array;
+      for (const r of recorders) r.add(epoch, values);
+    };
+    record(0);
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      hooks.signal?.throwIfAborted();
+      const began = Date.now();
+      const stats = await trainEpoch(spec, {
+        params, momentumBuffer, images, labels, lr: o.lrTeacher, momentum: o.momentum, weightDecay: o.weightDecay,
+        batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: mixSeed(o.seed, e, epoch),
+      });
+      const seconds = (Date.now() - began) / 1000;
+      trainSeconds += seconds;
+      trainAccuracy.push(stats.accuracy);
+      record(epoch);
+      hooks.onEvent?.({ type: 'epoch', expert: e, epoch, epochs: o.epochs, loss: stats.loss, accuracy: stats.accuracy, seconds });
+    }
+    const test = await evaluate(spec, { params, images: dataset.test.images, labels: dataset.test.labels });
+    return { mtt, mct, trainAccuracy, testAccuracy: test.accuracy, trainSeconds };
+  } finally {
+    params.dispose();
+    momentumBuffer?.dispose();
+  }
+}

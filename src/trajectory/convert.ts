@@ -1,0 +1,60 @@
+/** Converting an MTT buffer into MCT's convexified form, and the storage of both. */
+import * as fs from 'fs';
+import * as path from 'path';
+import { convNetLayout } from '../model/convnet';
+import { TrajmatchInputError } from '../errors';
+import { expertFileName, listExpertFiles, openTrajectory, writeMctExpert } from './files';
+import { MctRecorder } from './mct';
+import { segmentsOf } from './segments';
+
+export interface ConvertResult {
+  converted: string[];
+  /** MCT files already there (and valid), left as they were. */
+  kept: string[];
+}
+
+/** Writes the MCT form (K waypoints) of every MTT expert in `dir` that lacks it. */
+export async function convertBuffer(dir: string, waypoints = 4, onFile?: (file: string) => void): Promise<ConvertResult> {
+  const sources = listExpertFiles(dir, 'mtt');
+  if (sources.length === 0) throw new TrajmatchInputError(`${dir}: no MTT expert files (expert_NNN.mtt.safetensors) to convert`);
+  const result: ConvertResult = { converted: [], kept: [] };
+  for (const source of sources) {
+    const mtt = openTrajectory(source);
+    const target = path.join(dir, expertFileName(mtt.info.expert, 'mct', waypoints));
+    if (fs.existsSync(target)) {
+      openTrajectory(target, { dataset: mtt.info.dataset, convnet: mtt.info.convnet, zca: mtt.info.zca });
+      result.kept.push(target);
+      continue;
+    }
+    const layout = convNetLayout(mtt.info.convnet);
+    const recorder = new MctRecorder(mtt.epochs, mtt.numParams, segmentsOf(layout), waypoints);
+    for (let t = 0; t <= mtt.epochs; t++) recorder.add(t, mtt.paramsAt(t));
+    await writeMctExpert(target, recorder.finish(), mtt.info);
+    result.converted.push(target);
+    onFile?.(target);
+  }
+  return result;
+}
+
+export interface StorageReport {
+  experts: number;
+  mttBytes: number;
+  mctBytes: number;
+  /** MTT bytes / MCT bytes over the experts that have both forms. */
+  ratio: number;
+}
+
+/** Bytes of both forms over the experts of `dir` that have both. */
+export function storageReport(dir: string, waypoints = 4): StorageReport {
+  let mttBytes = 0;
+  let mctBytes = 0;
+  let experts = 0;
+  for (const mtt of listExpertFiles(dir, 'mtt')) {
+    const mct = mtt.replace(/\.mtt\.safetensors$/, `.mct${waypoints}.safetensors`);
+    if (!fs.existsSync(mct)) continue;
+    mttBytes += fs.statSync(mtt).size;
+    mctBytes += fs.statSync(mct).size;
+    experts++;
+  }
+  return { experts, mttBytes, mctBytes, ratio: mctBytes > 0 ? mttBytes / mctBytes : NaN };
+}

@@ -1,0 +1,105 @@
+/**
+ * Expert files: one safetensors file per expert and form, readable from Python's safetensors.
+ *   MTT  expert_007.mtt.safetensors   "checkpoints" F32 [T + 1, P]
+ *   MCT  expert_007.mct4.safetensors  "waypoints" F32 [K, P], "fractions" F32 [T + 1, L],
+ *                                     "waypoint_epochs" I64 [K]
+ * Metadata: "format", "trajmatch_expert" (JSON: dataset, network, training settings, accuracies)
+ * and "param_layout" (JSON: the name and shape of each tensor of the flat vector).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { convNetLayout, ParamLayout } from '../model/convnet';
+import { readSafetensors, requireTensor, SafetensorsError, writeSafetensors } from '../io/safetensors';
+import { checkExpertMatches, ExpectedExpert, ExpertInfo, parseExpertInfo } from './expert-info';
+import { MctData, MctTrajectory } from './mct';
+import { MttTrajectory } from './mtt';
+import { segmentsOf } from './segments';
+import { Trajectory, TrajectoryKind } from './trajectory';
+
+export const MTT_FORMAT = 'trajmatch.mtt/1';
+export const MCT_FORMAT = 'trajmatch.mct/1';
+
+export function expertFileName(expert: number, kind: TrajectoryKind, waypoints = 4): string {
+  const id = String(expert).padStart(3, '0');
+  return kind === 'mtt' ? `expert_${id}.mtt.safetensors` : `expert_${id}.mct${waypoints}.safetensors`;
+}
+
+function metadataOf(format: string, info: ExpertInfo, layout: ParamLayout): Record<string, string> {
+  return {
+    format,
+    trajmatch_expert: JSON.stringify(info),
+    param_layout: JSON.stringify(layout.tensors.map((t) => [t.name, t.shape])),
+  };
+}
+
+export function writeMttExpert(file: string, checkpoints: Float32Array, info: ExpertInfo): Promise<void> {
+  const layout = convNetLayout(info.convnet);
+  return writeSafetensors(file, { checkpoints: { values: checkpoints, shape: [info.epochs + 1, layout.numParams] } }, metadataOf(MTT_FORMAT, info, layout));
+}
+
+export function writeMctExpert(file: string, data: MctData, info: ExpertInfo): Promise<void> {
+  const layout = convNetLayout(info.convnet);
+  const K = data.waypointEpochs.length;
+  return writeSafetensors(file, {
+    waypoints: { values: data.waypoints, shape: [K, layout.numParams] },
+    fractions: { values: data.fractions, shape: [info.epochs + 1, layout.tensors.length] },
+    waypoint_epochs: { values: BigInt64Array.from(data.waypointEpochs, BigInt), shape: [K] },
+  }, metadataOf(MCT_FORMAT, info, layout));
+}
+
+function checkShape(file: string, name: string, shape: number[], expected: number[]): void {
+  if (shape.length !== expected.length || shape.some((s, i) => s !== expected[i])) {
+    throw new SafetensorsError(`${file}: tensor ${name} has shape [${shape}], expected [${expected}] for this expert's network and epochs`);
+  }
+}
+
+/**
+ * Opens an expert file of either form. With `expected`, a file made for another dataset or network
+ * is refused with a message naming the file and what differs.
+ */
+export function openTrajectory(file: string, expected?: ExpectedExpert): Trajectory {
+  const content = readSafetensors(file);
+  const format = content.metadata.format;
+  if (format !== MTT_FORMAT && format !== MCT_FORMAT) {
+    throw new SafetensorsError(`${file}: not a trajmatch expert file (format ${JSON.stringify(format)}, expected ${MTT_FORMAT} or ${MCT_FORMAT})`);
+  }
+  const info = parseExpertInfo(content.metadata, file);
+  if (expected) checkExpertMatches(info, expected, file);
+  const layout = convNetLayout(info.convnet);
+  const P = layout.numParams;
+  if (format === MTT_FORMAT) {
+    const t = requireTensor(content, 'checkpoints', file, 'F32', 2);
+    checkShape(file, 'checkpoints', t.shape, [info.epochs + 1, P]);
+    const bad = (t.values as Float32Array).findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new SafetensorsError(`${file}: the checkpoint of epoch ${Math.floor(bad / P)} holds a non-finite value at parameter ${bad % P}`);
+    }
+    return new MttTrajectory(file, info, info.epochs, P, t.values as Float32Array);
+  }
+  const waypoints = requireTensor(content, 'waypoints', file, 'F32', 2);
+  const fractions = requireTensor(content, 'fractions', file, 'F32', 2);
+  const epochs = requireTensor(content, 'waypoint_epochs', file, 'I64', 1);
+  const K = epochs.shape[0];
+  checkShape(file, 'waypoints', waypoints.shape, [K, P]);
+  checkShape(file, 'fractions', fractions.shape, [info.epochs + 1, layout.tensors.length]);
+  const w = Array.from(epochs.values as BigInt64Array, Number);
+  if (K < 2 || w[0] !== 0 || w[K - 1] !== info.epochs || w.some((v, i) => i > 0 && v <= w[i - 1])) {
+    throw new SafetensorsError(`${file}: waypoint_epochs [${w}] must rise from 0 to ${info.epochs}`);
+  }
+  for (const [name, values] of [['waypoints', waypoints.values], ['fractions', fractions.values]] as const) {
+    const bad = (values as Float32Array).findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new SafetensorsError(`${file}: tensor ${name} holds a non-finite value at element ${bad}`);
+  }
+  return new MctTrajectory(file, info, info.epochs, P, segmentsOf(layout), {
+    waypointEpochs: w,
+    waypoints: waypoints.values as Float32Array,
+    fractions: fractions.values as Float32Array,
+  });
+}
+
+/** The expert files of one form in a buffer folder, sorted by expert index. */
+export function listExpertFiles(dir: string, kind: TrajectoryKind, waypoints = 4): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const suffix = kind === 'mtt' ? '.mtt.safetensors' : `.mct${waypoints}.safetensors`;
+  return fs.readdirSync(dir).filter((f) => /^expert_\d+\./.test(f) && f.endsWith(suffix)).sort().map((f) => path.join(dir, f));
+}
