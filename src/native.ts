@@ -71,10 +71,14 @@ export interface NativeAddon {
   indexSelect(tensor: Tensor, indices: number[]): Tensor;
   convnetLayout(spec: NativeConvNetSpec): { numParams: number; tensors: ParamTensor[] };
   convnetForward(spec: NativeConvNetSpec, images: Tensor, params: Tensor): Promise<Tensor>;
-  unrollMatch(
+  matchIteration(
     spec: NativeConvNetSpec,
-    inputs: { images: Tensor; labels: Tensor; start: Tensor; target: Tensor; lr: number; synSteps: number },
+    inputs: {
+      images: Tensor; labels: Tensor; start: Tensor; target: Tensor; lr: number; synSteps: number;
+      batchSyn?: number; dsa?: string; seed?: number; method?: string;
+    },
   ): Promise<{ loss: number; gradImages: Tensor; gradLr: number }>;
+  sgdStep(param: Tensor, grad: Tensor, buffer: Tensor, options: { lr: number; momentum: number }): void;
   convnetInit(spec: NativeConvNetSpec, options: { seed: number; dtype?: DType; device?: string }): Tensor;
   dsaApply(images: Tensor, options: { strategy: string; seed: number; cotangent?: Tensor }): Promise<{ images: Tensor; grad?: Tensor }>;
   trainEpoch(spec: NativeConvNetSpec, options: {
@@ -89,7 +93,7 @@ export interface NativeAddon {
 }
 
 const REQUIRED_EXPORTS = [
-  'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'convnetLayout', 'convnetForward', 'unrollMatch',
+  'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'convnetLayout', 'convnetForward', 'matchIteration', 'sgdStep',
   'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'convnetInit', 'dsaApply', 'trainEpoch', 'evaluate', 'indexSelect',
 ] as const;
 

@@ -1,18 +1,19 @@
-// One trajectory-matching evaluation with exact gradients to the synthetic pixels and lr.
+// The distillation iteration, and the in-place SGD-with-momentum step of the synthetic pixels.
+#include "augment/dsa.h"
 #include "binding/convert.h"
 #include "binding/exports.h"
 #include "binding/guard.h"
 #include "binding/promise_worker.h"
 #include "binding/tensor_handle.h"
-#include "distill/unroll.h"
+#include "distill/match.h"
 
 namespace trajmatch::binding {
 
 namespace {
 
-// async: unrollMatch(spec, {images, labels, start, target, lr, synSteps})
-//   -> Promise<{loss: number, gradImages: Tensor, gradLr: number}>
-Napi::Value UnrollMatch(const Napi::CallbackInfo& info) {
+// async: matchIteration(spec, {images, labels, start, target, lr, synSteps, batchSyn?, dsa?, seed?,
+//   method?}) -> Promise<{loss: number, gradImages: Tensor, gradLr: number}>
+Napi::Value MatchIteration(const Napi::CallbackInfo& info) {
   auto net = std::make_shared<model::ConvNet>(toConvNetSpec(argObject(info, 0, "convnet")));
   const auto args = argObject(info, 1, "inputs");
   distill::MatchInputs in;
@@ -22,9 +23,16 @@ Napi::Value UnrollMatch(const Napi::CallbackInfo& info) {
   in.target = getTensor(args, "inputs", "target");
   in.lr = getNumber(args, "inputs", "lr");
   in.synSteps = getInt(args, "inputs", "synSteps");
+  in.batchSyn = getInt(args, "inputs", "batchSyn", 0);
+  const auto strategy = getString(args, "inputs", "dsa", "");
+  if (!strategy.empty()) in.dsa = augment::parseDsaStrategy(strategy);
+  const auto seed = getInt(args, "inputs", "seed", 0);
+  if (seed < 0) throw Napi::TypeError::New(info.Env(), "inputs.seed: expected a non-negative integer");
+  in.seed = static_cast<uint64_t>(seed);
+  in.method = distill::parseGradMethod(getString(args, "inputs", "method", "unroll"));
   auto result = std::make_shared<distill::MatchResult>();
   return PromiseWorker::Run(
-      info.Env(), "trajmatch.unrollMatch", [=] { *result = distill::unrollMatch(*net, in); },
+      info.Env(), "trajmatch.matchIteration", [=] { *result = distill::matchIteration(*net, in); },
       [=](Napi::Env env) -> Napi::Value {
         auto out = Napi::Object::New(env);
         out.Set("loss", result->loss.item<double>());
@@ -34,10 +42,28 @@ Napi::Value UnrollMatch(const Napi::CallbackInfo& info) {
       });
 }
 
+// sync: sgdStep(param, grad, buffer, {lr, momentum}): buffer = momentum * buffer + grad;
+//   param -= lr * buffer, both in place (PyTorch's SGD without weight decay).
+Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  auto param = TensorHandle::TensorOf(info[0], "param");
+  const auto grad = TensorHandle::TensorOf(info[1], "grad");
+  auto buffer = TensorHandle::TensorOf(info[2], "buffer");
+  const auto opts = argObject(info, 3, "options");
+  const double lr = getNumber(opts, "options", "lr");
+  const double momentum = getNumber(opts, "options", "momentum");
+  TORCH_CHECK(grad.sizes() == param.sizes() && buffer.sizes() == param.sizes(), "sgdStep: param ", param.sizes(),
+              ", grad ", grad.sizes(), " and buffer ", buffer.sizes(), " must have one shape");
+  torch::NoGradGuard noGrad;
+  buffer.mul_(momentum).add_(grad);
+  param.sub_(buffer * lr);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void RegisterDistill(Napi::Env env, Napi::Object exports) {
-  exports.Set("unrollMatch", Napi::Function::New(env, guarded<UnrollMatch>, "unrollMatch"));
+  exports.Set("matchIteration", Napi::Function::New(env, guarded<MatchIteration>, "matchIteration"));
+  exports.Set("sgdStep", Napi::Function::New(env, guarded<SgdStep>, "sgdStep"));
 }
 
 }  // namespace trajmatch::binding

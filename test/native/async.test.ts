@@ -1,4 +1,4 @@
-import { convNetLayout, convNetSpec, disposeAll, tensor, unrollMatch } from '../../src';
+import { convNetLayout, convNetSpec, disposeAll, tensor, matchIteration } from '../../src';
 import { randomValues } from '../helpers';
 
 describe('the async pattern', () => {
@@ -16,7 +16,7 @@ describe('the async pattern', () => {
     const timer = setInterval(() => { ticks += 1; }, 5);
     const began = Date.now();
     try {
-      const result = await unrollMatch(spec, { images, labels, start, target, lr: 0.01, synSteps: 10 });
+      const result = await matchIteration(spec, { images, labels, start, target, lr: 0.01, synSteps: 10 });
       result.gradImages.dispose();
     } finally {
       clearInterval(timer);
@@ -28,7 +28,7 @@ describe('the async pattern', () => {
   });
 
   test('concurrent calls each settle with their own result', async () => {
-    const runs = await Promise.all([0.01, 0.02, 0.01].map((lr) => unrollMatch(spec, { images, labels, start, target, lr, synSteps: 2 })));
+    const runs = await Promise.all([0.01, 0.02, 0.01].map((lr) => matchIteration(spec, { images, labels, start, target, lr, synSteps: 2 })));
     expect(runs[0].loss).toBeCloseTo(runs[2].loss, 5);
     expect(runs[0].loss).not.toBeCloseTo(runs[1].loss, 5);
     disposeAll(...runs.map((r) => r.gradImages));
@@ -36,8 +36,8 @@ describe('the async pattern', () => {
 
   test('a rejected call leaves the process and the engine usable', async () => {
     const wrong = tensor(new Float32Array(3), [3]);
-    await expect(unrollMatch(spec, { images, labels, start: wrong, target, lr: 0.01, synSteps: 1 })).rejects.toThrow(/start must have shape/);
-    const ok = await unrollMatch(spec, { images, labels, start, target, lr: 0.01, synSteps: 1 });
+    await expect(matchIteration(spec, { images, labels, start: wrong, target, lr: 0.01, synSteps: 1 })).rejects.toThrow(/start must have shape/);
+    const ok = await matchIteration(spec, { images, labels, start, target, lr: 0.01, synSteps: 1 });
     expect(Number.isFinite(ok.loss)).toBe(true);
     disposeAll(wrong, ok.gradImages);
   });

@@ -1,0 +1,56 @@
+/**
+ * One distillation iteration in one native call: syn_steps student SGD steps on minibatches of
+ * the synthetic images (with DSA), the normalised distance to theta_target, and its gradients to
+ * the pixels and to the learnable learning rate, by full unroll (exact, MTT), tesla (constant
+ * memory, MCT's published code) or adjoint (exact, recomputed backwards).
+ */
+import { callNative, expected } from '../errors';
+import { native, NativeConvNetSpec, Tensor } from '../native';
+import { ConvNetSpec } from '../model/convnet';
+
+export const GRAD_METHODS = ['unroll', 'tesla', 'adjoint'] as const;
+export type GradMethod = (typeof GRAD_METHODS)[number];
+
+export interface MatchInputs {
+  /** Synthetic images X [S, C, H, W]. */
+  images: Tensor;
+  /** int64 labels [S], each in [0, numClasses). */
+  labels: Tensor;
+  /** Expert parameters theta_start [P]. */
+  start: Tensor;
+  /** Expert parameters theta_target [P]. */
+  target: Tensor;
+  /** The student's learning rate alpha. */
+  lr: number;
+  /** N: unrolled student steps. */
+  synSteps: number;
+  /** Minibatch size of each step (walking random permutations of S); all of S when omitted. */
+  batchSyn?: number;
+  /** DSA strategy applied to each step's minibatch; none when omitted. */
+  dsa?: string;
+  /** Seed of the permutations and augmentations (replayed exactly by every recompute). */
+  seed?: number;
+  /** How dL/dX and dL/dalpha are computed (default unroll). */
+  method?: GradMethod;
+}
+
+export interface MatchResult {
+  /** ||w_N - theta_target||^2 / ||theta_start - theta_target||^2 */
+  loss: number;
+  /** dL/dX, shaped like the images. */
+  gradImages: Tensor;
+  /** dL/dalpha */
+  gradLr: number;
+}
+
+export function matchIteration(spec: ConvNetSpec, inputs: MatchInputs): Promise<MatchResult> {
+  if (!Number.isFinite(inputs.lr)) throw expected('lr', 'a finite number', inputs.lr);
+  if (!Number.isSafeInteger(inputs.synSteps) || inputs.synSteps < 1) throw expected('synSteps', 'a positive integer', inputs.synSteps);
+  if (inputs.method !== undefined && !GRAD_METHODS.includes(inputs.method)) throw expected('method', GRAD_METHODS.join(', '), inputs.method);
+  return callNative('matchIteration', () => native().matchIteration(spec as NativeConvNetSpec, inputs));
+}
+
+/** In place: buffer = momentum * buffer + grad; param -= lr * buffer (PyTorch's SGD). */
+export function sgdStep(param: Tensor, grad: Tensor, buffer: Tensor, lr: number, momentum: number): void {
+  native().sgdStep(param, grad, buffer, { lr, momentum });
+}
