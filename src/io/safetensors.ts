@@ -36,14 +36,16 @@ export class SafetensorsError extends TrajmatchInputError {
   }
 }
 
+// By tag rather than instanceof: typed arrays made by the addon may come from another realm (jest's VM contexts).
+const DTYPE_OF_ARRAY: Record<string, SafetensorsDtype> = {
+  Float64Array: 'F64', Float32Array: 'F32', BigInt64Array: 'I64', Int32Array: 'I32', Int16Array: 'I16', Int8Array: 'I8', Uint8Array: 'U8',
+};
+
 function dtypeOf(values: Typed): SafetensorsDtype {
-  if (values instanceof Float64Array) return 'F64';
-  if (values instanceof Float32Array) return 'F32';
-  if (values instanceof BigInt64Array) return 'I64';
-  if (values instanceof Int32Array) return 'I32';
-  if (values instanceof Int16Array) return 'I16';
-  if (values instanceof Int8Array) return 'I8';
-  return 'U8';
+  const tag = Object.prototype.toString.call(values).slice(8, -1);
+  const dtype = DTYPE_OF_ARRAY[tag];
+  if (!dtype) throw new Error(`safetensors: cannot write a ${tag}`);
+  return dtype;
 }
 
 /** A tensor to write: a typed array and its shape (dtype from the array, or BOOL for booleans in a Uint8Array). */

@@ -101,9 +101,10 @@ export function smoothImage(c: number, h: number, w: number, seed: number): Uint
 
 /**
  * An MNIST-like dataset that a network can learn: 10 x 10 images of noise in which class c has a
- * bright row c.
+ * brighter row c (by `signal` over noise uniform in [0, noise)).
  */
-export function writeLearnableMnist(dir: string, nTrain = 200, nTest = 100): MnistFixture {
+export function writeLearnableMnist(dir: string, nTrain = 200, nTest = 100, look: { noise?: number; signal?: number } = {}): MnistFixture {
+  const { noise = 60, signal = 200 } = look;
   fs.mkdirSync(dir, { recursive: true });
   const h = 10;
   const w = 10;
@@ -112,8 +113,8 @@ export function writeLearnableMnist(dir: string, nTrain = 200, nTest = 100): Mni
     const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
     const pixels = new Uint8Array(n * h * w);
     for (let i = 0; i < n; i++) {
-      for (let p = 0; p < h * w; p++) pixels[i * h * w + p] = Math.floor(rand() * 60);
-      for (let x = 0; x < w; x++) pixels[i * h * w + labels[i] * w + x] = 200 + Math.floor(rand() * 55);
+      for (let p = 0; p < h * w; p++) pixels[i * h * w + p] = Math.floor(rand() * noise);
+      for (let x = 0; x < w; x++) pixels[i * h * w + labels[i] * w + x] = Math.min(255, pixels[i * h * w + labels[i] * w + x] + signal);
     }
     return { pixels, labels };
   };

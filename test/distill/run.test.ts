@@ -1,0 +1,129 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+import { Dataset, loadDataset } from '../../src/data/dataset';
+import { evaluateSet, randomRealSubset } from '../../src/eval/protocol';
+import { convNetForDataset } from '../../src/model/convnet';
+import { DistillEvent, distillDataset, DistillInterrupted } from '../../src/distill/run';
+import { trainExperts } from '../../src/trajectory/buffer';
+import { readSyntheticSet } from '../../src/synthetic/file';
+import { disposeAll } from '../../src';
+import { tempDir, writeLearnableMnist } from '../data/fixtures';
+
+// End to end on a small learnable dataset (10 x 10 images, class c = a bright row c in noise),
+// small enough for CI: experts, distillation, evaluation.
+const root = tempDir('distill');
+let dataset: Dataset;
+const network = { netWidth: 8, depth: 2 };
+const bufferPath = path.join(root, 'buffers');
+const base = {
+  ipc: 1, synSteps: 8, expertEpochs: 2, maxStartEpoch: 3, lrImg: 10, lrLr: 1e-6, lrTeacher: 0.01,
+  numEval: 2, evalEpochs: 150, bufferPath, waypoints: 3,
+};
+
+beforeAll(async () => {
+  writeLearnableMnist(path.join(root, 'data'), 500, 300, { noise: 170, signal: 40 });
+  dataset = await loadDataset({ dataset: 'mnist', dataPath: path.join(root, 'data'), device: 'cpu' });
+  await trainExperts(dataset, { numExperts: 3, epochs: 6, batchSize: 64, waypoints: 3, bufferPath, network, form: 'both' });
+}, 120000);
+afterAll(() => {
+  dataset.dispose();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('distillation runs', () => {
+  test('a distilled set beats the random-real baseline of the same IPC on the same evaluation', async () => {
+    const runDir = path.join(root, 'run-mct');
+    const result = await distillDataset(dataset, { ...base, method: 'mct', iterations: 40, evalIt: 40, runDir, network });
+    expect(result.evals.map((e) => e.iteration)).toEqual([0, 40]);
+    const spec = convNetForDataset(dataset, network);
+    const baseline = randomRealSubset(dataset, 1, 12345);
+    const random = await evaluateSet(dataset, { images: baseline.images, labels: baseline.labels, lr: 0.01 }, spec, { numEval: 2, epochs: 150, seed: 9 });
+    disposeAll(baseline.images, baseline.labels);
+    const distilled = result.evals[1].mean;
+    expect(distilled).toBeGreaterThan(result.evals[0].mean); // the real images it started from
+    expect(distilled).toBeGreaterThan(random.mean); // another random real subset
+
+    // the outputs
+    const set = readSyntheticSet(result.files.best);
+    expect(set.info).toMatchObject({ dataset: 'mnist', ipc: 1, method: 'mct', zca: false });
+    expect(set.labels.length).toBe(10);
+    const png = PNG.sync.read(fs.readFileSync(result.files.grid));
+    expect(png.width).toBe(10 * (10 * 6 + 2)); // ten classes side by side, drawn 6x larger
+    const lines = fs.readFileSync(result.files.metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.type === 'iteration')).toHaveLength(40);
+    expect(JSON.parse(fs.readFileSync(result.files.summary, 'utf8'))).toMatchObject({ method: 'mct', gradMethod: 'tesla', ipc: 1 });
+  });
+
+  test('the matching loss falls over the iterations', async () => {
+    const runDir = path.join(root, 'run-loss');
+    const result = await distillDataset(dataset, { ...base, method: 'mtt', iterations: 24, evalIt: 1000, numEval: 1, evalEpochs: 5, runDir, network });
+    expect(result.evals.length).toBe(2);
+    const losses = fs.readFileSync(result.files.metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'iteration').map((l) => l.loss);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    expect(mean(losses.slice(-8))).toBeLessThan(mean(losses.slice(0, 8)));
+  });
+
+  test('a killed run resumes from its checkpoint and ends as an uninterrupted one', async () => {
+    const options = { ...base, method: 'mct' as const, iterations: 8, evalIt: 1000, numEval: 1, evalEpochs: 3, checkpointEvery: 2, network };
+    const straight = await distillDataset(dataset, { ...options, runDir: path.join(root, 'straight') });
+
+    const runDir = path.join(root, 'resumed');
+    const ac = new AbortController();
+    const first = distillDataset(dataset, { ...options, runDir }, {
+      signal: ac.signal,
+      onEvent: (e) => { if (e.type === 'iteration' && e.iteration === 4) ac.abort(); },
+    });
+    await expect(first).rejects.toThrow(DistillInterrupted);
+    await expect(first).rejects.toThrow(/interrupted at iteration 5/);
+    const events: DistillEvent[] = [];
+    const resumed = await distillDataset(dataset, { ...options, runDir }, { onEvent: (e) => events.push(e) });
+    expect(events[0]).toMatchObject({ type: 'start', resumedAt: 5 });
+    expect(events.filter((e) => e.type === 'iteration').map((e) => (e as { iteration: number }).iteration)).toEqual([5, 6, 7]);
+    expect(Array.from(readSyntheticSet(resumed.files.synthetic).images)).toEqual(Array.from(readSyntheticSet(straight.files.synthetic).images));
+    const its = fs.readFileSync(resumed.files.metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'iteration').map((l) => l.iteration);
+    expect(its).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  describe('bad input', () => {
+    const quick = { ...base, iterations: 2, evalIt: 1000, numEval: 1, evalEpochs: 1, network };
+
+    test('a stretch beyond the trajectories, a batch larger than the set, an ipc larger than a class', async () => {
+      await expect(distillDataset(dataset, { ...quick, method: 'mtt', maxStartEpoch: 6, expertEpochs: 2, runDir: path.join(root, 'x1') })).rejects.toThrow(
+        /maxStartEpoch \(6\) \+ expertEpochs \(2\) reaches epoch 7, beyond the 6 epochs of the trajectories/,
+      );
+      await expect(distillDataset(dataset, { ...quick, batchSyn: 11, runDir: path.join(root, 'x2') })).rejects.toThrow(
+        'batchSyn (11) is larger than the synthetic set (1 per class x 10 classes = 10)',
+      );
+      await expect(distillDataset(dataset, { ...quick, ipc: 51, runDir: path.join(root, 'x3') })).rejects.toThrow(
+        'ipc (51) is larger than the smallest class of mnist (50 training images)',
+      );
+      await expect(distillDataset(dataset, { ...quick, method: 'mtt', expertEpochs: 1.5, runDir: path.join(root, 'x4') })).rejects.toThrow(
+        /MTT matches checkpoints at integer epochs/,
+      );
+    });
+
+    test('no experts for this network', async () => {
+      await expect(distillDataset(dataset, { ...quick, network: { netWidth: 16, depth: 2 }, runDir: path.join(root, 'x5') })).rejects.toThrow(
+        /no MCT experts in .*convnet-d2-w16-instance-relu-avg \(expected expert_NNN\.mct3\.safetensors\): train them with npm run buffer/,
+      );
+    });
+
+    test('a loss that becomes NaN stops the run with a message and keeps the last checkpoint', async () => {
+      const runDir = path.join(root, 'nan');
+      await expect(distillDataset(dataset, { ...quick, iterations: 6, checkpointEvery: 1, lrImg: 1e30, runDir })).rejects.toThrow(
+        /(the matching loss became NaN at iteration \d|the synthetic images became non-finite before iteration \d).*the last checkpoint in .*nan is kept/,
+      );
+      expect(fs.existsSync(path.join(runDir, 'checkpoint.safetensors'))).toBe(true);
+    });
+
+    test('a run folder of another run is refused', async () => {
+      const runDir = path.join(root, 'straight');
+      await expect(distillDataset(dataset, { ...quick, lrImg: 7, runDir })).rejects.toThrow(/this run folder holds a run with other settings/);
+    });
+
+    test('unknown options are named', async () => {
+      await expect(distillDataset(dataset, { lrImage: 3 } as never)).rejects.toThrow(/unknown option\(s\) distill\.lrImage/);
+    });
+  });
+});
