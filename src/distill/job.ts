@@ -3,19 +3,24 @@
  * dataset, train experts when the buffer has too few, distil, evaluate. A Promise with progress
  * events and cancellation by AbortSignal (the run stays resumable).
  */
-import { DatasetOptions, loadDataset } from '../data/dataset';
+import { datasetOptions, DatasetOptions, loadDataset } from '../data/dataset';
+import { parseOptions } from '../config/validate';
 import { TrajmatchInputError } from '../errors';
-import { convNetForDataset, NetworkOptions } from '../model/convnet';
-import { BufferEvent, BufferOptions, bufferDir, trainExperts } from '../trajectory/buffer';
+import { convNetForDataset, NetworkOptions, networkOptionsSchema } from '../model/convnet';
+import { BufferEvent, BufferOptions, bufferDir, bufferOptionsSchema, trainExperts } from '../trajectory/buffer';
 import { listExpertFiles } from '../trajectory/files';
 import { resolveDevice } from '../backend/device';
-import { DistillOptions } from './options';
+import { DistillOptions, distillOptionsSchema } from './options';
 import { defaultPreset, PRESETS } from './presets';
 import { DistillEvent, distillDataset, DistillResult } from './run';
 
 export interface JobOptions {
-  /** A named preset (see PRESETS); the default job picks one that fits the device. Explicit options override it. */
+  /**
+   * A named preset (see PRESETS); explicit options override it. Without one, the default job's preset
+   * for the device applies, unless another dataset than Fashion-MNIST is asked for, or `noPreset`.
+   */
   preset?: string;
+  noPreset?: boolean;
   data?: DatasetOptions;
   network?: NetworkOptions;
   /** How experts are trained when the buffer has too few. */
@@ -42,7 +47,8 @@ export async function runDistillJob(
   where = 'data',
 ): Promise<JobResult> {
   const device = resolveDevice(options.data?.device ?? 'auto', `${where === 'cli' ? '--' : 'data.'}device`);
-  const usePreset = options.preset ?? (options.data || options.distill ? undefined : defaultPreset(device));
+  const otherDataset = options.data?.dataset !== undefined && options.data.dataset !== 'fashion-mnist';
+  const usePreset = options.preset ?? (options.noPreset || otherDataset ? undefined : defaultPreset(device));
   if (usePreset !== undefined && !(usePreset in PRESETS)) {
     throw new TrajmatchInputError(`unknown preset '${usePreset}'; expected one of ${Object.keys(PRESETS).join(', ')}`);
   }
@@ -53,6 +59,13 @@ export async function runDistillJob(
   const distill: DistillOptions = { ...preset?.distill, ...options.distill };
   const buffer: BufferOptions = { ...preset?.buffer, ...options.buffer, waypoints: distill.waypoints ?? 4 };
   if (distill.bufferPath !== undefined) buffer.bufferPath = distill.bufferPath;
+
+  // Every option is checked before seconds of loading and training.
+  const style = where === 'cli' ? 'cli' : undefined;
+  parseOptions(distillOptionsSchema, distill, style ?? 'distill');
+  parseOptions(bufferOptionsSchema, buffer, style ?? 'buffer');
+  parseOptions(networkOptionsSchema, network, style ?? 'network');
+  datasetOptions(data, where);
 
   const dataset = await loadDataset(data, where);
   try {

@@ -26,7 +26,7 @@ export function registerDistill(program: Command): void {
   addDataOptions(cmd);
   addNetworkOptions(cmd);
   addOutputOptions(cmd)
-    .option('--preset <name>', `named settings: ${Object.keys(PRESETS).join(', ')} (default: fashion-mnist-cpu on a CPU, fashion-mnist-ipc10 on CUDA)`)
+    .option('--preset <name>', `named settings: ${Object.keys(PRESETS).join(', ')} (default for Fashion-MNIST without --config: fashion-mnist-cpu on a CPU, fashion-mnist-ipc10 on CUDA); flags override it`)
     .option('--config <file>', 'a JSON file of options ({"data": {...}, "network": {...}, "buffer": {...}, "distill": {...}}); flags override it')
     .option('--method <m>', 'mct (convexified trajectories, continuous starts) or mtt')
     .option('--ipc <n>', 'images per class', numberArg('integer'))
@@ -92,7 +92,7 @@ export function registerDistill(program: Command): void {
       try {
         result = await runDistillJob({
           preset: flags.preset as string | undefined, data: given(data), network: given(network), buffer: config.buffer,
-          distill: given(distill), noExpertTraining: flags.trainExperts === false,
+          distill: given(distill), noExpertTraining: flags.trainExperts === false, noPreset: flags.config !== undefined,
         }, { onEvent, signal: ac.signal }, 'cli');
       } finally {
         process.removeListener('SIGINT', stop);

@@ -1,0 +1,37 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+
+// The command line as users run it (through ts-node, so the test needs no build).
+function cli(...args: string[]) {
+  const root = path.resolve(__dirname, '..', '..');
+  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(root, 'src/cli/main.ts'), ...args], {
+    cwd: root, encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.json') }, timeout: 120000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('the command line', () => {
+  test('bad options are named, with what was expected and received, and exit non-zero', () => {
+    const lr = cli('distill', '--lr-img', 'abc');
+    expect(lr.code).not.toBe(0);
+    expect(lr.err).toContain("option '--lr-img <lr>' argument 'abc' is invalid. expected a number, received 'abc'");
+
+    const preset = cli('distill', '--preset', 'nope');
+    expect(preset.code).toBe(1);
+    expect(preset.err).toMatch(/unknown preset 'nope'; expected one of fashion-mnist-cpu/);
+
+    const method = cli('distill', '--method', 'dc', '--no-train-experts');
+    expect(method.code).toBe(1);
+    expect(method.err).toMatch(/--method: .*\(received "dc"\)/);
+
+    const evalArgs = cli('eval');
+    expect(evalArgs.code).toBe(1);
+    expect(evalArgs.err).toContain('eval needs exactly one of --synthetic <file> or --baseline --ipc <n>');
+  });
+
+  test('info prints the libtorch in use', () => {
+    const r = cli('info');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^libtorch \d+\.\d+\.\d+ \((CPU-only|CUDA) build/);
+  });
+});
