@@ -1,0 +1,204 @@
+/**
+ * npm run bench: MTT and MCT side by side on the same experts and settings. Speed and memory per
+ * gradient method, trajectory storage, accuracy against iterations (convergence) and its spread
+ * over seeds (stability); with --reference, the PyTorch eager reference in the same call. Writes
+ * bench.json (every figure, the machine, what is missing) and report.html after every section, so
+ * an interrupted bench keeps what it measured.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { z } from 'zod';
+import { parseOptions } from '../config/validate';
+import { resolveDevice } from '../backend/device';
+import { DATASET_NAMES, loadDataset } from '../data/dataset';
+import { convNetForDataset } from '../model/convnet';
+import { DEFAULT_DSA_STRATEGY } from '../augment/dsa';
+import { writeAtomic } from '../io/atomic';
+import { PRESETS } from '../distill/presets';
+import { distillDataset } from '../distill/run';
+import { meanStd } from '../eval/protocol';
+import { bufferDir, trainExperts } from '../trajectory/buffer';
+import { storageReport, StorageReport } from '../trajectory/convert';
+import { listExpertFiles } from '../trajectory/files';
+import { machineInfo, MachineInfo } from './machine';
+import { ReferenceResult, runReference } from './reference';
+import { renderReport } from './report';
+import { TimingCell, timeCellInChild, TimingResult } from './timing';
+import { GradMethod } from '../distill/match';
+import { DistillOptions } from '../distill/options';
+import { NetworkOptions } from '../model/convnet';
+import { BufferOptions } from '../trajectory/buffer';
+
+export const benchOptionsSchema = z.strictObject({
+  /** quick: minutes on a CPU; full: the GPU-sized comparison. */
+  preset: z.enum(['quick', 'full']).default('quick'),
+  outDir: z.string().min(1).default('bench'),
+  device: z.string().default('auto'),
+  /** Seeds of the convergence runs of each method (their spread is the stability). */
+  seeds: z.array(z.number().int().nonnegative()).min(1).optional(),
+  gradMethods: z.array(z.enum(['unroll', 'tesla', 'adjoint'])).min(1).default(['unroll', 'tesla', 'adjoint']),
+  /** Path of the PyTorch reference script (ref_mtt.py). */
+  reference: z.string().optional(),
+  bufferPath: z.string().min(1).default('buffers'),
+  /** The dataset of the convergence runs (default Fashion-MNIST) and where its files are. */
+  dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
+  dataPath: z.string().optional(),
+});
+
+export type BenchOptions = z.input<typeof benchOptionsSchema>;
+
+export interface BenchPreset {
+  network: NetworkOptions;
+  buffer: BufferOptions;
+  distill: DistillOptions;
+  seeds: number[];
+  /** The timing network (input shape and classes) and cells. */
+  timingNetwork: { channels: number; height: number; width: number; numClasses: number; netWidth?: number };
+  timing: TimingCell[];
+  /** Reference settings (ref_mtt.py's IPC table) matching the timing cells. */
+  referenceSettings: number[];
+}
+
+const cells = (ipc: number, synSteps: number, batchSyn: number | undefined, iterations: number, warmup: number): TimingCell[] =>
+  (['unroll', 'tesla', 'adjoint'] as GradMethod[]).map((gradMethod) => ({ gradMethod, ipc, synSteps, batchSyn, iterations, warmup }));
+
+export const BENCH_PRESETS: Record<'quick' | 'full', BenchPreset> = {
+  quick: {
+    network: PRESETS['fashion-mnist-cpu'].network!,
+    buffer: PRESETS['fashion-mnist-cpu'].buffer,
+    distill: { ipc: 1, iterations: 60, evalIt: 20, numEval: 1, evalEpochs: 100, synSteps: 10, expertEpochs: 2, maxStartEpoch: 4, lrImg: 100, lrLr: 1e-5, lrTeacher: 0.01 },
+    seeds: [0, 1, 2],
+    timingNetwork: { channels: 1, height: 28, width: 28, numClasses: 10, netWidth: 32 },
+    timing: cells(1, 10, undefined, 5, 1),
+    referenceSettings: [],
+  },
+  full: {
+    network: {},
+    buffer: PRESETS['fashion-mnist-ipc10'].buffer,
+    distill: { ...PRESETS['fashion-mnist-ipc10'].distill, iterations: 1000, evalIt: 100 },
+    seeds: [0, 1, 2],
+    // the reference's shapes: the published CIFAR-10 ConvNet and settings
+    timingNetwork: { channels: 3, height: 32, width: 32, numClasses: 10 },
+    timing: [...cells(1, 50, 10, 20, 3), ...cells(10, 30, 100, 20, 3)],
+    referenceSettings: [1, 10],
+  },
+};
+
+export interface ConvergenceRun {
+  method: 'mtt' | 'mct';
+  seed: number;
+  evals: { iteration: number; mean: number; std: number }[];
+  losses: { iteration: number; loss: number }[];
+  grid: string;
+  seconds: number;
+}
+
+export interface BenchReport {
+  date: string;
+  preset: 'quick' | 'full';
+  machine: MachineInfo;
+  settings: { network: NetworkOptions; buffer: BufferOptions; distill: DistillOptions; seeds: number[]; timing: TimingCell[]; timingNetwork: BenchPreset['timingNetwork'] };
+  storage: (StorageReport & { waypoints: number; bufferDir: string }) | null;
+  timing: TimingResult[];
+  convergence: ConvergenceRun[];
+  stability: Record<'mtt' | 'mct', { finalMean: number; finalStd: number; bestMean: number; bestStd: number; seeds: number }> | null;
+  reference: ReferenceResult | null;
+  /** What was not measured (an interrupted bench, a missing GPU or reference), in words. */
+  missing: string[];
+}
+
+export async function runBench(
+  options: BenchOptions = {},
+  hooks: { log?: (line: string) => void; signal?: AbortSignal } = {},
+  where = 'bench',
+  /** Settings to use instead of the named preset's (tests use tiny ones). */
+  custom?: BenchPreset,
+): Promise<BenchReport> {
+  const o = parseOptions(benchOptionsSchema, options, where);
+  const preset = custom ?? BENCH_PRESETS[o.preset];
+  const seeds = o.seeds ?? preset.seeds;
+  const device = resolveDevice(o.device, where === 'cli' ? '--device' : 'bench.device');
+  const log = hooks.log ?? (() => {});
+  fs.mkdirSync(o.outDir, { recursive: true });
+  const report: BenchReport = {
+    date: new Date().toISOString(), preset: o.preset, machine: machineInfo(device),
+    settings: { network: preset.network, buffer: preset.buffer, distill: preset.distill, seeds, timing: preset.timing, timingNetwork: preset.timingNetwork },
+    storage: null, timing: [], convergence: [], stability: null, reference: null,
+    missing: ['storage', 'timing', 'convergence', 'reference'],
+  };
+  const save = async () => {
+    await writeAtomic(path.join(o.outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await writeAtomic(path.join(o.outDir, 'report.html'), await renderReport(report, o.outDir));
+  };
+  const done = (section: string, note?: string) => {
+    report.missing = report.missing.filter((m) => m !== section);
+    if (note) report.missing.push(note);
+  };
+  try {
+    await save();
+    // 1. Speed and memory per gradient method, each in its own process.
+    for (const cell of preset.timing.filter((c) => o.gradMethods.includes(c.gradMethod))) {
+      hooks.signal?.throwIfAborted();
+      log(`timing ${cell.gradMethod}, IPC ${cell.ipc}, ${cell.synSteps} steps`);
+      report.timing.push(await timeCellInChild({ network: preset.timingNetwork, device, dsa: DEFAULT_DSA_STRATEGY, cell }));
+      await save();
+    }
+    done('timing', device.startsWith('cuda') ? 'the CUDA allocator peak (peakDeviceBytes) is not reported by the engine yet: resident memory only' : undefined);
+
+    // 2. Experts (both forms from the same training) and their storage.
+    const dataset = await loadDataset({ dataset: o.dataset, dataPath: o.dataPath, device });
+    try {
+      const spec = convNetForDataset(dataset, preset.network);
+      const dir = bufferDir(o.bufferPath, dataset.name, spec, false);
+      const waypoints = preset.distill.waypoints ?? 4;
+      const wanted = preset.buffer.numExperts ?? 100;
+      if (listExpertFiles(dir, 'mtt').length < wanted || listExpertFiles(dir, 'mct', waypoints).length < wanted) {
+        log(`training experts into ${dir}`);
+        await trainExperts(dataset, { ...preset.buffer, bufferPath: o.bufferPath, form: 'both', waypoints, network: preset.network }, { signal: hooks.signal });
+      }
+      report.storage = { ...storageReport(dir, waypoints), waypoints, bufferDir: dir };
+      done('storage');
+      await save();
+
+      // 3. Convergence and stability: the same settings and experts, MTT (unroll) and MCT (tesla), several seeds.
+      for (const method of ['mtt', 'mct'] as const) {
+        for (const seed of seeds) {
+          hooks.signal?.throwIfAborted();
+          log(`distilling with ${method.toUpperCase()}, seed ${seed}`);
+          const runDir = path.join(o.outDir, 'runs', `${method}_seed${seed}`);
+          fs.rmSync(runDir, { recursive: true, force: true });
+          const began = Date.now();
+          const r = await distillDataset(dataset, { ...preset.distill, method, seed, runDir, bufferPath: o.bufferPath, network: preset.network }, { signal: hooks.signal });
+          const losses = fs.readFileSync(r.files.metrics, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+            .filter((l) => l.type === 'iteration').map((l) => ({ iteration: l.iteration as number, loss: l.loss as number }));
+          report.convergence.push({ method, seed, evals: r.evals, losses, grid: path.relative(o.outDir, r.files.grid), seconds: (Date.now() - began) / 1000 });
+          await save();
+        }
+      }
+      report.stability = Object.fromEntries((['mtt', 'mct'] as const).map((m) => {
+        const runs = report.convergence.filter((c) => c.method === m);
+        const finals = meanStd(runs.map((c) => c.evals[c.evals.length - 1].mean));
+        const bests = meanStd(runs.map((c) => Math.max(...c.evals.map((e) => e.mean))));
+        return [m, { finalMean: finals.mean, finalStd: finals.std, bestMean: bests.mean, bestStd: bests.std, seeds: runs.length }];
+      })) as BenchReport['stability'];
+      done('convergence');
+      await save();
+    } finally {
+      dataset.dispose();
+    }
+
+    // 4. The PyTorch reference, in the same call.
+    if (preset.referenceSettings.length === 0) {
+      report.reference = { available: false, script: o.reference ?? null, reason: 'the quick preset times other shapes than the reference, which runs the published CIFAR-10 settings: use the full preset' };
+    } else {
+      log('the PyTorch reference');
+      report.reference = runReference(o.reference, preset.referenceSettings, 20, device);
+    }
+    done('reference', report.reference.available ? undefined : `the PyTorch reference: ${report.reference.reason}`);
+    await save();
+  } catch (e) {
+    await save(); // keep what was measured; `missing` says what was not
+    throw e;
+  }
+  return report;
+}

@@ -1,0 +1,87 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { BenchPreset, runBench } from '../../src/bench/run';
+import { tempDir, writeLearnableMnist } from '../data/fixtures';
+
+// A bench on the small learnable dataset: every section runs, in seconds.
+const root = tempDir('bench');
+const network = { netWidth: 4, depth: 1 };
+const tiny: BenchPreset = {
+  network,
+  buffer: { numExperts: 2, epochs: 4, batchSize: 64 },
+  distill: { ipc: 1, iterations: 4, evalIt: 2, numEval: 1, evalEpochs: 5, synSteps: 3, expertEpochs: 1, maxStartEpoch: 2, lrImg: 10, lrLr: 1e-6, waypoints: 2 },
+  seeds: [0, 1],
+  timingNetwork: { channels: 1, height: 10, width: 10, numClasses: 10, netWidth: 4 },
+  timing: (['unroll', 'tesla', 'adjoint'] as const).map((gradMethod) => ({ gradMethod, ipc: 1, synSteps: 3, iterations: 2, warmup: 1 })),
+  referenceSettings: [],
+};
+const options = () => ({ dataset: 'mnist' as const, dataPath: path.join(root, 'data'), bufferPath: path.join(root, 'buffers'), device: 'cpu' });
+
+beforeAll(() => writeLearnableMnist(path.join(root, 'data'), 200, 100));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+
+describe('the MTT vs MCT bench', () => {
+  const outDir = path.join(root, 'out');
+
+  test('the JSON holds every figure for both methods, and the machine', async () => {
+    await runBench({ ...options(), outDir }, {}, 'bench', tiny);
+    const r = JSON.parse(fs.readFileSync(path.join(outDir, 'bench.json'), 'utf8'));
+    expect(r.machine).toMatchObject({ device: 'cpu', cpus: expect.any(Number), libtorch: expect.stringMatching(/^\d/) });
+    expect(r.timing.map((t: { gradMethod: string }) => t.gradMethod)).toEqual(['unroll', 'tesla', 'adjoint']);
+    for (const t of r.timing) {
+      expect(t.msPerIteration).toBeGreaterThan(0);
+      expect(t.samplesMs).toHaveLength(2);
+      expect(t.peakRssBytes).toBeGreaterThan(t.baselineRssBytes / 2);
+    }
+    expect(r.storage).toMatchObject({ experts: 2, waypoints: 2 });
+    expect(r.storage.ratio).toBeGreaterThan(1);
+    for (const method of ['mtt', 'mct']) {
+      const runs = r.convergence.filter((c: { method: string }) => c.method === method);
+      expect(runs.map((c: { seed: number }) => c.seed)).toEqual([0, 1]);
+      for (const c of runs) {
+        expect(c.evals.map((e: { iteration: number }) => e.iteration)).toEqual([0, 2, 4]);
+        expect(c.losses).toHaveLength(4);
+      }
+      expect(r.stability[method]).toMatchObject({ seeds: 2, finalMean: expect.any(Number), finalStd: expect.any(Number) });
+    }
+    expect(r.reference).toMatchObject({ available: false });
+    expect(r.missing).toEqual([expect.stringMatching(/^the PyTorch reference: /)]);
+  });
+
+  (chromium || process.env.CI ? test : test.skip)('the HTML report renders in headless Chromium with its plots, tables and images', () => {
+    const page = `file://${path.join(outDir, 'report.html')}`;
+    const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', `--user-data-dir=${path.join(root, 'chrome')}`];
+    const r = spawnSync(chromium ?? 'chromium', [...args, '--dump-dom', page], { encoding: 'utf8', timeout: 60000 });
+    expect(r.status).toBe(0);
+    const dom = r.stdout;
+    for (const id of ['plot-accuracy', 'plot-loss']) {
+      expect(dom).toMatch(new RegExp(`<figure class="plot" id="${id}"><svg[^>]*class="marks"`));
+    }
+    expect((dom.match(/<path[^>]*d="M/g) ?? []).length).toBeGreaterThan(4); // drawn lines
+    expect((dom.match(/<table>/g) ?? []).length).toBeGreaterThanOrEqual(3);
+    expect((dom.match(/<img alt="(mtt|mct) synthetic images" src="data:image\/png;base64,/g) ?? []).length).toBe(2);
+    const shot = spawnSync(chromium ?? 'chromium', [...args, `--screenshot=${path.join(root, 'report.png')}`, '--window-size=1200,2400', page], { timeout: 60000 });
+    expect(shot.status).toBe(0);
+    if (process.env.TRAJMATCH_KEEP_SCREENSHOT) fs.copyFileSync(path.join(root, 'report.png'), process.env.TRAJMATCH_KEEP_SCREENSHOT);
+  });
+
+  test('an interrupted bench keeps what it measured and says what is missing', async () => {
+    const partial = path.join(root, 'partial');
+    const ac = new AbortController();
+    let timed = 0;
+    const run = runBench({ ...options(), outDir: partial }, { signal: ac.signal, log: (l) => { if (l.startsWith('timing') && ++timed === 2) ac.abort(new Error('stop')); } }, 'bench', tiny);
+    await expect(run).rejects.toThrow('stop');
+    const r = JSON.parse(fs.readFileSync(path.join(partial, 'bench.json'), 'utf8'));
+    expect(r.timing).toHaveLength(2); // the cell under way when the signal came finishes; the next does not start
+    expect(r.missing).toEqual(expect.arrayContaining(['storage', 'timing', 'convergence', 'reference']));
+    expect(fs.readFileSync(path.join(partial, 'report.html'), 'utf8')).toContain('<h2>Missing</h2>');
+  });
+
+  test('bad options are named', async () => {
+    await expect(runBench({ preset: 'huge' } as never)).rejects.toThrow(/bench\.preset: .*\(received "huge"\)/);
+  });
+});
