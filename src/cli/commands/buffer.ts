@@ -1,10 +1,10 @@
 /** `trajmatch buffer`: train the expert trajectories (MTT, MCT or both forms). */
 import { Command } from 'commander';
 import { loadDataset } from '../../data/dataset';
-import { BufferEvent, BufferOptions, trainExperts } from '../../trajectory/buffer';
+import { BufferOptions, trainExperts } from '../../trajectory/buffer';
 import { storageReport } from '../../trajectory/convert';
 import { addDataOptions, addNetworkOptions, addOutputOptions, dataOptionsFrom, networkOptionsFrom, numberArg, pick } from '../options';
-import { progressBar } from '../progress';
+import { showExpertTraining } from '../progress';
 
 export function registerBuffer(program: Command): void {
   const cmd = program.command('buffer').description('train expert trajectories on the real data (a killed run resumes at the next expert)');
@@ -34,18 +34,8 @@ export function registerBuffer(program: Command): void {
         }),
         ...(flags.dsa === false ? { dsa: null } : flags.dsaStrategy !== undefined ? { dsa: flags.dsaStrategy } : {}),
       };
-      const bar = progressBar('expert {expert} |{bar}| epoch {value}/{total} | loss {loss} | acc {acc} | ETA {eta_formatted}', !quiet);
-      const onEvent = (e: BufferEvent) => {
-        if (e.type === 'start') {
-          if (!quiet) console.error(`buffer ${e.dir}: ${e.numExperts} experts x ${e.epochs} epochs${e.skipped.length ? `, ${e.skipped.length} already done` : ''}`);
-        } else if (e.type === 'epoch') {
-          if (e.epoch === 1) bar.start(e.epochs, { expert: e.expert, loss: '-', acc: '-' });
-          bar.update(e.epoch, { expert: e.expert, loss: e.loss.toFixed(4), acc: e.accuracy.toFixed(4) });
-          if (e.epoch === e.epochs) bar.stop();
-        } else if (!quiet) {
-          console.error(`expert ${e.expert}: ${e.converted ? 'converted from its MTT file' : `test accuracy ${(100 * e.testAccuracy).toFixed(2)}%`} (${e.seconds.toFixed(1)} s) -> ${e.files.join(', ')}`);
-        }
-      };
+      const progress = showExpertTraining(quiet);
+      const onEvent = progress.onEvent;
       const ac = new AbortController();
       const stop = () => ac.abort(new Error('interrupted: finished experts are kept; run the same command again to resume'));
       process.once('SIGINT', stop);
@@ -69,7 +59,7 @@ export function registerBuffer(program: Command): void {
         }
       } finally {
         process.removeListener('SIGINT', stop);
-        bar.stop();
+        progress.close();
         dataset.dispose();
       }
     });

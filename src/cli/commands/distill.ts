@@ -9,7 +9,7 @@ import { DistillOptions } from '../../distill/options';
 import { JobEvent, runDistillJob } from '../../distill/job';
 import { readConfigFile } from '../config-file';
 import { addDataOptions, addNetworkOptions, addOutputOptions, dataOptionsFrom, networkOptionsFrom, numberArg, pick } from '../options';
-import { progressBar } from '../progress';
+import { progressBar, showExpertTraining } from '../progress';
 
 const DISTILL_FLAGS = {
   method: 'method', ipc: 'ipc', iterations: 'iterations', synSteps: 'synSteps', expertEpochs: 'expertEpochs',
@@ -58,20 +58,14 @@ export function registerDistill(program: Command): void {
       const network = { ...config.network, ...networkOptionsFrom(flags) };
       const distill = { ...config.distill, ...(pick(flags, DISTILL_FLAGS) as DistillOptions) };
       const given = (o: object) => (Object.keys(o).length > 0 ? o : undefined);
-      const expertBar = progressBar('expert {expert} |{bar}| epoch {value}/{total} | acc {acc} | ETA {eta_formatted}', !quiet);
+      const experts = showExpertTraining(quiet);
       const bar = progressBar('distill |{bar}| {value}/{total} | loss {loss} | lr {lr} | last eval {evalAcc} | ETA {eta_formatted}', !quiet);
       let lastEval = '-';
       const onEvent = (j: JobEvent) => {
         if (j.type === 'preset') say(`preset ${j.name}: ${j.description}`);
         else if (j.type === 'experts') say(`${j.dir} holds ${j.have} of ${j.wanted} experts${flags.trainExperts === false ? '' : ': training the rest first'}`);
-        else if (j.type === 'buffer') {
-          const e = j.event;
-          if (e.type === 'epoch') {
-            if (e.epoch === 1) expertBar.start(e.epochs, { expert: e.expert, acc: '-' });
-            expertBar.update(e.epoch, { expert: e.expert, acc: e.accuracy.toFixed(3) });
-            if (e.epoch === e.epochs) expertBar.stop();
-          } else if (e.type === 'expert') say(`expert ${e.expert}: test accuracy ${(100 * e.testAccuracy).toFixed(2)}%`);
-        } else {
+        else if (j.type === 'buffer') experts.onEvent(j.event);
+        else {
           const e = j.event;
           if (e.type === 'start') {
             say(`distilling into ${e.runDir} from ${e.experts} experts in ${e.bufferDir} (${e.gradMethod})${e.resumedAt ? `, resuming at iteration ${e.resumedAt}` : ''}`);
@@ -96,8 +90,8 @@ export function registerDistill(program: Command): void {
         }, { onEvent, signal: ac.signal }, 'cli');
       } finally {
         process.removeListener('SIGINT', stop);
-        expertBar.stop();
-        bar.stop();
+        experts.close();
+        bar.close();
       }
       const initial = result.evals[0];
       if (flags.json) {
