@@ -85,6 +85,10 @@ export interface NativeAddon {
     params: Tensor; momentumBuffer?: Tensor; images: Tensor; labels: Tensor;
     lr: number; momentum: number; weightDecay: number; batchSize: number; dsa?: string; seed: number;
   }): Promise<PassStats>;
+  zooTrainTest(network: { arch: string; channels: number; height: number; width: number; numClasses: number }, options: {
+    images: Tensor; labels: Tensor; testImages: Tensor; testLabels: Tensor; lr: number; momentum: number; weightDecay: number;
+    epochs: number; batchSize: number; dsa?: string; seed: number;
+  }): Promise<number>;
   evaluate(spec: NativeConvNetSpec, options: { params: Tensor; images: Tensor; labels: Tensor; batchSize?: number }): Promise<PassStats>;
   normalizeImages(pixels: Tensor, mean: number[], std: number[]): Promise<Tensor>;
   zcaFit(images: Tensor, eps: number): Promise<{ mean: Tensor; whiten: Tensor; unwhiten: Tensor }>;
@@ -94,7 +98,7 @@ export interface NativeAddon {
 
 const REQUIRED_EXPORTS = [
   'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'convnetLayout', 'convnetForward', 'matchIteration', 'sgdStep',
-  'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'convnetInit', 'dsaApply', 'trainEpoch', 'evaluate', 'indexSelect',
+  'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'convnetInit', 'dsaApply', 'trainEpoch', 'evaluate', 'indexSelect', 'zooTrainTest',
 ] as const;
 
 /** Where the addon may be: $TRAJMATCH_NATIVE, then the cmake-js build folders of this package. */

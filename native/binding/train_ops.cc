@@ -7,6 +7,8 @@
 #include "binding/tensor_handle.h"
 #include "core/device.h"
 #include "core/dtype.h"
+#include "eval/zoo_train.h"
+#include "model/zoo.h"
 #include "train/sgd.h"
 
 namespace trajmatch::binding {
@@ -104,6 +106,39 @@ Napi::Value Evaluate(const Napi::CallbackInfo& info) {
       [=](Napi::Env env) -> Napi::Value { return statsObject(env, *stats); });
 }
 
+// async: zooTrainTest({arch, channels, height, width, numClasses}, {images, labels, testImages,
+//   testLabels, lr, momentum, weightDecay, epochs, batchSize, dsa?, seed}) -> Promise<number>
+//   (test accuracy of a fresh network of that architecture trained on images).
+Napi::Value ZooTrainTest(const Napi::CallbackInfo& info) {
+  const auto s = argObject(info, 0, "network");
+  model::ZooSpec spec;
+  spec.arch = getString(s, "network", "arch", "");
+  spec.channels = getInt(s, "network", "channels");
+  spec.height = getInt(s, "network", "height");
+  spec.width = getInt(s, "network", "width");
+  spec.numClasses = getInt(s, "network", "numClasses");
+  model::makeZooNet(spec);  // an unknown architecture or size fails here, on the JS thread
+  const auto args = argObject(info, 1, "options");
+  const auto images = getTensor(args, "options", "images");
+  const auto labels = getTensor(args, "options", "labels");
+  const auto testImages = getTensor(args, "options", "testImages");
+  const auto testLabels = getTensor(args, "options", "testLabels");
+  eval::ZooTrainConfig config;
+  config.lr = getNumber(args, "options", "lr");
+  config.momentum = getNumber(args, "options", "momentum");
+  config.weightDecay = getNumber(args, "options", "weightDecay");
+  config.epochs = getInt(args, "options", "epochs");
+  config.batchSize = getInt(args, "options", "batchSize");
+  const auto strategy = getString(args, "options", "dsa", "");
+  if (!strategy.empty()) config.dsa = augment::parseDsaStrategy(strategy);
+  config.seed = getSeed(args, "options");
+  auto accuracy = std::make_shared<double>(0);
+  return PromiseWorker::Run(
+      info.Env(), "trajmatch.zooTrainTest",
+      [=] { *accuracy = eval::trainAndTest(spec, images, labels, testImages, testLabels, config); },
+      [=](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *accuracy); });
+}
+
 }  // namespace
 
 void RegisterTrain(Napi::Env env, Napi::Object exports) {
@@ -111,6 +146,7 @@ void RegisterTrain(Napi::Env env, Napi::Object exports) {
   exports.Set("dsaApply", Napi::Function::New(env, guarded<DsaApply>, "dsaApply"));
   exports.Set("trainEpoch", Napi::Function::New(env, guarded<TrainEpoch>, "trainEpoch"));
   exports.Set("evaluate", Napi::Function::New(env, guarded<Evaluate>, "evaluate"));
+  exports.Set("zooTrainTest", Napi::Function::New(env, guarded<ZooTrainTest>, "zooTrainTest"));
 }
 
 }  // namespace trajmatch::binding

@@ -77,6 +77,11 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
     (['mtt', 'mct'] as const).map((k) => [k.toUpperCase(), r.stability![k].seeds, `${pct(r.stability![k].finalMean)} +- ${pct(r.stability![k].finalStd)}`, `${pct(r.stability![k].bestMean)} +- ${pct(r.stability![k].bestStd)}`]))
     : '<p class="missing">not measured</p>');
 
+  parts.push('<h2>Cross-architecture evaluation</h2>');
+  parts.push(r.crossArch.length > 0 ? table(['method', 'architecture', 'networks', 'test accuracy (mean +- std, %)'],
+    r.crossArch.map((c) => [c.method.toUpperCase(), c.arch, c.accuracies.length, `${pct(c.mean)} +- ${pct(c.std)}`]))
+    : '<p class="missing">not measured</p>');
+
   parts.push('<h2>Synthetic images (seed of each method\'s first run)</h2>');
   for (const method of ['mtt', 'mct'] as const) {
     const run = r.convergence.find((c) => c.method === method);

@@ -16,7 +16,9 @@ import { DEFAULT_DSA_STRATEGY } from '../augment/dsa';
 import { writeAtomic } from '../io/atomic';
 import { PRESETS } from '../distill/presets';
 import { distillDataset } from '../distill/run';
-import { meanStd } from '../eval/protocol';
+import { EvalArch, evaluateSetOnArch, EvalOptions, meanStd } from '../eval/protocol';
+import { readSyntheticSet } from '../synthetic/file';
+import { tensor } from '../backend/tensor';
 import { bufferDir, trainExperts } from '../trajectory/buffer';
 import { storageReport, StorageReport } from '../trajectory/convert';
 import { listExpertFiles } from '../trajectory/files';
@@ -57,6 +59,9 @@ export interface BenchPreset {
   timing: TimingCell[];
   /** Reference settings (ref_mtt.py's IPC table) matching the timing cells. */
   referenceSettings: number[];
+  /** Other architectures the best set of each method's first run is evaluated on, and how. */
+  crossArch: EvalArch[];
+  crossArchEval: EvalOptions;
 }
 
 const cells = (ipc: number, synSteps: number, batchSyn: number | undefined, iterations: number, warmup: number): TimingCell[] =>
@@ -71,6 +76,8 @@ export const BENCH_PRESETS: Record<'quick' | 'full', BenchPreset> = {
     timingNetwork: { channels: 1, height: 28, width: 28, numClasses: 10, netWidth: 32 },
     timing: cells(1, 10, undefined, 5, 1),
     referenceSettings: [],
+    crossArch: ['alexnet'],
+    crossArchEval: { numEval: 1, epochs: 100 },
   },
   full: {
     network: {},
@@ -81,6 +88,8 @@ export const BENCH_PRESETS: Record<'quick' | 'full', BenchPreset> = {
     timingNetwork: { channels: 3, height: 32, width: 32, numClasses: 10 },
     timing: [...cells(1, 50, 10, 20, 3), ...cells(10, 30, 100, 20, 3)],
     referenceSettings: [1, 10],
+    crossArch: ['alexnet', 'vgg11', 'resnet18'],
+    crossArchEval: { numEval: 5, epochs: 1000 },
   },
 };
 
@@ -102,6 +111,8 @@ export interface BenchReport {
   timing: TimingResult[];
   convergence: ConvergenceRun[];
   stability: Record<'mtt' | 'mct', { finalMean: number; finalStd: number; bestMean: number; bestStd: number; seeds: number }> | null;
+  /** Test accuracy of each method's best set (first seed) on other architectures. */
+  crossArch: { method: 'mtt' | 'mct'; arch: EvalArch; mean: number; std: number; accuracies: number[] }[];
   reference: ReferenceResult | null;
   /** What was not measured (an interrupted bench, a missing GPU or reference), in words. */
   missing: string[];
@@ -123,8 +134,8 @@ export async function runBench(
   const report: BenchReport = {
     date: new Date().toISOString(), preset: o.preset, machine: machineInfo(device),
     settings: { network: preset.network, buffer: preset.buffer, distill: preset.distill, seeds, timing: preset.timing, timingNetwork: preset.timingNetwork },
-    storage: null, timing: [], convergence: [], stability: null, reference: null,
-    missing: ['storage', 'timing', 'convergence', 'reference'],
+    storage: null, timing: [], convergence: [], stability: null, crossArch: [], reference: null,
+    missing: ['storage', 'timing', 'convergence', 'cross-architecture', 'reference'],
   };
   const save = async () => {
     await writeAtomic(path.join(o.outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -183,11 +194,35 @@ export async function runBench(
       })) as BenchReport['stability'];
       done('convergence');
       await save();
+
+      // 4. Cross-architecture: each method's best set of its first seed, on the other networks.
+      for (const method of ['mtt', 'mct'] as const) {
+        const run = report.convergence.find((c) => c.method === method);
+        if (!run) continue;
+        const best = readSyntheticSet(path.join(o.outDir, 'runs', `${method}_seed${run.seed}`, 'synthetic_best.safetensors'));
+        const n = best.labels.length;
+        const images = tensor(best.images, [n, best.info.channels, best.info.height, best.info.width], { device });
+        const labels = tensor(best.labels, [n], { dtype: 'int64', device });
+        try {
+          for (const arch of preset.crossArch) {
+            hooks.signal?.throwIfAborted();
+            log(`evaluating the ${method.toUpperCase()} set on ${arch}`);
+            const r = await evaluateSetOnArch(dataset, { images, labels, lr: best.lr }, arch, spec, { ...preset.crossArchEval, seed: 0 }, { signal: hooks.signal });
+            report.crossArch.push({ method, arch, mean: r.mean, std: r.std, accuracies: r.accuracies });
+            await save();
+          }
+        } finally {
+          images.dispose();
+          labels.dispose();
+        }
+      }
+      done('cross-architecture');
+      await save();
     } finally {
       dataset.dispose();
     }
 
-    // 4. The PyTorch reference, in the same call.
+    // 5. The PyTorch reference, in the same call.
     if (preset.referenceSettings.length === 0) {
       report.reference = { available: false, script: o.reference ?? null, reason: 'the quick preset times other shapes than the reference, which runs the published CIFAR-10 settings: use the full preset' };
     } else {

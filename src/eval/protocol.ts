@@ -9,9 +9,9 @@ import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
 import { indexSelect, tensor } from '../backend/tensor';
 import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
-import { TrajmatchInputError } from '../errors';
+import { callNative, TrajmatchInputError } from '../errors';
 import { convNetInit, convNetLayout, ConvNetSpec } from '../model/convnet';
-import { Tensor } from '../native';
+import { native, Tensor } from '../native';
 import { evaluate, trainEpoch } from '../train/sgd';
 import { mixSeed, seededRandom, shuffled } from '../util/random';
 
@@ -81,6 +81,45 @@ export async function evaluateSet(
       params.dispose();
       buffer.dispose();
     }
+  }
+  return { accuracies, ...meanStd(accuracies), seconds: (Date.now() - began) / 1000 };
+}
+
+/** The architectures of cross-architecture evaluation: the ConvNet, and the literature's others for small images. */
+export const EVAL_ARCHS = ['convnet', 'alexnet', 'vgg11', 'resnet18'] as const;
+export type EvalArch = (typeof EVAL_ARCHS)[number];
+
+/**
+ * The protocol on another architecture (AlexNet, VGG11 with instance norm, ResNet18 with batch
+ * norm): num_eval fresh networks trained natively, each in one call, and tested. 'convnet' runs
+ * evaluateSet with the given ConvNet.
+ */
+export async function evaluateSetOnArch(
+  dataset: Dataset,
+  set: TrainingSet,
+  arch: EvalArch,
+  convnet: ConvNetSpec,
+  options: EvalOptions = {},
+  hooks: { onNetwork?: (index: number, accuracy: number) => void; signal?: AbortSignal } = {},
+): Promise<EvalResult> {
+  if (arch === 'convnet') return evaluateSet(dataset, set, convnet, options, hooks);
+  if (!(EVAL_ARCHS as readonly string[]).includes(arch)) throw new TrajmatchInputError(`Expected one of ${EVAL_ARCHS.join(', ')} for arch but received ${JSON.stringify(arch)}`);
+  const o = parseOptions(evalOptionsSchema, options, 'eval');
+  if (!Number.isFinite(set.lr) || set.lr <= 0) throw new TrajmatchInputError(`Expected a positive number for the evaluation lr but received ${set.lr}`);
+  const began = Date.now();
+  const accuracies: number[] = [];
+  for (let k = 0; k < o.numEval; k++) {
+    hooks.signal?.throwIfAborted();
+    const accuracy = await callNative(`evaluate on ${arch}`, () => native().zooTrainTest(
+      { arch, channels: dataset.channels, height: dataset.height, width: dataset.width, numClasses: dataset.numClasses },
+      {
+        images: set.images, labels: set.labels, testImages: dataset.test.images, testLabels: dataset.test.labels, lr: set.lr,
+        momentum: o.momentum, weightDecay: o.weightDecay, epochs: o.epochs, batchSize: o.batchSize, dsa: o.dsa ?? undefined,
+        seed: mixSeed(o.seed, k, 0xa7c4),
+      },
+    ));
+    accuracies.push(accuracy);
+    hooks.onNetwork?.(k, accuracy);
   }
   return { accuracies, ...meanStd(accuracies), seconds: (Date.now() - began) / 1000 };
 }

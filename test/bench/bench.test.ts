@@ -15,6 +15,8 @@ const tiny: BenchPreset = {
   timingNetwork: { channels: 1, height: 10, width: 10, numClasses: 10, netWidth: 4 },
   timing: (['unroll', 'tesla', 'adjoint'] as const).map((gradMethod) => ({ gradMethod, ipc: 1, synSteps: 3, iterations: 2, warmup: 1 })),
   referenceSettings: [],
+  crossArch: ['alexnet'],
+  crossArchEval: { numEval: 1, epochs: 2 },
 };
 const options = () => ({ dataset: 'mnist' as const, dataPath: path.join(root, 'data'), bufferPath: path.join(root, 'buffers'), device: 'cpu' });
 
@@ -47,6 +49,8 @@ describe('the MTT vs MCT bench', () => {
       }
       expect(r.stability[method]).toMatchObject({ seeds: 2, finalMean: expect.any(Number), finalStd: expect.any(Number) });
     }
+    expect(r.crossArch.map((c: { method: string; arch: string }) => `${c.method}/${c.arch}`)).toEqual(['mtt/alexnet', 'mct/alexnet']);
+    for (const c of r.crossArch) expect(c.mean).toBeGreaterThanOrEqual(0);
     expect(r.reference).toMatchObject({ available: false });
     expect(r.missing).toEqual([expect.stringMatching(/^the PyTorch reference: /)]);
   });
@@ -62,7 +66,7 @@ describe('the MTT vs MCT bench', () => {
       expect(dom).toMatch(new RegExp(`<figure class="plot" id="${id}"><svg[^>]*class="marks"`));
     }
     expect((dom.match(/<path[^>]*d="M/g) ?? []).length).toBeGreaterThan(4); // drawn lines
-    expect((dom.match(/<table>/g) ?? []).length).toBeGreaterThanOrEqual(3);
+    expect((dom.match(/<table>/g) ?? []).length).toBeGreaterThanOrEqual(4);
     expect((dom.match(/<img alt="(mtt|mct) synthetic images" src="data:image\/png;base64,/g) ?? []).length).toBe(2);
     const shot = spawnSync(chromium ?? 'chromium', [...args, `--screenshot=${path.join(root, 'report.png')}`, '--window-size=1200,2400', page], { timeout: 60000 });
     expect(shot.status).toBe(0);
@@ -77,7 +81,7 @@ describe('the MTT vs MCT bench', () => {
     await expect(run).rejects.toThrow('stop');
     const r = JSON.parse(fs.readFileSync(path.join(partial, 'bench.json'), 'utf8'));
     expect(r.timing).toHaveLength(2); // the cell under way when the signal came finishes; the next does not start
-    expect(r.missing).toEqual(expect.arrayContaining(['storage', 'timing', 'convergence', 'reference']));
+    expect(r.missing).toEqual(expect.arrayContaining(['storage', 'timing', 'convergence', 'cross-architecture', 'reference']));
     expect(fs.readFileSync(path.join(partial, 'report.html'), 'utf8')).toContain('<h2>Missing</h2>');
   });
 

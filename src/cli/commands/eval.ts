@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { loadDataset } from '../../data/dataset';
 import { TrajmatchInputError } from '../../errors';
 import { convNetForDataset, convNetSpec } from '../../model/convnet';
-import { evaluateSet, EvalOptions, randomRealSubset } from '../../eval/protocol';
+import { EVAL_ARCHS, EvalArch, evaluateSetOnArch, EvalOptions, randomRealSubset } from '../../eval/protocol';
 import { readSyntheticSet } from '../../synthetic/file';
 import { tensor } from '../../backend/tensor';
 import { Tensor } from '../../native';
@@ -23,6 +23,7 @@ export function registerEval(program: Command): void {
     .option('--eval-epochs <n>', 'training epochs of each (published: 1000)', numberArg('integer'))
     .option('--eval-batch <n>', 'batch size (published: 256)', numberArg('integer'))
     .option('--no-dsa', 'train without augmentation')
+    .option('--arch <list>', `architectures to evaluate on, comma-separated: ${EVAL_ARCHS.join(', ')} (default convnet)`, (v: string) => v.split(','))
     .option('--seed <n>', 'seed of the networks (and of the baseline subset)', numberArg('integer'))
     .option('--json', 'print the result as one JSON object')
     .action(async (flags: Record<string, unknown>) => {
@@ -66,11 +67,18 @@ export function registerEval(program: Command): void {
           ...(flags.dsa === false ? { dsa: null } : {}),
         } as EvalOptions;
         const what = set ? String(flags.synthetic) : `random real subset, ${flags.ipc} per class`;
-        const result = await evaluateSet(dataset, { images, labels, lr }, spec, options, {
-          onNetwork: flags.json ? undefined : (k, acc) => console.error(`network ${k + 1}: ${(100 * acc).toFixed(2)}%`),
-        });
-        if (flags.json) console.log(JSON.stringify({ evaluated: what, dataset: dataset.name, lr, ...result }));
-        else console.log(`${what}: ${(100 * result.mean).toFixed(2)} +- ${(100 * result.std).toFixed(2)}% test accuracy over ${result.accuracies.length} networks (${result.seconds.toFixed(1)} s)`);
+        const archs = (flags.arch as string[] | undefined) ?? ['convnet'];
+        const bad = archs.find((a) => !(EVAL_ARCHS as readonly string[]).includes(a));
+        if (bad !== undefined) throw new TrajmatchInputError(`--arch: unknown architecture '${bad}'; expected ${EVAL_ARCHS.join(', ')}`);
+        const results: Record<string, unknown> = {};
+        for (const arch of archs as EvalArch[]) {
+          const result = await evaluateSetOnArch(dataset, { images, labels, lr }, arch, spec, options, {
+            onNetwork: flags.json ? undefined : (k, acc) => console.error(`${arch} network ${k + 1}: ${(100 * acc).toFixed(2)}%`),
+          });
+          results[arch] = result;
+          if (!flags.json) console.log(`${what} on ${arch}: ${(100 * result.mean).toFixed(2)} +- ${(100 * result.std).toFixed(2)}% test accuracy over ${result.accuracies.length} networks (${result.seconds.toFixed(1)} s)`);
+        }
+        if (flags.json) console.log(JSON.stringify({ evaluated: what, dataset: dataset.name, lr, results }));
       } finally {
         owned.forEach((t) => t.dispose());
         dataset.dispose();
