@@ -1,6 +1,15 @@
 /** Decoding image files (JPEG, PNG, WebP, GIF, TIFF) into planar 8-bit pixels with sharp. */
-import sharp from 'sharp';
+import type SharpModule from 'sharp';
 import { DatasetError } from './files';
+
+// Loaded on first use: only image-file datasets need libvips, and a deployment without it (the
+// staged GPU machine, say) still runs everything else.
+let sharpModule: typeof SharpModule | undefined;
+function sharp(...args: Parameters<typeof SharpModule>) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  sharpModule ??= require('sharp') as typeof SharpModule;
+  return sharpModule(...args);
+}
 
 export interface ImageShape {
   channels: 1 | 3;
