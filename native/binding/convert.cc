@@ -64,6 +64,18 @@ torch::Tensor getTensor(const Napi::Object& obj, const char* where, const char* 
   return TensorHandle::TensorOf(obj.Get(key), field(where, key));
 }
 
+uint64_t getSeed(const Napi::Object& obj, const char* where) {
+  const auto seed = getInt(obj, where, "seed", 0);
+  if (seed < 0) throw Napi::TypeError::New(obj.Env(), field(where, "seed") + ": expected a non-negative integer");
+  return static_cast<uint64_t>(seed);
+}
+
+std::optional<augment::DsaConfig> getDsa(const Napi::Object& obj, const char* where) {
+  const auto strategy = getString(obj, where, "dsa", "");
+  if (strategy.empty()) return std::nullopt;
+  return augment::parseDsaStrategy(strategy);
+}
+
 std::vector<double> toNumbers(const Napi::Value& value, const char* what) {
   if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected an array of numbers");
   const auto arr = value.As<Napi::Array>();

@@ -4,9 +4,11 @@
 #include <napi.h>
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "augment/dsa.h"
 #include "model/convnet.h"
 
 namespace trajmatch::binding {
@@ -23,6 +25,11 @@ torch::Tensor getTensor(const Napi::Object& obj, const char* where, const char* 
 
 // An array of finite numbers; TypeError naming `what` otherwise.
 std::vector<double> toNumbers(const Napi::Value& value, const char* what);
+
+// obj.seed: a non-negative integer (default 0).
+uint64_t getSeed(const Napi::Object& obj, const char* where);
+// obj.dsa: a DSA strategy string, or none when absent or empty.
+std::optional<augment::DsaConfig> getDsa(const Napi::Object& obj, const char* where);
 
 std::vector<int64_t> toShape(const Napi::Value& value, const char* what);
 Napi::Array fromShape(Napi::Env env, c10::IntArrayRef shape);

@@ -24,11 +24,8 @@ Napi::Value MatchIteration(const Napi::CallbackInfo& info) {
   in.lr = getNumber(args, "inputs", "lr");
   in.synSteps = getInt(args, "inputs", "synSteps");
   in.batchSyn = getInt(args, "inputs", "batchSyn", 0);
-  const auto strategy = getString(args, "inputs", "dsa", "");
-  if (!strategy.empty()) in.dsa = augment::parseDsaStrategy(strategy);
-  const auto seed = getInt(args, "inputs", "seed", 0);
-  if (seed < 0) throw Napi::TypeError::New(info.Env(), "inputs.seed: expected a non-negative integer");
-  in.seed = static_cast<uint64_t>(seed);
+  in.dsa = getDsa(args, "inputs");
+  in.seed = getSeed(args, "inputs");
   in.method = distill::parseGradMethod(getString(args, "inputs", "method", "unroll"));
   auto result = std::make_shared<distill::MatchResult>();
   return PromiseWorker::Run(

@@ -15,12 +15,6 @@ namespace trajmatch::binding {
 
 namespace {
 
-uint64_t getSeed(const Napi::Object& obj, const char* where) {
-  const auto seed = getInt(obj, where, "seed", 0);
-  if (seed < 0) throw Napi::TypeError::New(obj.Env(), std::string(where) + ".seed: expected a non-negative integer");
-  return static_cast<uint64_t>(seed);
-}
-
 Napi::Object statsObject(Napi::Env env, const train::PassStats& s) {
   auto out = Napi::Object::New(env);
   out.Set("loss", s.loss);
@@ -82,8 +76,7 @@ Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
   config.momentum = getNumber(args, "options", "momentum");
   config.weightDecay = getNumber(args, "options", "weightDecay");
   config.batchSize = getInt(args, "options", "batchSize");
-  const auto strategy = getString(args, "options", "dsa", "");
-  if (!strategy.empty()) config.dsa = augment::parseDsaStrategy(strategy);
+  config.dsa = getDsa(args, "options");
   config.seed = getSeed(args, "options");
   auto stats = std::make_shared<train::PassStats>();
   return PromiseWorker::Run(
@@ -129,8 +122,7 @@ Napi::Value ZooTrainTest(const Napi::CallbackInfo& info) {
   config.weightDecay = getNumber(args, "options", "weightDecay");
   config.epochs = getInt(args, "options", "epochs");
   config.batchSize = getInt(args, "options", "batchSize");
-  const auto strategy = getString(args, "options", "dsa", "");
-  if (!strategy.empty()) config.dsa = augment::parseDsaStrategy(strategy);
+  config.dsa = getDsa(args, "options");
   config.seed = getSeed(args, "options");
   auto accuracy = std::make_shared<double>(0);
   return PromiseWorker::Run(
