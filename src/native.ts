@@ -33,6 +33,8 @@ export interface BackendInfo {
   cudaDeviceCount: number;
   cxx11Abi: boolean;
   threads: number;
+  /** Whether the engine can report the CUDA allocator's peak (devicePeakBytes). */
+  deviceMemoryStats: boolean;
 }
 
 export interface NativeConvNetSpec {
@@ -69,6 +71,7 @@ export interface NativeAddon {
   tensor(values: HostArray, shape: number[], options?: { dtype?: DType; device?: string }): Tensor;
   liveTensorCount(): number;
   indexSelect(tensor: Tensor, indices: number[]): Tensor;
+  devicePeakBytes(device: string, options?: { reset?: boolean }): number | null;
   convnetLayout(spec: NativeConvNetSpec): { numParams: number; tensors: ParamTensor[] };
   convnetForward(spec: NativeConvNetSpec, images: Tensor, params: Tensor): Promise<Tensor>;
   matchIteration(
@@ -98,7 +101,7 @@ export interface NativeAddon {
 
 const REQUIRED_EXPORTS = [
   'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'convnetLayout', 'convnetForward', 'matchIteration', 'sgdStep',
-  'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'convnetInit', 'dsaApply', 'trainEpoch', 'evaluate', 'indexSelect', 'zooTrainTest',
+  'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'convnetInit', 'dsaApply', 'trainEpoch', 'evaluate', 'indexSelect', 'zooTrainTest', 'devicePeakBytes',
 ] as const;
 
 /** Where the addon may be: $TRAJMATCH_NATIVE, then the cmake-js build folders of this package. */

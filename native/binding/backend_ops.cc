@@ -4,6 +4,7 @@
 #include "binding/guard.h"
 #include "binding/tensor_handle.h"
 #include "core/device.h"
+#include "core/device_memory.h"
 
 namespace trajmatch::binding {
 
@@ -20,6 +21,7 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   out.Set("cudaDeviceCount", static_cast<double>(b.cudaDeviceCount));
   out.Set("cxx11Abi", b.cxx11Abi);
   out.Set("threads", static_cast<double>(b.threads));
+  out.Set("deviceMemoryStats", deviceMemoryStatsAvailable());
   return out;
 }
 
@@ -47,12 +49,26 @@ Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
   return TensorHandle::Wrap(info.Env(), t.index_select(0, index));
 }
 
+// sync: devicePeakBytes(device, {reset?}) -> the CUDA allocator's peak allocated bytes since the
+//   last reset, or null (CPU, or a build without the statistics); reset: true starts a new peak.
+Napi::Value DevicePeakBytes(const Napi::CallbackInfo& info) {
+  const auto device = parseDevice(argString(info, 0, "device"));
+  const bool reset = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("reset").ToBoolean();
+  if (reset) {
+    resetPeakDeviceBytes(device);
+    return info.Env().Null();
+  }
+  const auto peak = peakDeviceBytes(device);
+  return peak ? Napi::Number::New(info.Env(), static_cast<double>(*peak)) : info.Env().Null();
+}
+
 }  // namespace
 
 void RegisterBackend(Napi::Env env, Napi::Object exports) {
   exports.Set("backendInfo", Napi::Function::New(env, guarded<BackendInfo>, "backendInfo"));
   exports.Set("parseDevice", Napi::Function::New(env, guarded<ParseDevice>, "parseDevice"));
   exports.Set("tensor", Napi::Function::New(env, guarded<CreateTensor>, "tensor"));
+  exports.Set("devicePeakBytes", Napi::Function::New(env, guarded<DevicePeakBytes>, "devicePeakBytes"));
   exports.Set("indexSelect", Napi::Function::New(env, guarded<IndexSelect>, "indexSelect"));
   exports.Set("liveTensorCount", Napi::Function::New(env, guarded<LiveTensorCount>, "liveTensorCount"));
 }

@@ -5,7 +5,7 @@
 
 namespace trajmatch::binding {
 
-void RegisterBackend(Napi::Env env, Napi::Object exports);  // backendInfo, parseDevice, tensor, indexSelect, liveTensorCount
+void RegisterBackend(Napi::Env env, Napi::Object exports);  // backendInfo, parseDevice, tensor, indexSelect, liveTensorCount, devicePeakBytes
 void RegisterModel(Napi::Env env, Napi::Object exports);    // convnetLayout, convnetForward
 void RegisterDistill(Napi::Env env, Napi::Object exports);  // matchIteration, sgdStep
 void RegisterTrain(Napi::Env env, Napi::Object exports);    // convnetInit, dsaApply, trainEpoch, evaluate, zooTrainTest

@@ -13,6 +13,8 @@ export interface MachineInfo {
   cudaBuild: boolean;
   cudaDevices: number;
   threads: number;
+  /** Whether the CUDA allocator's peak can be read (CUDA builds whose allocator API the engine knows). */
+  deviceMemoryStats: boolean;
   device: string;
 }
 
@@ -29,6 +31,7 @@ export function machineInfo(device: string): MachineInfo {
     cudaBuild: torch.builtWithCuda,
     cudaDevices: torch.cudaDeviceCount,
     threads: torch.threads,
+    deviceMemoryStats: torch.deviceMemoryStats,
     device,
   };
 }

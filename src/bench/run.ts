@@ -154,7 +154,8 @@ export async function runBench(
       report.timing.push(await timeCellInChild({ network: preset.timingNetwork, device, dsa: DEFAULT_DSA_STRATEGY, cell }));
       await save();
     }
-    done('timing', device.startsWith('cuda') ? 'the CUDA allocator peak (peakDeviceBytes) is not reported by the engine yet: resident memory only' : undefined);
+    done('timing', device.startsWith('cuda') && !report.machine.deviceMemoryStats
+      ? 'the CUDA allocator peak (peakDeviceBytes): this build of the engine cannot read the allocator statistics, so resident memory only' : undefined);
 
     // 2. Experts (both forms from the same training) and their storage.
     const dataset = await loadDataset({ dataset: o.dataset, dataPath: o.dataPath, device });

@@ -13,6 +13,7 @@ import { tensor } from '../backend/tensor';
 import { convNetInit, convNetLayout, convNetSpec, ConvNetOptions } from '../model/convnet';
 import { GradMethod, matchIteration, sgdStep } from '../distill/match';
 import { seededRandom } from '../util/random';
+import { native } from '../native';
 
 export interface TimingCell {
   gradMethod: GradMethod;
@@ -39,7 +40,7 @@ export interface TimingResult extends TimingCell {
   peakRssBytes: number;
   /** Resident memory just before the timed iterations, bytes. */
   baselineRssBytes: number;
-  /** The CUDA allocator's peak when the engine can report it; null where it cannot (yet). */
+  /** The CUDA allocator's peak of allocated bytes during the timed iterations; null on the CPU or where the engine cannot read it. */
   peakDeviceBytes: number | null;
 }
 
@@ -69,6 +70,7 @@ export async function timeCell(job: TimingJob): Promise<TimingResult> {
   const labels = tensor(Int32Array.from({ length: n }, (_, i) => Math.floor(i / job.cell.ipc)), [n], { dtype: 'int64', device });
   const samples: number[] = [];
   const baselineRssBytes = process.memoryUsage().rss;
+  native().devicePeakBytes(device, { reset: true });
   try {
     for (let i = 0; i < job.cell.warmup + job.cell.iterations; i++) {
       const t0 = process.hrtime.bigint();
@@ -86,7 +88,7 @@ export async function timeCell(job: TimingJob): Promise<TimingResult> {
   }
   return {
     ...job.cell, msPerIteration: median(samples), samplesMs: samples,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes, peakDeviceBytes: null,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes, peakDeviceBytes: native().devicePeakBytes(device),
   };
 }
 

@@ -1,5 +1,6 @@
 import { backendInfo, resolveDevice, tensor, TrajmatchInputError } from '../../src';
 import { numbers } from '../helpers';
+import { native } from '../../src/native';
 
 const info = backendInfo();
 
@@ -24,6 +25,18 @@ describe('device selection', () => {
     expect(() => resolveDevice('gpu')).toThrow("device: unknown device 'gpu': expected 'cpu', 'cuda' or 'cuda:N'");
     expect(() => resolveDevice('cpu:1', 'eval.device')).toThrow(/^eval\.device: unknown device 'cpu:1'/);
     expect(() => resolveDevice(3 as never)).toThrow(/for device but received number/);
+  });
+
+  test('the device peak is reported for CUDA with allocator statistics, and is null on the CPU', () => {
+    expect(native().devicePeakBytes('cpu')).toBeNull();
+    expect(native().devicePeakBytes('cpu', { reset: true })).toBeNull();
+    if (info.cudaAvailable && info.deviceMemoryStats) {
+      native().devicePeakBytes('cuda:0', { reset: true });
+      const t = tensor(new Float32Array(1 << 20), [1 << 20], { device: 'cuda' });
+      expect(native().devicePeakBytes('cuda:0')).toBeGreaterThanOrEqual(4 << 20);
+      t.dispose();
+    }
+    expect(() => native().devicePeakBytes('gpu')).toThrow("unknown device 'gpu'");
   });
 
   (info.cudaAvailable ? test.skip : test)('a CUDA request without CUDA says so', () => {

@@ -11,7 +11,7 @@ export function registerInfo(program: Command): void {
     .action(() => {
       const info = backendInfo();
       console.log(`libtorch ${info.torchVersion} (${info.builtWithCuda ? 'CUDA build' : 'CPU-only build'}, ${info.cxx11Abi ? 'C++11' : 'pre-C++11'} ABI)`);
-      console.log(`CUDA devices: ${info.cudaDeviceCount}; CPU threads: ${info.threads}`);
+      console.log(`CUDA devices: ${info.cudaDeviceCount}; CPU threads: ${info.threads}; CUDA allocator statistics: ${info.deviceMemoryStats ? 'yes' : 'no'}`);
       console.log(`device 'auto' resolves to: ${resolveDevice('auto')}`);
     });
 
