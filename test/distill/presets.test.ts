@@ -1,0 +1,29 @@
+import { datasetOptions } from '../../src/data/dataset';
+import { parseOptions } from '../../src/config/validate';
+import { distillOptionsSchema } from '../../src/distill/options';
+import { defaultPreset, PRESETS } from '../../src/distill/presets';
+import { networkOptionsSchema } from '../../src/model/convnet';
+import { bufferOptionsSchema } from '../../src/trajectory/buffer';
+
+describe('presets', () => {
+  test.each(Object.entries(PRESETS))('%s is valid and fits its experts', (_name, p) => {
+    const d = parseOptions(distillOptionsSchema, p.distill, 'distill');
+    const b = parseOptions(bufferOptionsSchema, p.buffer, 'buffer');
+    parseOptions(networkOptionsSchema, p.network ?? {}, 'network');
+    datasetOptions(p.data);
+    if (d.method === 'mtt') {
+      expect(Number.isInteger(d.maxStartEpoch) && Number.isInteger(d.expertEpochs)).toBe(true);
+      expect(d.maxStartEpoch - 1 + d.expertEpochs).toBeLessThanOrEqual(b.epochs);
+    } else {
+      expect(d.maxStartEpoch).toBeLessThan(b.epochs);
+    }
+    if (d.batchSyn !== undefined) expect(d.batchSyn).toBeLessThanOrEqual(d.ipc * (p.data.dataset === 'cifar100' ? 100 : p.data.dataset === 'tiny-imagenet' ? 200 : 10));
+  });
+
+  test('the default job: the CPU-sized preset on a CPU, the full one on CUDA', () => {
+    expect(defaultPreset('cpu')).toBe('fashion-mnist-cpu');
+    expect(defaultPreset('cuda:0')).toBe('fashion-mnist-ipc10');
+    expect(PRESETS['cifar10-ipc1-mtt'].distill).toMatchObject({ synSteps: 50, expertEpochs: 2, maxStartEpoch: 2, lrImg: 100, lrLr: 1e-7, lrTeacher: 0.01 });
+    expect(PRESETS['cifar10-ipc1-mct'].distill).toMatchObject({ method: 'mct', synSteps: 60, expertEpochs: 6, maxStartEpoch: 4, lrImg: 1000 });
+  });
+});
