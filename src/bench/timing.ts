@@ -12,7 +12,7 @@ import { resolveDevice } from '../backend/device';
 import { tensor } from '../backend/tensor';
 import { convNetInit, convNetLayout, convNetSpec, ConvNetOptions } from '../model/convnet';
 import { GradMethod, matchIteration, sgdStep } from '../distill/match';
-import { seededRandom } from '../util/random';
+import { gaussianValues } from '../util/random';
 import { native } from '../native';
 
 export interface TimingCell {
@@ -49,11 +49,6 @@ export function median(v: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function gaussian(n: number, seed: number, scale = 1): Float32Array {
-  const rand = seededRandom(seed);
-  return Float32Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()));
-}
-
 /** Runs one cell in this process. */
 export async function timeCell(job: TimingJob): Promise<TimingResult> {
   const device = resolveDevice(job.device);
@@ -63,9 +58,9 @@ export async function timeCell(job: TimingJob): Promise<TimingResult> {
   const shape = [n, spec.channels, spec.height, spec.width];
   const start = convNetInit(spec, { seed: 0, device });
   const startValues = start.toArray() as Float32Array;
-  const noise = gaussian(P, 1, 0.01);
+  const noise = gaussianValues(P, 1, 0.01);
   const target = tensor(startValues.map((v, i) => v + noise[i]), [P], { device });
-  const images = tensor(gaussian(shape.reduce((a, b) => a * b, 1), 2), shape, { device });
+  const images = tensor(gaussianValues(shape.reduce((a, b) => a * b, 1), 2), shape, { device });
   const buffer = tensor(new Float32Array(images.numel), shape, { device });
   const labels = tensor(Int32Array.from({ length: n }, (_, i) => Math.floor(i / job.cell.ipc)), [n], { dtype: 'int64', device });
   const samples: number[] = [];

@@ -23,7 +23,7 @@ import { bufferDir } from '../trajectory/buffer';
 import { listExpertFiles, openTrajectory } from '../trajectory/files';
 import { Trajectory } from '../trajectory/trajectory';
 import { writeSyntheticSet } from '../synthetic/file';
-import { mixSeed, seededRandom } from '../util/random';
+import { gaussianValues, mixSeed } from '../util/random';
 import { writeGrid } from './grid';
 import { matchIteration, sgdStep } from './match';
 import { distillOptionsSchema, DistillOptions, ParsedDistillOptions } from './options';
@@ -76,18 +76,6 @@ function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOption
   return JSON.stringify({ dataset: dataset.name, zca: dataset.zca !== undefined, spec, ...rest });
 }
 
-function gaussian(n: number, seed: number): Float32Array {
-  const rand = seededRandom(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - rand()));
-    const t = 2 * Math.PI * rand();
-    out[i] = r * Math.cos(t);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
-  }
-  return out;
-}
-
 /** Distils a synthetic set from the experts of the buffer that matches the dataset and network. */
 export async function distillDataset(
   dataset: Dataset,
@@ -115,9 +103,13 @@ export async function distillDataset(
   if (o.method === 'mtt' && (!Number.isInteger(o.maxStartEpoch) || !Number.isInteger(o.expertEpochs))) {
     throw new TrajmatchInputError(`MTT matches checkpoints at integer epochs: maxStartEpoch (${o.maxStartEpoch}) and expertEpochs (${o.expertEpochs}) must be integers`);
   }
-  const reach = (o.method === 'mtt' ? o.maxStartEpoch - 1 : o.maxStartEpoch) + o.expertEpochs;
-  if (o.method === 'mtt' ? reach > T : o.maxStartEpoch >= T) {
+  // MTT's last target is (maxStartEpoch - 1) + M and must be a checkpoint; MCT caps targets at T.
+  const reach = o.maxStartEpoch - 1 + o.expertEpochs;
+  if (o.method === 'mtt' && reach > T) {
     throw new TrajmatchInputError(`maxStartEpoch (${o.maxStartEpoch}) + expertEpochs (${o.expertEpochs}) reaches epoch ${reach}, beyond the ${T} epochs of the trajectories in ${dir}`);
+  }
+  if (o.method === 'mct' && o.maxStartEpoch >= T) {
+    throw new TrajmatchInputError(`maxStartEpoch (${o.maxStartEpoch}) must lie below the ${T} epochs of the trajectories in ${dir}`);
   }
   if (o.batchSyn !== undefined && o.batchSyn > nSyn) {
     throw new TrajmatchInputError(`batchSyn (${o.batchSyn}) is larger than the synthetic set (${o.ipc} per class x ${dataset.numClasses} classes = ${nSyn})`);
@@ -172,7 +164,7 @@ export async function distillDataset(
       images = subset.images;
       labels = subset.labels;
     } else {
-      images = tensor(gaussian(shape.reduce((a, b) => a * b, 1), mixSeed(o.seed, INIT)), shape, { device });
+      images = tensor(gaussianValues(shape.reduce((a, b) => a * b, 1), mixSeed(o.seed, INIT)), shape, { device });
       labels = tensor(Int32Array.from({ length: nSyn }, (_, i) => Math.floor(i / o.ipc)), [nSyn], { dtype: 'int64', device });
     }
     labelValues = Int32Array.from(labels.toArray() as BigInt64Array, Number);

@@ -39,3 +39,16 @@ export function mixSeed(...parts: number[]): number {
   h = Math.imul(h ^ (h >>> 13), 0x5bd1e995);
   return (h ^ (h >>> 15)) >>> 1;
 }
+
+/** n values of a seeded standard normal (Box-Muller), times `scale`. */
+export function gaussianValues(n: number, seed: number, scale = 1): Float32Array {
+  const rand = seededRandom(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = scale * Math.sqrt(-2 * Math.log(1 - rand()));
+    const t = 2 * Math.PI * rand();
+    out[i] = r * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+  }
+  return out;
+}
