@@ -35,7 +35,7 @@ const tiny: NetworkOptions = { depth: 4 };
 export const PRESETS: Record<string, Preset> = {
   // ours, for this engine's default job
   'fashion-mnist-cpu': {
-    description: 'Fashion-MNIST IPC 1, MCT, sized for a 2-core CPU (about 15 minutes; ours)',
+    description: 'Fashion-MNIST IPC 1, MCT, sized for a 2-core CPU (about 6 minutes; ours)',
     data: { dataset: 'fashion-mnist' },
     network: { netWidth: 32 },
     buffer: { numExperts: 4, epochs: 8, trainLimit: 6000 },
