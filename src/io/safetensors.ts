@@ -78,23 +78,25 @@ export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata
   return Buffer.concat([head, Buffer.from(json, 'utf8'), ...parts]);
 }
 
-/** Parses and checks a safetensors file's bytes; every problem is a SafetensorsError naming `file`. */
-export function decodeSafetensors(bytes: Buffer, file: string): SafetensorsContent {
+interface HeaderEntry {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** Parses and checks a header against a data section of `dataLength` bytes; problems name `file`. */
+function parseHeader(json: Buffer, dataLength: number, file: string): { metadata: Record<string, string>; entries: Map<string, HeaderEntry> } {
   const fail = (why: string) => new SafetensorsError(`${file}: not a valid safetensors file: ${why}`);
-  if (bytes.length < 8) throw fail(`${bytes.length} bytes is too short for the header length`);
-  const headerLength = bytes.readBigUInt64LE(0);
-  if (headerLength > BigInt(bytes.length - 8)) throw fail(`the header claims ${headerLength} bytes but the file holds ${bytes.length} (truncated?)`);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(bytes.subarray(8, 8 + Number(headerLength)).toString('utf8')) as Record<string, unknown>;
+    header = JSON.parse(json.toString('utf8')) as Record<string, unknown>;
   } catch (e) {
     throw fail(`the header is not JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) throw fail('the header is not a JSON object');
-  const dataStart = 8 + Number(headerLength);
-  const dataLength = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
-  const tensors = new Map<string, TensorEntry>();
+  const entries = new Map<string, HeaderEntry>();
   const ranges: [number, number, string][] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -117,7 +119,7 @@ export function decodeSafetensors(bytes: Buffer, file: string): SafetensorsConte
     if (end - begin !== expectedBytes) throw fail(`tensor ${name} of shape [${e.shape}] ${dtype} needs ${expectedBytes} bytes but spans ${end - begin}`);
     if (end > dataLength) throw fail(`tensor ${name} ends at byte ${end} of a ${dataLength}-byte data section (truncated?)`);
     ranges.push([begin, end, name]);
-    tensors.set(name, { dtype, shape: e.shape as number[], bytes: bytes.subarray(dataStart + begin, dataStart + end) });
+    entries.set(name, { dtype, shape: e.shape as number[], begin, end });
   }
   // The format has no holes and no overlaps: the ranges tile the data section.
   ranges.sort((a, b) => a[0] - b[0]);
@@ -127,7 +129,51 @@ export function decodeSafetensors(bytes: Buffer, file: string): SafetensorsConte
     at = end;
   }
   if (at !== dataLength) throw fail(`the data section holds ${dataLength} bytes but the tensors cover ${at}`);
+  return { metadata, entries };
+}
+
+function headerLengthOf(head: Buffer, fileLength: number, file: string): number {
+  const fail = (why: string) => new SafetensorsError(`${file}: not a valid safetensors file: ${why}`);
+  if (fileLength < 8) throw fail(`${fileLength} bytes is too short for the header length`);
+  const headerLength = head.readBigUInt64LE(0);
+  if (headerLength > BigInt(fileLength - 8)) throw fail(`the header claims ${headerLength} bytes but the file holds ${fileLength} (truncated?)`);
+  return Number(headerLength);
+}
+
+/** Parses and checks a safetensors file's bytes; every problem is a SafetensorsError naming `file`. */
+export function decodeSafetensors(bytes: Buffer, file: string): SafetensorsContent {
+  const n = headerLengthOf(bytes, bytes.length, file);
+  const dataStart = 8 + n;
+  const { metadata, entries } = parseHeader(bytes.subarray(8, dataStart), bytes.length - dataStart, file);
+  const tensors = new Map<string, TensorEntry>();
+  for (const [name, e] of entries) tensors.set(name, { dtype: e.dtype, shape: e.shape, bytes: bytes.subarray(dataStart + e.begin, dataStart + e.end) });
   return { metadata, tensors };
+}
+
+/**
+ * The metadata and tensor shapes of a file, checked like decodeSafetensors (sizes against the file's
+ * length included) but without reading the data: for looking over large files.
+ */
+export function readSafetensorsHeader(file: string): { metadata: Record<string, string>; shapes: Map<string, { dtype: SafetensorsDtype; shape: number[] }> } {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SafetensorsError(`${file}: ${code === 'ENOENT' ? 'file not found' : (e as Error).message}`);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(8);
+    fs.readSync(fd, head, 0, Math.min(8, size), 0);
+    const n = headerLengthOf(head, size, file);
+    const json = Buffer.alloc(n);
+    fs.readSync(fd, json, 0, n, 8);
+    const { metadata, entries } = parseHeader(json, size - 8 - n, file);
+    return { metadata, shapes: new Map([...entries].map(([name, e]) => [name, { dtype: e.dtype, shape: e.shape }])) };
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export function readSafetensors(file: string): SafetensorsContent {

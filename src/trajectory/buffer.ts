@@ -18,7 +18,7 @@ import { indexSelect, tensor } from '../backend/tensor';
 import { Tensor } from '../native';
 import { mixSeed, seededRandom, shuffled } from '../util/random';
 import { ExpertInfo } from './expert-info';
-import { expertFileName, openTrajectory, writeMctExpert, writeMttExpert } from './files';
+import { expertFileName, openTrajectory, readExpertInfo, writeMctExpert, writeMttExpert } from './files';
 import { MctRecorder } from './mct';
 import { MttRecorder } from './mtt';
 import { segmentsOf } from './segments';
@@ -78,8 +78,8 @@ function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected:
   const want = settingsOf(o);
   const check = (file: string) => {
     if (!fs.existsSync(file)) return false;
-    const t = openTrajectory(file, expected);
-    const have = { epochs: t.info.epochs, lrTeacher: t.info.lrTeacher, momentum: t.info.momentum, weightDecay: t.info.weightDecay, batchSize: t.info.batchSize, dsa: t.info.dsa, seed: t.info.seed };
+    // the header is enough: a finished expert's checkpoints need not be read to be skipped
+    const have = readExpertInfo(file, expected);
     const diff = (Object.keys(want) as (keyof typeof want)[]).filter((k) => want[k] !== have[k]);
     if (diff.length > 0) {
       throw new TrajmatchInputError(`${file}: this buffer was trained with other settings (${diff.map((k) => `${k} ${JSON.stringify(have[k])}, not ${JSON.stringify(want[k])}`).join('; ')}); use another --buffer-path`);
@@ -117,20 +117,19 @@ export async function trainExperts(
   }
 
   const skipped: number[] = [];
-  const todo: number[] = [];
+  const todo: { e: number; done: { mtt: boolean; mct: boolean } }[] = [];
   for (let e = 0; e < o.numExperts; e++) {
     const done = finishedForms(dir, e, o, expected);
     if ((!wantMtt || done.mtt) && (!wantMct || done.mct)) skipped.push(e);
-    else todo.push(e);
+    else todo.push({ e, done });
   }
   hooks.onEvent?.({ type: 'start', dir, numExperts: o.numExperts, epochs: o.epochs, skipped });
 
   const trained: BufferResult['trained'] = [];
   try {
-    for (const e of todo) {
+    for (const { e, done } of todo) {
       hooks.signal?.throwIfAborted();
       const began = Date.now();
-      const done = finishedForms(dir, e, o, expected);
       const files: string[] = [];
       // A run killed between the two writes left the MTT file: derive the MCT form from it.
       if (wantMct && !done.mct && done.mtt && wantMtt) {

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { convNetLayout, ParamLayout } from '../model/convnet';
-import { readSafetensors, requireTensor, SafetensorsError, writeSafetensors } from '../io/safetensors';
+import { readSafetensors, readSafetensorsHeader, requireTensor, SafetensorsError, writeSafetensors } from '../io/safetensors';
 import { checkExpertMatches, ExpectedExpert, ExpertInfo, parseExpertInfo } from './expert-info';
 import { MctData, MctTrajectory } from './mct';
 import { MttTrajectory } from './mtt';
@@ -57,14 +57,28 @@ function checkShape(file: string, name: string, shape: number[], expected: numbe
  * Opens an expert file of either form. With `expected`, a file made for another dataset or network
  * is refused with a message naming the file and what differs.
  */
-export function openTrajectory(file: string, expected?: ExpectedExpert): Trajectory {
-  const content = readSafetensors(file);
-  const format = content.metadata.format;
+/** The form and info of an expert file's metadata, checked against `expected` when given. */
+function expertOf(metadata: Record<string, string>, file: string, expected?: ExpectedExpert): { format: string; info: ExpertInfo } {
+  const format = metadata.format;
   if (format !== MTT_FORMAT && format !== MCT_FORMAT) {
     throw new SafetensorsError(`${file}: not a trajmatch expert file (format ${JSON.stringify(format)}, expected ${MTT_FORMAT} or ${MCT_FORMAT})`);
   }
-  const info = parseExpertInfo(content.metadata, file);
+  const info = parseExpertInfo(metadata, file);
   if (expected) checkExpertMatches(info, expected, file);
+  return { format, info };
+}
+
+/**
+ * The info of an expert file from its header alone (format, settings, fit to `expected`, and
+ * sizes against the file's length), without reading its checkpoints: for looking over a buffer.
+ */
+export function readExpertInfo(file: string, expected?: ExpectedExpert): ExpertInfo {
+  return expertOf(readSafetensorsHeader(file).metadata, file, expected).info;
+}
+
+export function openTrajectory(file: string, expected?: ExpectedExpert): Trajectory {
+  const content = readSafetensors(file);
+  const { format, info } = expertOf(content.metadata, file, expected);
   const layout = convNetLayout(info.convnet);
   const P = layout.numParams;
   if (format === MTT_FORMAT) {

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { decodeSafetensors, encodeSafetensors, readSafetensors, requireTensor, tensorValues, writeSafetensors } from '../../src/io/safetensors';
+import { decodeSafetensors, encodeSafetensors, readSafetensors, readSafetensorsHeader, requireTensor, tensorValues, writeSafetensors } from '../../src/io/safetensors';
 import { tempDir } from '../data/fixtures';
 
 const dir = tempDir('safetensors');
@@ -44,6 +44,18 @@ describe('safetensors', () => {
     expect((requireTensor(content, 'doubles', file, 'F64', 0).values as Float64Array)[0]).toBe(Math.PI);
     expect(Array.from(tensorValues(content.tensors.get('flags')!, 'flags', file, 'BOOL') as Uint8Array)).toEqual([1, 0]);
     expect(content.tensors.get('ints')!.shape).toEqual([2, 1]);
+  });
+
+  test('the header alone gives metadata and shapes, and still catches a truncated file', async () => {
+    const file = path.join(dir, 'header.safetensors');
+    await writeSafetensors(file, tensors, { a: '1' });
+    const h = readSafetensorsHeader(file);
+    expect(h.metadata).toEqual({ a: '1' });
+    expect(h.shapes.get('weights')).toEqual({ dtype: 'F32', shape: [2, 3] });
+    const cut = path.join(dir, 'cut.safetensors');
+    fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, fs.statSync(file).size - 3));
+    expect(() => readSafetensorsHeader(cut)).toThrow(/cut\.safetensors: not a valid safetensors file: tensor (bytes|flags) ends at byte \d+ of a \d+-byte data section \(truncated\?\)/);
+    expect(() => readSafetensorsHeader(path.join(dir, 'none.safetensors'))).toThrow(/none\.safetensors: file not found/);
   });
 
   describe('corrupt files are errors naming the file and the problem', () => {
