@@ -17,8 +17,7 @@ import { writeAtomic } from '../io/atomic';
 import { PRESETS } from '../distill/presets';
 import { distillDataset } from '../distill/run';
 import { EvalArch, evaluateSetOnArch, EvalOptions, meanStd } from '../eval/protocol';
-import { readSyntheticSet } from '../synthetic/file';
-import { tensor } from '../backend/tensor';
+import { readSyntheticSet, syntheticSetTensors } from '../synthetic/file';
 import { bufferDir, trainExperts } from '../trajectory/buffer';
 import { storageReport, StorageReport } from '../trajectory/convert';
 import { listExpertFiles } from '../trajectory/files';
@@ -201,9 +200,7 @@ export async function runBench(
         const run = report.convergence.find((c) => c.method === method);
         if (!run) continue;
         const best = readSyntheticSet(path.join(o.outDir, 'runs', `${method}_seed${run.seed}`, 'synthetic_best.safetensors'));
-        const n = best.labels.length;
-        const images = tensor(best.images, [n, best.info.channels, best.info.height, best.info.width], { device });
-        const labels = tensor(best.labels, [n], { dtype: 'int64', device });
+        const { images, labels } = syntheticSetTensors(best, device);
         try {
           for (const arch of preset.crossArch) {
             hooks.signal?.throwIfAborted();

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { readSafetensors, requireTensor, SafetensorsError, writeSafetensors } from '../io/safetensors';
 import { convNetSpecSchema } from '../model/convnet';
+import { tensor } from '../backend/tensor';
+import { Tensor } from '../native';
 
 export const SYNTHETIC_FORMAT = 'trajmatch.synthetic/1';
 
@@ -78,4 +80,13 @@ export function readSyntheticSet(file: string): SyntheticSetData {
   const nonFinite = pixels.findIndex((v) => !Number.isFinite(v));
   if (nonFinite >= 0) throw new SafetensorsError(`${file}: image ${Math.floor(nonFinite / (c * h * w))} holds a non-finite value`);
   return { images: pixels, labels: labelValues, lr, info };
+}
+
+/** A synthetic set's images and labels as tensors on a device (int64 labels), to train on. */
+export function syntheticSetTensors(set: SyntheticSetData, device: string): { images: Tensor; labels: Tensor } {
+  const n = set.labels.length;
+  return {
+    images: tensor(set.images, [n, set.info.channels, set.info.height, set.info.width], { device }),
+    labels: tensor(set.labels, [n], { dtype: 'int64', device }),
+  };
 }

@@ -4,8 +4,7 @@ import { loadDataset } from '../../data/dataset';
 import { TrajmatchInputError } from '../../errors';
 import { convNetForDataset, convNetSpec } from '../../model/convnet';
 import { EVAL_ARCHS, EvalArch, evaluateSetOnArch, EvalOptions, randomRealSubset } from '../../eval/protocol';
-import { readSyntheticSet } from '../../synthetic/file';
-import { tensor } from '../../backend/tensor';
+import { readSyntheticSet, syntheticSetTensors } from '../../synthetic/file';
 import { Tensor } from '../../native';
 import { addDataOptions, addNetworkOptions, dataOptionsFrom, networkOptionsFrom, numberArg, pick } from '../options';
 
@@ -53,9 +52,7 @@ export function registerEval(program: Command): void {
           if (set.info.dataset !== dataset.name || `${set.info.channels}x${set.info.height}x${set.info.width}` !== shape || set.info.zca !== (dataset.zca !== undefined)) {
             throw new TrajmatchInputError(`${file}: distilled from ${set.info.dataset} (${set.info.channels}x${set.info.height}x${set.info.width}${set.info.zca ? ', ZCA' : ''}), but the evaluation data is ${dataset.name} (${shape}${dataset.zca ? ', ZCA' : ''})`);
           }
-          const n = set.labels.length;
-          images = tensor(set.images, [n, set.info.channels, set.info.height, set.info.width], { device: dataset.device });
-          labels = tensor(set.labels, [n], { dtype: 'int64', device: dataset.device });
+          ({ images, labels } = syntheticSetTensors(set, dataset.device));
           lr = (flags.lr as number | undefined) ?? set.lr;
         } else {
           ({ images, labels } = randomRealSubset(dataset, flags.ipc as number, (flags.seed as number | undefined) ?? 0));
