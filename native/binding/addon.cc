@@ -1,19 +1,20 @@
 // Module init only: each binding module registers its own functions.
 #include <napi.h>
 
+#include "binding/addon_data.h"
 #include "binding/exports.h"
-#include "binding/tensor_handle.h"
 #include "core/device.h"
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   using namespace trajmatch::binding;
   trajmatch::initThreads();  // ops run synchronously on the JS thread use every core too
-  exports.Set("Tensor", TensorHandle::Init(env));
+  env.SetInstanceData(new AddonData());
   RegisterBackend(env, exports);
   RegisterModel(env, exports);
+  RegisterAugment(env, exports);
+  RegisterTrain(env, exports);
   RegisterDistill(env, exports);
   RegisterData(env, exports);
-  RegisterTrain(env, exports);
   return exports;
 }
 

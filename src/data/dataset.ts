@@ -3,8 +3,8 @@
  * optionally ZCA-whiten, and index the images of each class.
  */
 import { z } from 'zod';
-import { callNative } from '../errors';
-import { native, Tensor } from '../native';
+import * as engine from '../engine';
+import { Tensor } from '../native';
 import { optionName, parseOptions } from '../config/validate';
 import { resolveDevice } from '../backend/device';
 import { tensor } from '../backend/tensor';
@@ -127,7 +127,7 @@ async function splitToDevice(raw: RawDataset, split: RawSplit, stats: ChannelSta
   const n = split.labels.length;
   const pixels = tensor(split.pixels, [n, raw.channels, raw.height, raw.width], { device });
   try {
-    const images = await callNative('normalizeImages', () => native().normalizeImages(pixels, stats.mean, stats.std));
+    const images = await engine.normalizeImages(pixels, stats.mean, stats.std);
     const labels = tensor(split.labels, [n], { dtype: 'int64', device });
     return { images, labels, size: n, labelValues: split.labels, classIndices: classIndices(split.labels, raw.classNames.length) };
   } finally {

@@ -11,12 +11,13 @@ import { z } from 'zod';
 import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
 import { TrajmatchInputError } from '../errors';
-import { convNetForDataset, convNetInit, convNetLayout, convNetTag, ConvNetSpec, NetworkOptions } from '../model/convnet';
+import { convNetForDataset, convNetLayout, convNetTag, ConvNetSpec, NetworkOptions } from '../model/convnet';
 import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
-import { evaluate, trainEpoch } from '../train/sgd';
-import { indexSelect, tensor } from '../backend/tensor';
+import { Network } from '../train/network';
+import { indexSelect } from '../backend/tensor';
 import { Tensor } from '../native';
-import { mixSeed, seededRandom, shuffled } from '../util/random';
+import { seededRandom, shuffled } from '../util/random';
+import { seeds } from '../util/seeds';
 import { ExpertInfo } from './expert-info';
 import { expertFileName, openTrajectory, readExpertInfo, writeMctExpert, writeMttExpert } from './files';
 import { MctRecorder } from './mct';
@@ -111,7 +112,7 @@ export async function trainExperts(
   let images = dataset.train.images;
   let labels = dataset.train.labels;
   if (o.trainLimit !== undefined && o.trainLimit < dataset.train.size) {
-    const pick = shuffled(Array.from({ length: dataset.train.size }, (_, i) => i), seededRandom(mixSeed(o.seed, 0x5eed))).slice(0, o.trainLimit);
+    const pick = shuffled(Array.from({ length: dataset.train.size }, (_, i) => i), seededRandom(seeds.trainSubset(o.seed))).slice(0, o.trainLimit);
     images = indexSelect(images, pick);
     labels = indexSelect(labels, pick);
   }
@@ -174,22 +175,23 @@ async function trainOneExpert(
   const mtt = o.form !== 'mct' ? new MttRecorder(o.epochs, P) : undefined;
   const mct = o.form !== 'mtt' ? new MctRecorder(o.epochs, P, segmentsOf(layout), o.waypoints) : undefined;
   const recorders: TrajectoryRecorder[] = [mtt, mct].filter((r): r is MttRecorder | MctRecorder => r !== undefined);
-  const params = convNetInit(spec, { seed: mixSeed(o.seed, e, 0), device: dataset.device });
-  const momentumBuffer = o.momentum !== 0 ? tensor(new Float32Array(P), [P], { device: dataset.device }) : undefined;
+  const net = await Network.create({ arch: 'convnet', ...spec }, { seed: seeds.expertInit(o.seed, e), device: dataset.device });
   const trainAccuracy: number[] = [];
   let trainSeconds = 0;
   try {
     const record = (epoch: number) => {
+      const params = net.parameters();
       const values = params.toArray() as Float32Array;
+      params.dispose();
       for (const r of recorders) r.add(epoch, values);
     };
     record(0);
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       hooks.signal?.throwIfAborted();
       const began = Date.now();
-      const stats = await trainEpoch(spec, {
-        params, momentumBuffer, images, labels, lr: o.lrTeacher, momentum: o.momentum, weightDecay: o.weightDecay,
-        batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: mixSeed(o.seed, e, epoch),
+      const stats = await net.trainEpoch({
+        images, labels, lr: o.lrTeacher, momentum: o.momentum, weightDecay: o.weightDecay,
+        batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: seeds.expertEpoch(o.seed, e, epoch),
       });
       const seconds = (Date.now() - began) / 1000;
       trainSeconds += seconds;
@@ -197,10 +199,9 @@ async function trainOneExpert(
       record(epoch);
       hooks.onEvent?.({ type: 'epoch', expert: e, epoch, epochs: o.epochs, loss: stats.loss, accuracy: stats.accuracy, seconds });
     }
-    const test = await evaluate(spec, { params, images: dataset.test.images, labels: dataset.test.labels });
+    const test = await net.evaluate({ images: dataset.test.images, labels: dataset.test.labels });
     return { mtt, mct, trainAccuracy, testAccuracy: test.accuracy, trainSeconds };
   } finally {
-    params.dispose();
-    momentumBuffer?.dispose();
+    net.dispose();
   }
 }

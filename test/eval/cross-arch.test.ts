@@ -49,7 +49,7 @@ describe('cross-architecture evaluation', () => {
       'Expected one of convnet, alexnet, vgg11, resnet18 for arch but received "lenet"',
     );
     await expect(evaluateSetOnArch(small, { ...set, lr: 0.01 }, 'vgg11', convNetForDataset(small), { numEval: 1, epochs: 1 })).rejects.toThrow(
-      'evaluate on vgg11: vgg11: the images are too small for its pooling layers',
+      'createNetwork: vgg11: the images are too small for its pooling layers',
     );
     disposeAll(set.images, set.labels);
   });
