@@ -5,6 +5,9 @@ import { BackendInfo } from '../native';
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
 
+/** The device of a job unless told: CUDA when there is one. */
+export const DEFAULT_DEVICE = 'auto';
+
 /** Facts about the libtorch the addon was built against and the devices it sees. */
 export function backendInfo(): BackendInfo {
   return engine.backendInfo();
@@ -14,7 +17,7 @@ export function backendInfo(): BackendInfo {
  * The device name ("cpu" or "cuda:N") for a request. Throws TrajmatchInputError when the request is
  * malformed, or asks for CUDA on a build or machine without it. `option` names the setting in messages.
  */
-export function resolveDevice(request: string = 'auto', option = 'device'): string {
+export function resolveDevice(request: string = DEFAULT_DEVICE, option = 'device'): string {
   if (typeof request !== 'string') {
     throw new TrajmatchInputError(`Expected 'auto', 'cpu', 'cuda' or 'cuda:N' for ${option} but received ${typeof request}`);
   }

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { parseOptions } from '../config/validate';
-import { resolveDevice } from '../backend/device';
+import { DEFAULT_DEVICE, resolveDevice } from '../backend/device';
 import { DATASET_NAMES, loadDataset } from '../data/dataset';
 import { convNetForDataset } from '../model/convnet';
 import { DEFAULT_DSA_STRATEGY } from '../augment/dsa';
@@ -18,7 +18,7 @@ import { PRESETS } from '../distill/presets';
 import { distillDataset } from '../distill/run';
 import { EvalArch, evaluateSetOnArch, EvalOptions, meanStd } from '../eval/protocol';
 import { readSyntheticSet, syntheticSetTensors } from '../synthetic/file';
-import { bufferDir, trainExperts } from '../trajectory/buffer';
+import { bufferDir, bufferOptionsSchema, DEFAULT_BUFFER_PATH, trainExperts } from '../trajectory/buffer';
 import { storageReport, StorageReport } from '../trajectory/convert';
 import { listExpertFiles } from '../trajectory/files';
 import { machineInfo, MachineInfo } from './machine';
@@ -26,7 +26,7 @@ import { ReferenceResult, runReference } from './reference';
 import { renderReport } from './report';
 import { TimingCell, timeCellInChild, TimingResult } from './timing';
 import { GradMethod } from '../distill/match';
-import { DistillOptions } from '../distill/options';
+import { DistillOptions, distillOptionsSchema } from '../distill/options';
 import { NetworkOptions } from '../model/convnet';
 import { BufferOptions } from '../trajectory/buffer';
 
@@ -34,13 +34,13 @@ export const benchOptionsSchema = z.strictObject({
   /** quick: minutes on a CPU; full: the GPU-sized comparison. */
   preset: z.enum(['quick', 'full']).default('quick'),
   outDir: z.string().min(1).default('bench'),
-  device: z.string().default('auto'),
+  device: z.string().default(DEFAULT_DEVICE),
   /** Seeds of the convergence runs of each method (their spread is the stability). */
   seeds: z.array(z.number().int().nonnegative()).min(1).optional(),
   gradMethods: z.array(z.enum(['unroll', 'tesla', 'adjoint'])).min(1).default(['unroll', 'tesla', 'adjoint']),
   /** Path of the PyTorch reference script (ref_mtt.py). */
   reference: z.string().optional(),
-  bufferPath: z.string().min(1).default('buffers'),
+  bufferPath: z.string().min(1).default(DEFAULT_BUFFER_PATH),
   /** The dataset of the convergence runs (default Fashion-MNIST) and where its files are. */
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
   dataPath: z.string().optional(),
@@ -161,8 +161,8 @@ export async function runBench(
     try {
       const spec = convNetForDataset(dataset, preset.network);
       const dir = bufferDir(o.bufferPath, dataset.name, spec, false);
-      const waypoints = preset.distill.waypoints ?? 4;
-      const wanted = preset.buffer.numExperts ?? 100;
+      const { waypoints } = parseOptions(distillOptionsSchema, preset.distill, 'bench preset distill');
+      const wanted = parseOptions(bufferOptionsSchema, preset.buffer, 'bench preset buffer').numExperts;
       if (listExpertFiles(dir, 'mtt').length < wanted || listExpertFiles(dir, 'mct', waypoints).length < wanted) {
         log(`training experts into ${dir}`);
         await trainExperts(dataset, { ...preset.buffer, bufferPath: o.bufferPath, form: 'both', waypoints, network: preset.network }, { signal: hooks.signal });

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import * as engine from '../engine';
 import { Tensor } from '../native';
 import { optionName, parseOptions } from '../config/validate';
-import { resolveDevice } from '../backend/device';
+import { DEFAULT_DEVICE, resolveDevice } from '../backend/device';
 import { tensor } from '../backend/tensor';
 import { readCifar10, readCifar100 } from './cifar';
 import { DatasetError } from './files';
@@ -38,7 +38,7 @@ export const datasetOptionsSchema = z.strictObject({
   /** Folder or archive to read; defaults to the dataset's usual place where it has one. */
   dataPath: z.string().min(1).optional(),
   /** 'auto' | 'cpu' | 'cuda' | 'cuda:N' */
-  device: z.string().default('auto'),
+  device: z.string().default(DEFAULT_DEVICE),
   /** ZCA-whiten train and test with a transform fitted on the training images. */
   zca: z.boolean().default(false),
   zcaEps: z.number().min(0).default(0.1),

@@ -19,12 +19,16 @@ import { Tensor } from '../native';
 import { seededRandom, shuffled } from '../util/random';
 import { seeds } from '../util/seeds';
 import { ExpertInfo } from './expert-info';
-import { expertFileName, openTrajectory, readExpertInfo, writeMctExpert, writeMttExpert } from './files';
+import { convexify } from './convert';
+import { DEFAULT_WAYPOINTS, expertFileName, openTrajectory, readExpertInfo, writeMctExpert, writeMttExpert } from './files';
 import { MctRecorder } from './mct';
 import { MttRecorder } from './mtt';
 import { segmentsOf } from './segments';
 import { TrajectoryRecorder } from './trajectory';
 import { waypointEpochs } from './waypoints';
+
+/** Where buffers go unless told: ./buffers. */
+export const DEFAULT_BUFFER_PATH = 'buffers';
 
 export const bufferOptionsSchema = z.strictObject({
   /** E: experts to train (published: 100). */
@@ -40,11 +44,11 @@ export const bufferOptionsSchema = z.strictObject({
   dsa: dsaStrategySchema.nullable().default(DEFAULT_DSA_STRATEGY),
   seed: z.number().int().nonnegative().default(0),
   /** Root folder of buffers; experts go to <bufferPath>/<dataset>/<network tag>. */
-  bufferPath: z.string().min(1).default('buffers'),
+  bufferPath: z.string().min(1).default(DEFAULT_BUFFER_PATH),
   /** Which forms to write: MTT's full checkpoints, MCT's convexified trajectory, or both. */
   form: z.enum(['mtt', 'mct', 'both']).default('both'),
   /** K: MCT waypoints (published: 4). */
-  waypoints: z.number().int().min(2).default(4),
+  waypoints: z.number().int().min(2).default(DEFAULT_WAYPOINTS),
   /** Train on this many training images (a seeded random subset) instead of all: for quick runs. */
   trainLimit: z.number().int().positive().optional(),
 });
@@ -102,7 +106,6 @@ export async function trainExperts(
   const { network, ...rest } = options;
   const o = parseOptions(bufferOptionsSchema, rest, 'buffer');
   const spec = convNetForDataset(dataset, network);
-  const layout = convNetLayout(spec);
   const dir = bufferDir(o.bufferPath, dataset.name, spec, dataset.zca !== undefined);
   const expected = { dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined };
   const wantMtt = o.form !== 'mct';
@@ -135,10 +138,8 @@ export async function trainExperts(
       // A run killed between the two writes left the MTT file: derive the MCT form from it.
       if (wantMct && !done.mct && done.mtt && wantMtt) {
         const mtt = openTrajectory(path.join(dir, expertFileName(e, 'mtt')));
-        const recorder = new MctRecorder(o.epochs, layout.numParams, segmentsOf(layout), o.waypoints);
-        for (let t = 0; t <= o.epochs; t++) recorder.add(t, mtt.paramsAt(t));
         const file = path.join(dir, expertFileName(e, 'mct', o.waypoints));
-        await writeMctExpert(file, recorder.finish(), mtt.info);
+        await writeMctExpert(file, convexify(mtt, o.waypoints), mtt.info);
         hooks.onEvent?.({ type: 'expert', expert: e, files: [file], testAccuracy: mtt.info.testAccuracy ?? NaN, seconds: (Date.now() - began) / 1000, converted: true });
         continue;
       }

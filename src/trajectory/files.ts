@@ -19,9 +19,22 @@ import { Trajectory, TrajectoryKind } from './trajectory';
 export const MTT_FORMAT = 'trajmatch.mtt/1';
 export const MCT_FORMAT = 'trajmatch.mct/1';
 
-export function expertFileName(expert: number, kind: TrajectoryKind, waypoints = 4): string {
-  const id = String(expert).padStart(3, '0');
-  return kind === 'mtt' ? `expert_${id}.mtt.safetensors` : `expert_${id}.mct${waypoints}.safetensors`;
+/** K, MCT's waypoints per trajectory, as published. */
+export const DEFAULT_WAYPOINTS = 4;
+
+/** The end of an expert file's name: ".mtt.safetensors" or ".mctK.safetensors". */
+function expertFileSuffix(kind: TrajectoryKind, waypoints: number): string {
+  return kind === 'mtt' ? '.mtt.safetensors' : `.mct${waypoints}.safetensors`;
+}
+
+/** expert_007.mtt.safetensors, expert_007.mct4.safetensors: the one place expert files are named. */
+export function expertFileName(expert: number, kind: TrajectoryKind, waypoints = DEFAULT_WAYPOINTS): string {
+  return `expert_${String(expert).padStart(3, '0')}${expertFileSuffix(kind, waypoints)}`;
+}
+
+/** The name pattern of a form's files, for messages: expert_NNN.mct4.safetensors. */
+export function expertFilePattern(kind: TrajectoryKind, waypoints = DEFAULT_WAYPOINTS): string {
+  return `expert_NNN${expertFileSuffix(kind, waypoints)}`;
 }
 
 function metadataOf(format: string, info: ExpertInfo, layout: ParamLayout): Record<string, string> {
@@ -112,8 +125,8 @@ export function openTrajectory(file: string, expected?: ExpectedExpert): Traject
 }
 
 /** The expert files of one form in a buffer folder, sorted by expert index. */
-export function listExpertFiles(dir: string, kind: TrajectoryKind, waypoints = 4): string[] {
+export function listExpertFiles(dir: string, kind: TrajectoryKind, waypoints = DEFAULT_WAYPOINTS): string[] {
   if (!fs.existsSync(dir)) return [];
-  const suffix = kind === 'mtt' ? '.mtt.safetensors' : `.mct${waypoints}.safetensors`;
+  const suffix = expertFileSuffix(kind, waypoints);
   return fs.readdirSync(dir).filter((f) => /^expert_\d+\./.test(f) && f.endsWith(suffix)).sort().map((f) => path.join(dir, f));
 }

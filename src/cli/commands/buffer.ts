@@ -41,7 +41,7 @@ export function registerBuffer(program: Command): void {
       process.once('SIGINT', stop);
       try {
         const result = await trainExperts(dataset, { ...(options as BufferOptions), network: networkOptionsFrom(flags) }, { onEvent, signal: ac.signal });
-        const storage = storageReport(result.dir, (options.waypoints as number | undefined) ?? 4);
+        const storage = storageReport(result.dir, options.waypoints as number | undefined);
         const summary = {
           dir: result.dir,
           trained: result.trained.map((t) => ({ expert: t.expert, testAccuracy: t.testAccuracy, secondsPerEpoch: t.secondsPerEpoch })),
