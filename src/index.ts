@@ -45,7 +45,7 @@ export { readSyntheticSet, writeSyntheticSet } from './synthetic/file';
 export type { SyntheticInfo, SyntheticSetData } from './synthetic/file';
 export { runDistillJob } from './distill/job';
 export type { JobEvent, JobOptions, JobResult } from './distill/job';
-export { distillDataset, DistillInterrupted } from './distill/run';
+export { distillDataset, DistillDiverged, DistillInterrupted } from './distill/run';
 export type { DistillEvent, DistillResult, EvalRecord } from './distill/run';
 export { distillOptionsSchema } from './distill/options';
 export type { DistillOptions } from './distill/options';
