@@ -120,14 +120,13 @@ export interface BenchReport {
 export async function runBench(
   options: BenchOptions = {},
   hooks: { log?: (line: string) => void; signal?: AbortSignal } = {},
-  where = 'bench',
   /** Settings to use instead of the named preset's (tests use tiny ones). */
   custom?: BenchPreset,
 ): Promise<BenchReport> {
-  const o = parseOptions(benchOptionsSchema, options, where);
+  const o = parseOptions(benchOptionsSchema, options, 'bench');
   const preset = custom ?? BENCH_PRESETS[o.preset];
   const seeds = o.seeds ?? preset.seeds;
-  const device = resolveDevice(o.device, where === 'cli' ? '--device' : 'bench.device');
+  const device = resolveDevice(o.device, 'bench.device');
   const log = hooks.log ?? (() => {});
   fs.mkdirSync(o.outDir, { recursive: true });
   const report: BenchReport = {

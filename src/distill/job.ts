@@ -48,9 +48,8 @@ export interface JobResult extends DistillResult {
 export async function runDistillJob(
   options: JobOptions = {},
   hooks: { onEvent?: (e: JobEvent) => void; signal?: AbortSignal } = {},
-  where = 'data',
 ): Promise<JobResult> {
-  const device = resolveDevice(options.data?.device, `${where === 'cli' ? '--' : 'data.'}device`);
+  const device = resolveDevice(options.data?.device, 'data.device');
   const otherDataset = options.data?.dataset !== undefined && options.data.dataset !== 'fashion-mnist';
   const usePreset = options.preset ?? (options.noPreset || otherDataset ? undefined : defaultPreset(device));
   if (usePreset !== undefined && !(usePreset in PRESETS)) {
@@ -58,19 +57,19 @@ export async function runDistillJob(
   }
   const preset = usePreset ? PRESETS[usePreset] : undefined;
   if (preset) hooks.onEvent?.({ type: 'preset', name: usePreset!, description: preset.description });
+
   // Every option is checked, and every default decided, before seconds of loading and training.
-  const style = where === 'cli' ? 'cli' : undefined;
   const data: DatasetOptions = { ...preset?.data, ...options.data, device };
   const network: NetworkOptions = { ...preset?.network, ...options.network };
   const given = { buffer: { ...preset?.buffer, ...options.buffer }, distill: { ...preset?.distill, ...options.distill } };
-  const distill = parseOptions(distillOptionsSchema, { ...given.distill, bufferPath: given.distill.bufferPath ?? given.buffer.bufferPath }, style ?? 'distill');
-  const buffer = parseOptions(bufferOptionsSchema, { ...given.buffer, bufferPath: distill.bufferPath, waypoints: distill.waypoints }, style ?? 'buffer');
-  parseOptions(networkOptionsSchema, network, style ?? 'network');
-  datasetOptions(data, where);
+  const distill = parseOptions(distillOptionsSchema, { ...given.distill, bufferPath: given.distill.bufferPath ?? given.buffer.bufferPath }, 'distill');
+  const buffer = parseOptions(bufferOptionsSchema, { ...given.buffer, bufferPath: distill.bufferPath, waypoints: distill.waypoints }, 'buffer');
+  parseOptions(networkOptionsSchema, network, 'network');
+  datasetOptions(data, 'data');
 
-  const dataset = await loadDataset(data, where);
+  const dataset = await loadDataset(data);
   try {
-    const spec = convNetForDataset(dataset, network, where === 'cli' ? 'cli' : 'network');
+    const spec = convNetForDataset(dataset, network);
     const dir = bufferDir(buffer.bufferPath, dataset.name, spec, dataset.zca !== undefined);
     const wanted = Math.min(buffer.numExperts, distill.maxExperts ?? Infinity);
     const have = listExpertFiles(dir, distill.method, distill.waypoints).length;
