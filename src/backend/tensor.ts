@@ -19,9 +19,7 @@ export interface TensorOptions {
  */
 export function tensor(values: HostArray, shape: readonly number[], options: TensorOptions = {}): Tensor {
   if (!ArrayBuffer.isView(values) || values instanceof DataView) throw expected('values', 'a typed array', values);
-  if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
-    throw expected('shape', 'an array of non-negative integers', shape);
-  }
+  if (!isShape(shape)) throw expected('shape', 'an array of non-negative integers', shape);
   const numel = shape.reduce((a, b) => a * b, 1);
   if (numel !== values.length) {
     throw new TrajmatchInputError(
@@ -32,6 +30,10 @@ export function tensor(values: HostArray, shape: readonly number[], options: Ten
     throw expected('dtype', `one of ${DTYPES.join(', ')}`, options.dtype);
   }
   return engine.tensor(values, [...shape], { dtype: options.dtype, device: handleDevice(options.device) });
+}
+
+function isShape(value: unknown): value is readonly number[] {
+  return Array.isArray(value) && value.every((s) => typeof s === 'number' && Number.isSafeInteger(s) && s >= 0);
 }
 
 /** Handles currently alive in the engine (created and not yet disposed or collected): for leak checks. */

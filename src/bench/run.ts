@@ -16,6 +16,7 @@ import { DEFAULT_DSA_STRATEGY } from '../augment/dsa';
 import { writeAtomic } from '../io/atomic';
 import { PRESETS } from '../distill/presets';
 import { distillDataset } from '../distill/run';
+import { readMetrics } from '../distill/run-folder';
 import { EvalArch, evaluateSetOnArch, EvalOptions, meanStd } from '../eval/protocol';
 import { readSyntheticSet, syntheticSetTensors } from '../synthetic/file';
 import { bufferDir, bufferOptionsSchema, DEFAULT_BUFFER_PATH, trainExperts } from '../trajectory/buffer';
@@ -179,8 +180,7 @@ export async function runBench(
           fs.rmSync(runDir, { recursive: true, force: true });
           const began = Date.now();
           const r = await distillDataset(dataset, { ...preset.distill, method, seed, runDir, bufferPath: o.bufferPath, network: preset.network }, { signal: hooks.signal });
-          const losses = fs.readFileSync(r.files.metrics, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
-            .filter((l) => l.type === 'iteration').map((l) => ({ iteration: l.iteration as number, loss: l.loss as number }));
+          const losses = readMetrics(r.files.metrics).flatMap((l) => (l.type === 'iteration' ? [{ iteration: l.iteration, loss: l.loss }] : []));
           report.convergence.push({ method, seed, evals: r.evals, losses, grid: path.relative(o.outDir, r.files.grid), seconds: (Date.now() - began) / 1000 });
           await save();
         }

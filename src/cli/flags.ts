@@ -209,7 +209,7 @@ export function addFlags(cmd: Command, flags: readonly Flag[], options: { preset
     const d = f.flag.includes('<') ? schemaDefault(f.path) : undefined;
     const shown = d === undefined || d.value === undefined ? '' : ` (default ${formatDefault(d.value)}${options.presets ? ' without a preset' : ''})`;
     const option = new Option(f.flag, `${f.help}${shown}`);
-    if (f.parse) option.argParser(f.parse as (value: string, previous: unknown) => unknown);
+    if (f.parse) option.argParser(f.parse);
     if (f.required) option.makeOptionMandatory();
     cmd.addOption(option);
   }
@@ -219,7 +219,7 @@ export function addFlags(cmd: Command, flags: readonly Flag[], options: { preset
 function formatDefault(value: unknown): string {
   if (value === null) return 'none';
   if (Array.isArray(value)) return value.join(',');
-  return String(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** The options given on a command line, by group, and where each came from. */

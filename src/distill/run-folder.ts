@@ -12,6 +12,24 @@ import { TrajmatchInputError } from '../errors';
 import { writeAtomic } from '../io/atomic';
 import { readSafetensors, requireTensor, writeSafetensors } from '../io/safetensors';
 
+/** A line of metrics.jsonl. */
+export type MetricsLine =
+  | { type: 'iteration'; iteration: number; loss: number; lr: number; expert: number; start: number; target: number; seconds: number }
+  | { type: 'eval'; iteration: number; mean: number; std: number; accuracies: number[]; lr: number };
+
+/** The lines of a metrics.jsonl file. */
+export function readMetrics(file: string): MetricsLine[] {
+  return metricsLines(file).map(parseMetricsLine);
+}
+
+function metricsLines(file: string): string[] {
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+function parseMetricsLine(line: string): MetricsLine {
+  return JSON.parse(line) as MetricsLine;
+}
+
 export interface EvalRecord {
   iteration: number;
   mean: number;
@@ -72,8 +90,8 @@ export class RunFolder {
       labels: Int32Array.from(requireTensor(ck, 'labels', file, 'I64', 1).values as BigInt64Array, Number),
     };
     if (fs.existsSync(this.files.metrics)) {
-      const kept = fs.readFileSync(this.files.metrics, 'utf8').split('\n').filter(Boolean).filter((line) => {
-        const m = JSON.parse(line) as { iteration: number; type: string };
+      const kept = metricsLines(this.files.metrics).filter((line) => {
+        const m = parseMetricsLine(line);
         return m.type === 'eval' ? state.evals.some((e) => e.iteration === m.iteration) : m.iteration < state.iteration;
       });
       await writeAtomic(this.files.metrics, kept.map((l) => `${l}\n`).join(''));
@@ -95,7 +113,7 @@ export class RunFolder {
   }
 
   /** One line of metrics.jsonl. */
-  log(line: object): void {
+  log(line: MetricsLine): void {
     fs.appendFileSync(this.files.metrics, `${JSON.stringify(line)}\n`);
   }
 

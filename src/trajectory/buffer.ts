@@ -112,14 +112,6 @@ export async function trainExperts(
   const wantMct = o.form !== 'mtt';
   if (wantMct) waypointEpochs(o.epochs, o.waypoints); // checks K against T before any work
 
-  let images = dataset.train.images;
-  let labels = dataset.train.labels;
-  if (o.trainLimit !== undefined && o.trainLimit < dataset.train.size) {
-    const pick = shuffled(Array.from({ length: dataset.train.size }, (_, i) => i), seededRandom(seeds.trainSubset(o.seed))).slice(0, o.trainLimit);
-    images = indexSelect(images, pick);
-    labels = indexSelect(labels, pick);
-  }
-
   const skipped: number[] = [];
   const todo: { e: number; done: { mtt: boolean; mct: boolean } }[] = [];
   for (let e = 0; e < o.numExperts; e++) {
@@ -128,6 +120,15 @@ export async function trainExperts(
     else todo.push({ e, done });
   }
   hooks.onEvent?.({ type: 'start', dir, numExperts: o.numExperts, epochs: o.epochs, skipped });
+
+  // the training subset is made after every check, so that a refusal leaves nothing behind
+  let images = dataset.train.images;
+  let labels = dataset.train.labels;
+  if (o.trainLimit !== undefined && o.trainLimit < dataset.train.size) {
+    const pick = shuffled(Array.from({ length: dataset.train.size }, (_, i) => i), seededRandom(seeds.trainSubset(o.seed))).slice(0, o.trainLimit);
+    images = indexSelect(images, pick);
+    labels = indexSelect(labels, pick);
+  }
 
   const trained: BufferResult['trained'] = [];
   try {

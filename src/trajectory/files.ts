@@ -62,7 +62,7 @@ export function writeMctExpert(file: string, data: MctData, info: ExpertInfo): P
 
 function checkShape(file: string, name: string, shape: number[], expected: number[]): void {
   if (shape.length !== expected.length || shape.some((s, i) => s !== expected[i])) {
-    throw new SafetensorsError(`${file}: tensor ${name} has shape [${shape}], expected [${expected}] for this expert's network and epochs`);
+    throw new SafetensorsError(`${file}: tensor ${name} has shape [${shape.join(',')}], expected [${expected.join(',')}] for this expert's network and epochs`);
   }
 }
 
@@ -111,7 +111,7 @@ export function openTrajectory(file: string, expected?: ExpectedExpert): Traject
   checkShape(file, 'fractions', fractions.shape, [info.epochs + 1, layout.tensors.length]);
   const w = Array.from(epochs.values as BigInt64Array, Number);
   if (K < 2 || w[0] !== 0 || w[K - 1] !== info.epochs || w.some((v, i) => i > 0 && v <= w[i - 1])) {
-    throw new SafetensorsError(`${file}: waypoint_epochs [${w}] must rise from 0 to ${info.epochs}`);
+    throw new SafetensorsError(`${file}: waypoint_epochs [${w.join(',')}] must rise from 0 to ${info.epochs}`);
   }
   for (const [name, values] of [['waypoints', waypoints.values], ['fractions', fractions.values]] as const) {
     const bad = (values as Float32Array).findIndex((v) => !Number.isFinite(v));
