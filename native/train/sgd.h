@@ -13,11 +13,12 @@
 
 namespace trajmatch::train {
 
+// The settings of one epoch, every one set by the caller (the defaults live in TypeScript).
 struct SgdConfig {
-  double lr = 0.01;
-  double momentum = 0.0;
-  double weightDecay = 0.0;
-  int64_t batchSize = 256;
+  double lr = 0;
+  double momentum = 0;
+  double weightDecay = 0;
+  int64_t batchSize = 0;
   std::optional<augment::DsaConfig> dsa;  // augmentation of every batch, when set
   uint64_t seed = 0;                      // the epoch's shuffle and augmentations
 };

@@ -20,7 +20,7 @@ import { ZcaWhitening } from './zca';
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'tiny-imagenet', 'imagefolder'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
-/** Where each dataset is found without --data-path, and what to pass otherwise. */
+/** Where each dataset is found without a data path (data.dataPath), and what to pass otherwise. */
 const WHERE: Record<DatasetName, { defaultPath?: string; expect: string }> = {
   'fashion-mnist': {
     defaultPath: '/usr/share/datasets/fashion-mnist',

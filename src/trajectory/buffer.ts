@@ -87,7 +87,7 @@ function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected:
     const have = readExpertInfo(file, expected);
     const diff = (Object.keys(want) as (keyof typeof want)[]).filter((k) => want[k] !== have[k]);
     if (diff.length > 0) {
-      throw new TrajmatchInputError(`${file}: this buffer was trained with other settings (${diff.map((k) => `${k} ${JSON.stringify(have[k])}, not ${JSON.stringify(want[k])}`).join('; ')}); use another --buffer-path`);
+      throw new TrajmatchInputError(`${file}: this buffer was trained with other settings (${diff.map((k) => `${k} ${JSON.stringify(have[k])}, not ${JSON.stringify(want[k])}`).join('; ')}); use another buffer.bufferPath`);
     }
     return true;
   };
