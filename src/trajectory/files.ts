@@ -76,7 +76,7 @@ function planOf(metadata: Record<string, string>, file: string, epochs: number, 
   }
   const K = w.length;
   if (K > 2 && JSON.stringify(waypointEpochs(epochs, K)) === JSON.stringify(w)) return { scheme: 'uniform', count: K };
-  throw new SafetensorsError(`${file}: made by an earlier version whose ${K} waypoints [${w.join(', ')}] were smoothed differently from the published code; convert its MTT file again (trajmatch convert) or retrain the expert`);
+  throw new SafetensorsError(`${file}: made by an earlier version whose ${K} waypoints [${w.join(', ')}] were placed or smoothed differently from the published code; delete it and convert its MTT file again (trajmatch convert), or retrain the expert`);
 }
 
 function checkShape(file: string, name: string, shape: number[], expected: number[]): void {
