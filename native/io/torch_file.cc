@@ -10,6 +10,7 @@
 #include <map>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -21,8 +22,10 @@ namespace {
 // deep): destroying deeply nested values recurses, and a cycle would never end.
 constexpr int kMaxDepth = 32;
 
-// What a GLOBAL may name. Everything else is refused.
-enum class Global { RebuildTensor, RebuildParameter, OrderedDict, Storage };
+// What a GLOBAL may name. Everything else is refused. TypeTag and SpecializedList are the plain
+// data helpers that libtorch's own writer (torch::pickle_save) emits: a type annotation on a list
+// or dict, and typed lists of ints, floats, booleans or tensors.
+enum class Global { RebuildTensor, RebuildParameter, OrderedDict, Storage, TypeTag, SpecializedList };
 
 // A global placed inside a container (the storage type in a persistent id) travels as a string
 // with this prefix; only the persistent-id reader gives it a meaning.
@@ -293,8 +296,14 @@ class Unpickler {
   }
 
   // Nesting: the height of each container, raised as containers go into containers; refused past
-  // kMaxDepth before the insertion (a cycle keeps raising it, so it is refused too).
-  static const void* key(const c10::IValue& v) { return v.internalToPointer(); }
+  // kMaxDepth before the insertion (a cycle keeps raising it, so it is refused too). Containers are
+  // known by address, so every container seen is kept alive until the end: a freed one's address
+  // must not come back as another container's.
+  const void* key(const c10::IValue& v) {
+    const void* k = v.internalToPointer();
+    if (seen_.insert(k).second) alive_.push_back(v);
+    return k;
+  }
   void raise(const void* node, int h) {
     std::vector<std::pair<const void*, int>> work{{node, h}};
     while (!work.empty()) {
@@ -309,8 +318,8 @@ class Unpickler {
   }
   void adopt(const c10::IValue& container, const c10::IValue& child) {
     if (!isContainer(child)) return;
+    parents_[key(child)].push_back(key(container));  // first, so that a cycle keeps raising itself
     raise(key(container), height_[key(child)] + 1);
-    parents_[key(child)].push_back(key(container));
   }
   void append(c10::impl::GenericList& list, c10::IValue v) {
     adopt(c10::IValue(list), v);
@@ -339,6 +348,11 @@ class Unpickler {
     else if (module == "torch._utils" && name == "_rebuild_parameter") item.global = Global::RebuildParameter;
     else if (module == "collections" && name == "OrderedDict") item.global = Global::OrderedDict;
     else if (module == "torch" && storageTypes().count(name)) item.global = Global::Storage;
+    else if (module == "torch.jit._pickle" && name == "restore_type_tag") item.global = Global::TypeTag;
+    else if (module == "torch.jit._pickle" &&
+             (name == "build_intlist" || name == "build_doublelist" || name == "build_boollist" || name == "build_tensorlist")) {
+      item.global = Global::SpecializedList;
+    }
     else {
       fail("refused: the pickle refers to " + module + "." + name +
            "; only tensors, lists, tuples, dicts, numbers and strings are read from .pt files (nothing in the file was run)");
@@ -422,6 +436,14 @@ class Unpickler {
         if (!a.empty()) fail("OrderedDict with arguments");
         push(c10::impl::GenericDict(c10::AnyType::get(), c10::AnyType::get()));
         break;
+      case Global::TypeTag:  // (value, type string): the value
+        if (a.size() != 2 || !a[1].isString()) fail("restore_type_tag with unexpected arguments");
+        push(a[0]);
+        break;
+      case Global::SpecializedList:  // (list,): the list
+        if (a.size() != 1 || !a[0].isList()) fail("a typed list with unexpected arguments");
+        push(a[0]);
+        break;
       case Global::Storage:
         fail("a storage type called as a function");
     }
@@ -436,6 +458,8 @@ class Unpickler {
   std::unordered_map<uint64_t, Item> memo_;
   std::unordered_map<std::string, at::Tensor> storages_;
   std::unordered_map<const void*, int> height_;
+  std::unordered_set<const void*> seen_;
+  std::vector<c10::IValue> alive_;
   std::unordered_map<const void*, std::vector<const void*>> parents_;
 };
 

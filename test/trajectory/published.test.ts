@@ -8,12 +8,17 @@ import * as path from 'path';
 import { tensor } from '../../src/backend/tensor';
 import { convNetForward, convNetLayout, convNetSpec } from '../../src/model/convnet';
 import { readSafetensors } from '../../src/io/safetensors';
-import { listExpertFiles, openTrajectory, writeMttExpert } from '../../src/trajectory/files';
+import { DEFAULT_DSA_STRATEGY } from '../../src/augment/dsa';
+import { publishedPreprocessing } from '../../src/data/stats';
+import { bufferDir } from '../../src/trajectory/buffer';
+import { expertFileName, listExpertFiles, openTrajectory, writeMctExpert, writeMttExpert } from '../../src/trajectory/files';
+import { segmentsOf } from '../../src/trajectory/segments';
 import { exportPublishedBuffer, importPublishedBuffer } from '../../src/trajectory/interop';
-import { MctTrajectory } from '../../src/trajectory/mct';
+import { MctRecorder, MctTrajectory } from '../../src/trajectory/mct';
 import { disposePickled, loadTorchFile, readMttBuffer } from '../../src/trajectory/published';
 import { publishedLayout } from '../../src/trajectory/published-names';
 import { tempDir } from '../data/fixtures';
+import { randomValues } from '../helpers';
 
 /** A Python that imports torch: Debian's first (python3 on PATH may be another one). */
 function findPythonTorch(): string | null {
@@ -254,6 +259,9 @@ deep = []
 for _ in range(100):
     deep = [deep]
 torch.save(deep, 'deep.pt')
+cycle = [torch.zeros(1)]
+cycle.append(cycle)
+torch.save(cycle, 'cycle.pt')
 `);
       const value = await loadTorchFile(path.join(root, 'plain.pt'));
       const [[param], dict] = value as [[{ toArray(): Float32Array }], { dict: [string, { tuple: unknown[] }][] }];
@@ -262,6 +270,7 @@ torch.save(deep, 'deep.pt')
       expect(dict.dict[0][1].tuple).toEqual([1, 2.5, 'x', null, true]);
       disposePickled(value as never);
       await expect(loadTorchFile(path.join(root, 'deep.pt'))).rejects.toThrow(/deep\.pt: values nest deeper than 32 levels/);
+      await expect(loadTorchFile(path.join(root, 'cycle.pt'))).rejects.toThrow(/cycle\.pt: values nest deeper than 32 levels \(or refer to themselves\)/);
     });
   });
 });
@@ -294,5 +303,40 @@ describe('the published parameter names (without Python)', () => {
     const layout = JSON.parse(readSafetensors(file).metadata.published_layout) as [string, number[], number][];
     expect(layout).toEqual(convNetLayout(spec).tensors.map((t, i) => [publishedLayout(spec)[i].name, t.shape, t.offset]));
     expect(layout[4]).toEqual(['classifier.weight', [10, 1024], 4 * 9 + 4 + 4 + 4]);
+  });
+});
+
+describe('our .pt files read back by us (without Python)', () => {
+  test('exported MTT and MCT buffers import to the same experts', async () => {
+    const layout = convNetLayout(spec);
+    const P = layout.numParams;
+    const T = 3;
+    const dir = bufferDir(path.join(root, 'rt'), 'mnist', spec, false);
+    const info = {
+      dataset: 'mnist', convnet: spec, zca: false, preprocessing: publishedPreprocessing('mnist', false), epochs: T, lrTeacher: 0.01, momentum: 0,
+      weightDecay: 0, batchSize: 256, dsa: DEFAULT_DSA_STRATEGY, seed: 0, trainAccuracy: [], testAccuracy: null,
+    };
+    for (const e of [0, 1]) {
+      const checkpoints = Float32Array.from(randomValues((T + 1) * P, 40 + e));
+      await writeMttExpert(path.join(dir, expertFileName(e, 'mtt')), checkpoints, { ...info, expert: e });
+      const recorder = new MctRecorder(T, P, segmentsOf(layout), 3);
+      for (let t = 0; t <= T; t++) recorder.add(t, checkpoints.subarray(t * P, (t + 1) * P));
+      await writeMctExpert(path.join(dir, expertFileName(e, 'mct', 3)), recorder.finish(), { ...info, expert: e }, 3);
+    }
+    const out = path.join(root, 'rt-out');
+    await exportPublishedBuffer(dir, out, { form: 'mtt' });
+    await exportPublishedBuffer(dir, out, { form: 'mct', waypoints: 3 });
+    const result = await importPublishedBuffer([path.join(out, 'replay_buffer_0.pt'), path.join(out, 'waypoint_buffer_ip3_0.pt')], { dataset: 'mnist', network, bufferPath: path.join(root, 'rt2') });
+    expect(result.written.map((f) => path.basename(f)).sort()).toEqual(['expert_000.mct3.safetensors', 'expert_000.mtt.safetensors', 'expert_001.mct3.safetensors', 'expert_001.mtt.safetensors']);
+    for (const e of [0, 1]) {
+      const a = openTrajectory(path.join(dir, expertFileName(e, 'mtt')));
+      const b = openTrajectory(path.join(result.dir, expertFileName(e, 'mtt')));
+      for (let t = 0; t <= T; t++) expect(Array.from(b.paramsAt(t))).toEqual(Array.from(a.paramsAt(t)));
+      const m = openTrajectory(path.join(dir, expertFileName(e, 'mct', 3))) as MctTrajectory;
+      const n = openTrajectory(path.join(result.dir, expertFileName(e, 'mct', 3))) as MctTrajectory;
+      expect(n.data.waypointEpochs).toEqual(m.data.waypointEpochs);
+      expect(Array.from(n.data.waypoints)).toEqual(Array.from(m.data.waypoints));
+      expect(Array.from(n.data.fractions)).toEqual(Array.from(m.data.fractions));
+    }
   });
 });
