@@ -89,19 +89,28 @@ export interface NativeAddon {
     lr: number; momentum: number; weightDecay: number; batchSize: number; dsa?: string; seed: number;
   }): Promise<PassStats>;
   zooTrainTest(network: { arch: string; channels: number; height: number; width: number; numClasses: number }, options: {
-    images: Tensor; labels: Tensor; testImages: Tensor; testLabels: Tensor; lr: number; momentum: number; weightDecay: number;
-    epochs: number; batchSize: number; dsa?: string; seed: number;
+    images: Tensor; labels: Tensor; testImages: Tensor; testLabels: Tensor; schedule: { epochs: number; lr: number }[];
+    momentum: number; weightDecay: number; batchSize: number; dsa?: string; seed: number;
   }): Promise<number>;
   evaluate(spec: NativeConvNetSpec, options: { params: Tensor; images: Tensor; labels: Tensor; batchSize?: number }): Promise<PassStats>;
   normalizeImages(pixels: Tensor, mean: number[], std: number[]): Promise<Tensor>;
   zcaFit(images: Tensor, eps: number): Promise<{ mean: Tensor; whiten: Tensor; unwhiten: Tensor }>;
   zcaWhiten(images: Tensor, zca: { mean: Tensor; whiten: Tensor; unwhiten: Tensor }): Promise<Tensor>;
   zcaUnwhiten(images: Tensor, zca: { mean: Tensor; whiten: Tensor; unwhiten: Tensor }): Promise<Tensor>;
+  torchLoad(file: string): Promise<PickledValue>;
+  torchSave(file: string, value: PickledValue): Promise<void>;
 }
+
+/**
+ * The plain data of a torch.save file as torchLoad gives it: lists are arrays, tuples
+ * {tuple: [...]}, dicts {dict: [[key, value], ...]}; tensors are Tensor handles.
+ */
+export type PickledValue = Tensor | number | string | boolean | null | PickledValue[] | { tuple: PickledValue[] } | { dict: [PickledValue, PickledValue][] };
 
 const REQUIRED_EXPORTS = [
   'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'convnetLayout', 'convnetForward', 'matchIteration', 'sgdStep',
   'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'convnetInit', 'dsaApply', 'trainEpoch', 'evaluate', 'indexSelect', 'zooTrainTest', 'devicePeakBytes',
+  'torchLoad', 'torchSave',
 ] as const;
 
 /** Where the addon may be: $TRAJMATCH_NATIVE, then the cmake-js build folders of this package. */

@@ -100,8 +100,8 @@ Napi::Value Evaluate(const Napi::CallbackInfo& info) {
 }
 
 // async: zooTrainTest({arch, channels, height, width, numClasses}, {images, labels, testImages,
-//   testLabels, lr, momentum, weightDecay, epochs, batchSize, dsa?, seed}) -> Promise<number>
-//   (test accuracy of a fresh network of that architecture trained on images).
+//   testLabels, schedule: [{epochs, lr}], momentum, weightDecay, batchSize, dsa?, seed})
+//   -> Promise<number> (test accuracy of a fresh network of that architecture trained on images).
 Napi::Value ZooTrainTest(const Napi::CallbackInfo& info) {
   const auto s = argObject(info, 0, "network");
   model::ZooSpec spec;
@@ -117,10 +117,20 @@ Napi::Value ZooTrainTest(const Napi::CallbackInfo& info) {
   const auto testImages = getTensor(args, "options", "testImages");
   const auto testLabels = getTensor(args, "options", "testLabels");
   eval::ZooTrainConfig config;
-  config.lr = getNumber(args, "options", "lr");
+  const auto schedule = args.Get("schedule");
+  if (!schedule.IsArray()) throw Napi::TypeError::New(info.Env(), "options.schedule: expected an array of {epochs, lr}");
+  const auto phases = schedule.As<Napi::Array>();
+  for (uint32_t i = 0; i < phases.Length(); ++i) {
+    const auto phase = phases.Get(i);
+    if (!phase.IsObject()) throw Napi::TypeError::New(info.Env(), "options.schedule: expected an array of {epochs, lr}");
+    const auto p = phase.As<Napi::Object>();
+    eval::ZooPhase step;
+    step.epochs = getInt(p, "options.schedule[]", "epochs");
+    step.lr = getNumber(p, "options.schedule[]", "lr");
+    config.phases.push_back(step);
+  }
   config.momentum = getNumber(args, "options", "momentum");
   config.weightDecay = getNumber(args, "options", "weightDecay");
-  config.epochs = getInt(args, "options", "epochs");
   config.batchSize = getInt(args, "options", "batchSize");
   config.dsa = getDsa(args, "options");
   config.seed = getSeed(args, "options");

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "core/seed.h"
+#include "train/loss.h"
 
 namespace trajmatch::eval {
 
@@ -12,10 +13,13 @@ double trainAndTest(const model::ZooSpec& spec, const torch::Tensor& images, con
                   images.size(3) == spec.width,
               spec.arch, ": images must have shape [N, ", spec.channels, ", ", spec.height, ", ", spec.width, "], received ",
               images.sizes());
-  TORCH_CHECK(labels.dim() == 1 && labels.scalar_type() == torch::kInt64 && labels.size(0) == images.size(0),
-              "labels must be int64 [", images.size(0), "], received ", labels.scalar_type(), " ", labels.sizes());
+  train::checkLabels(labels, images.size(0), spec.numClasses, "labels");
   TORCH_CHECK(testImages.size(0) == testLabels.size(0) && testImages.size(0) > 0, "the test split is empty or mismatched");
-  TORCH_CHECK(config.epochs >= 1 && config.batchSize >= 1, "epochs and batchSize must be positive");
+  TORCH_CHECK(!config.phases.empty() && config.batchSize >= 1, "the schedule needs at least one phase and batchSize must be positive");
+  for (const auto& phase : config.phases) {
+    TORCH_CHECK(phase.epochs >= 1 && phase.lr > 0, "every phase of the schedule needs epochs >= 1 and lr > 0, received ",
+                phase.epochs, " epochs at lr ", phase.lr);
+  }
 
   // libtorch's module initialisation draws from the global generator: seed it, one network at a time.
   static std::mutex initLock;
@@ -27,27 +31,27 @@ double trainAndTest(const model::ZooSpec& spec, const torch::Tensor& images, con
   }
   auto module = net.ptr();
   module->to(images.device(), images.scalar_type());
-  torch::optim::SGD optimizer(module->parameters(),
-                              torch::optim::SGDOptions(config.lr).momentum(config.momentum).weight_decay(config.weightDecay));
 
   torch::AutoGradMode gradMode(true);
   module->train();
   const auto n = images.size(0);
-  for (int64_t epoch = 0; epoch < config.epochs; ++epoch) {
-    if (epoch == config.epochs / 2) {
-      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(config.lr * 0.1);
-    }
-    auto gen = cpuGenerator(deriveSeed(config.seed, static_cast<uint64_t>(epoch)));
-    const auto order = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64)).to(images.device());
-    int64_t batch = 0;
-    for (int64_t start = 0; start < n; start += config.batchSize, ++batch) {
-      const auto idx = order.narrow(0, start, std::min(config.batchSize, n - start));
-      auto x = images.index_select(0, idx);
-      if (config.dsa) x = augment::dsa(x, *config.dsa, deriveSeed(config.seed ^ 0x5a5a5a5aull, static_cast<uint64_t>(epoch * 100003 + batch)));
-      optimizer.zero_grad();
-      const auto loss = torch::nn::functional::cross_entropy(net.forward(x), labels.index_select(0, idx));
-      loss.backward();
-      optimizer.step();
+  int64_t epoch = 0;  // counts across phases: it seeds each epoch's shuffle and augmentations
+  for (const auto& phase : config.phases) {
+    torch::optim::SGD optimizer(module->parameters(),
+                                torch::optim::SGDOptions(phase.lr).momentum(config.momentum).weight_decay(config.weightDecay));
+    for (int64_t e = 0; e < phase.epochs; ++e, ++epoch) {
+      auto gen = cpuGenerator(deriveSeed(config.seed, static_cast<uint64_t>(epoch)));
+      const auto order = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64)).to(images.device());
+      int64_t batch = 0;
+      for (int64_t start = 0; start < n; start += config.batchSize, ++batch) {
+        const auto idx = order.narrow(0, start, std::min(config.batchSize, n - start));
+        auto x = images.index_select(0, idx);
+        if (config.dsa) x = augment::dsa(x, *config.dsa, deriveSeed(config.seed ^ 0x5a5a5a5aull, static_cast<uint64_t>(epoch * 100003 + batch)));
+        optimizer.zero_grad();
+        const auto loss = train::crossEntropy(net.forward(x), labels.index_select(0, idx));
+        loss.backward();
+        optimizer.step();
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 #include "train/sgd.h"
 
 #include "core/seed.h"
+#include "train/loss.h"
 
 namespace trajmatch::train {
 
@@ -9,11 +10,9 @@ namespace {
 void checkData(const model::ConvNet& net, const torch::Tensor& params, const torch::Tensor& images,
                const torch::Tensor& labels, int64_t batchSize) {
   TORCH_CHECK(batchSize >= 1, "batchSize must be at least 1, received ", batchSize);
-  TORCH_CHECK(labels.dim() == 1 && labels.scalar_type() == torch::kInt64, "labels must be a 1-D int64 tensor, received ",
-              labels.scalar_type(), " ", labels.sizes());
-  TORCH_CHECK(images.dim() == 4 && images.size(0) == labels.size(0), "images ", images.sizes(), " and labels ",
-              labels.sizes(), " must hold the same number of examples");
-  TORCH_CHECK(images.size(0) > 0, "the dataset is empty");
+  TORCH_CHECK(images.dim() == 4 && images.size(0) > 0, "images must be a non-empty [N, C, H, W] tensor, received ",
+              images.sizes());
+  checkLabels(labels, images.size(0), net.spec().numClasses, "labels");
   TORCH_CHECK(params.dim() == 1 && params.numel() == net.numParams(), "params must have shape [", net.numParams(),
               "], received ", params.sizes());
   TORCH_CHECK(images.device() == params.device() && labels.device() == params.device(),
@@ -47,11 +46,11 @@ PassStats trainEpoch(const model::ConvNet& net, torch::Tensor& params, torch::Te
     const auto y = labels.index_select(0, idx);
     if (config.dsa) x = augment::dsa(x, *config.dsa, deriveSeed(config.seed, static_cast<uint64_t>(batch)));
     const auto logits = net.forward(x, w);
-    const auto loss = torch::nn::functional::cross_entropy(logits, y);
+    const auto loss = crossEntropy(logits, y);
     auto grad = torch::autograd::grad({loss}, {w})[0];
     torch::NoGradGuard noGrad;
     lossSum += loss.detach() * static_cast<double>(idx.size(0));
-    correct += logits.argmax(1).eq(y).sum();
+    correct += logits.argmax(1).eq(labelClasses(y)).sum();
     if (config.weightDecay != 0) grad = grad + config.weightDecay * w.detach();
     if (config.momentum != 0) {
       momentumBuffer.mul_(config.momentum).add_(grad);
@@ -73,8 +72,8 @@ PassStats evaluate(const model::ConvNet& net, const torch::Tensor& params, const
     const auto count = std::min(batchSize, n - start);
     const auto logits = net.forward(images.narrow(0, start, count), params);
     const auto y = labels.narrow(0, start, count);
-    lossSum += torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-    correct += logits.argmax(1).eq(y).sum();
+    lossSum += crossEntropy(logits, y) * static_cast<double>(count);
+    correct += logits.argmax(1).eq(labelClasses(y)).sum();
   }
   return {lossSum.item<double>() / static_cast<double>(n), static_cast<double>(correct.item<int64_t>()) / static_cast<double>(n), n};
 }

@@ -29,7 +29,8 @@ struct PassStats {
 // One epoch of minibatch SGD with PyTorch's update rule (weight decay added to the gradient,
 // momentum buffer b = momentum * b + g, p -= lr * b). `params` and `momentumBuffer` (same shape;
 // may be undefined when momentum is 0) are updated in place. The permutation and the
-// augmentations come from `config.seed`. Statistics are read back once, at the end.
+// augmentations come from `config.seed`. Labels are int64 classes [N] or soft labels [N, C]
+// (train/loss.h). Statistics are read back once, at the end.
 PassStats trainEpoch(const model::ConvNet& net, torch::Tensor& params, torch::Tensor& momentumBuffer,
                      const torch::Tensor& images, const torch::Tensor& labels, const SgdConfig& config);
 

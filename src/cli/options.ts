@@ -14,13 +14,23 @@ export function numberArg(kind: 'number' | 'integer') {
   };
 }
 
+/** A commander parser for a comma-separated list of integers, e.g. 0,6,25,50. */
+export function integerListArg(value: string): number[] {
+  const parts = value.split(',').map((v) => v.trim());
+  const out = parts.map(Number);
+  if (parts.some((p) => p === '') || out.some((n) => !Number.isInteger(n))) {
+    throw new InvalidArgumentError(`expected comma-separated integers such as 0,6,25,50, received '${value}'`);
+  }
+  return out;
+}
+
 export function addDataOptions(cmd: Command): Command {
   return cmd
     .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')} (default fashion-mnist)`)
     .option('--data-path <path>', 'folder or archive to read (default: the dataset\'s usual place, where it has one)')
     .option('--device <device>', "'auto' (CUDA when available, the default), 'cpu', 'cuda' or 'cuda:N'")
-    .option('--zca', 'ZCA-whiten the images, fitted on the training set')
-    .option('--zca-eps <eps>', 'ZCA regulariser', numberArg('number'))
+    .option('--zca', 'ZCA-whiten the raw [0, 1] pixels with a transform fitted on the training set, instead of normalising them (as published)')
+    .option('--zca-eps <eps>', 'ZCA regulariser (published: 0.1)', numberArg('number'))
     .option('--image-size <n>', 'imagefolder: resize images to n x n (default 32)', numberArg('integer'))
     .option('--channels <n>', 'imagefolder: 3 (RGB, default) or 1 (grayscale)', numberArg('integer'))
     .option('--test-fraction <f>', 'imagefolder without train/test folders: share held out for testing (default 0.2)', numberArg('number'))

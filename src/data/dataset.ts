@@ -1,6 +1,7 @@
 /**
- * Loading a dataset onto the device: read its files, normalise with the published statistics,
- * optionally ZCA-whiten, and index the images of each class.
+ * Loading a dataset onto the device: read its files, then either normalise with the published
+ * statistics or (with zca) ZCA-whiten the raw [0, 1] pixels, as the published code does, and index
+ * the images of each class.
  */
 import { z } from 'zod';
 import { callNative } from '../errors';
@@ -13,7 +14,7 @@ import { DatasetError } from './files';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES, readMnistLike } from './idx';
 import { readImageFolder } from './imagefolder';
 import { classIndices, RawDataset, RawSplit } from './raw';
-import { ChannelStats, computeStats, PUBLISHED_STATS } from './stats';
+import { ChannelStats, computeStats, identityStats, Preprocessing, preprocessingOf, PUBLISHED_STATS } from './stats';
 import { readTinyImageNet } from './tinyimagenet';
 import { ZcaWhitening } from './zca';
 
@@ -39,7 +40,10 @@ export const datasetOptionsSchema = z.strictObject({
   dataPath: z.string().min(1).optional(),
   /** 'auto' | 'cpu' | 'cuda' | 'cuda:N' */
   device: z.string().default('auto'),
-  /** ZCA-whiten train and test with a transform fitted on the training images. */
+  /**
+   * ZCA-whiten train and test with a transform fitted on the raw [0, 1] training pixels. As in the
+   * published code (MTT and MCT utils.py get_dataset), this replaces the mean/std normalisation.
+   */
   zca: z.boolean().default(false),
   zcaEps: z.number().min(0).default(0.1),
   /** imagefolder only: images are resized to imageSize x imageSize (default 32). */
@@ -56,7 +60,7 @@ export type DatasetOptions = z.input<typeof datasetOptionsSchema>;
 type ParsedDatasetOptions = z.output<typeof datasetOptionsSchema>;
 
 export interface DatasetSplit {
-  /** float32 [N, C, H, W] on the device, normalised (and whitened when zca is on). */
+  /** float32 [N, C, H, W] on the device, normalised (or, with zca, whitened raw pixels). */
   images: Tensor;
   /** int64 [N] on the device. */
   labels: Tensor;
@@ -76,10 +80,15 @@ export interface Dataset {
   height: number;
   width: number;
   device: string;
-  /** The normalisation applied: x = (pixel / 255 - mean) / std per channel. */
+  /**
+   * The normalisation applied: x = (pixel / 255 - mean) / std per channel; mean 0 and std 1 (none)
+   * when the images are ZCA-whitened.
+   */
   stats: ChannelStats;
-  /** The whitening applied after normalisation, if any (its inverse turns images back into pictures). */
+  /** The whitening of the raw [0, 1] pixels, if any (its inverse turns images back into pictures). */
   zca?: ZcaWhitening;
+  /** What the networks see, recorded with every expert and synthetic set made from this data. */
+  preprocessing: Preprocessing;
   train: DatasetSplit;
   test: DatasetSplit;
   /** Frees every tensor of the dataset. */
@@ -135,11 +144,13 @@ async function splitToDevice(raw: RawDataset, split: RawSplit, stats: ChannelSta
   }
 }
 
-/** Puts a dataset read from disk on the device, normalised and optionally whitened. */
+/** Puts a dataset read from disk on the device, normalised or whitened. */
 export async function datasetToDevice(raw: RawDataset, options: DatasetOptions = {}, where = 'data'): Promise<Dataset> {
   const o = datasetOptions(options, where);
   const device = resolveDevice(o.device, optionName(where, ['device']));
-  const stats = PUBLISHED_STATS[raw.name] ?? computeStats(raw.train, raw.channels);
+  // With ZCA the published code whitens the raw [0, 1] pixels and normalises nothing: the absolute
+  // eps = 0.1 is sized for that scale.
+  const stats = o.zca ? identityStats(raw.channels) : PUBLISHED_STATS[raw.name] ?? computeStats(raw.train, raw.channels);
   const train = await splitToDevice(raw, raw.train, stats, device);
   const test = await splitToDevice(raw, raw.test, stats, device);
   let zca: ZcaWhitening | undefined;
@@ -162,6 +173,7 @@ export async function datasetToDevice(raw: RawDataset, options: DatasetOptions =
     device,
     stats,
     zca,
+    preprocessing: preprocessingOf(o.zca ? null : stats, o.zca ? o.zcaEps : null),
     train,
     test,
     dispose() {

@@ -9,6 +9,7 @@ import { TrajmatchInputError } from '../errors';
 import { convNetForDataset, NetworkOptions, networkOptionsSchema } from '../model/convnet';
 import { BufferEvent, BufferOptions, bufferDir, bufferOptionsSchema, trainExperts } from '../trajectory/buffer';
 import { listExpertFiles } from '../trajectory/files';
+import { waypointPlan } from '../trajectory/waypoints';
 import { resolveDevice } from '../backend/device';
 import { DistillOptions, distillOptionsSchema } from './options';
 import { defaultPreset, PRESETS } from './presets';
@@ -57,7 +58,7 @@ export async function runDistillJob(
   const data: DatasetOptions = { ...preset?.data, ...options.data, device };
   const network: NetworkOptions = { ...preset?.network, ...options.network };
   const distill: DistillOptions = { ...preset?.distill, ...options.distill };
-  const buffer: BufferOptions = { ...preset?.buffer, ...options.buffer, waypoints: distill.waypoints ?? 4 };
+  const buffer: BufferOptions = { ...preset?.buffer, ...options.buffer, waypoints: distill.waypoints ?? 4, waypointEpochs: distill.waypointEpochs };
   if (distill.bufferPath !== undefined) buffer.bufferPath = distill.bufferPath;
 
   // Every option is checked before seconds of loading and training.
@@ -73,7 +74,7 @@ export async function runDistillJob(
     const dir = bufferDir(buffer.bufferPath ?? 'buffers', dataset.name, spec, dataset.zca !== undefined);
     const method = distill.method ?? 'mct';
     const wanted = Math.min(buffer.numExperts ?? 100, distill.maxExperts ?? Infinity);
-    const have = listExpertFiles(dir, method, distill.waypoints ?? 4).length;
+    const have = listExpertFiles(dir, method, waypointPlan(distill.waypoints ?? 4, distill.waypointEpochs)).length;
     if (have < wanted) {
       hooks.onEvent?.({ type: 'experts', dir, have, wanted });
       if (options.noExpertTraining) {

@@ -20,7 +20,8 @@ import { convNetForDataset, convNetLayout, ConvNetSpec, NetworkOptions } from '.
 import { Tensor } from '../native';
 import { tensor } from '../backend/tensor';
 import { bufferDir } from '../trajectory/buffer';
-import { listExpertFiles, openTrajectory } from '../trajectory/files';
+import { expertFileName, listExpertFiles, openTrajectory } from '../trajectory/files';
+import { waypointPlan } from '../trajectory/waypoints';
 import { Trajectory } from '../trajectory/trajectory';
 import { writeSyntheticSet } from '../synthetic/file';
 import { gaussianValues, mixSeed } from '../util/random';
@@ -28,6 +29,7 @@ import { writeGrid } from './grid';
 import { matchIteration, sgdStep } from './match';
 import { distillOptionsSchema, DistillOptions, ParsedDistillOptions } from './options';
 import { expertFor, stretchFor } from './sampling';
+import { SoftLabels, teacherLabels } from './teacher';
 
 const MOMENTUM = 0.5; // of both SGD optimisers, as published
 const NATIVE = 3;
@@ -73,7 +75,7 @@ interface State {
 /** The settings a checkpoint belongs to: a resumed run must have the same ones. */
 function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions) {
   const { iterations: _i, evalIt: _e, checkpointEvery: _c, numEval: _n, evalEpochs: _ee, runDir: _r, ...rest } = o;
-  return JSON.stringify({ dataset: dataset.name, zca: dataset.zca !== undefined, spec, ...rest });
+  return JSON.stringify({ dataset: dataset.name, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, spec, ...rest });
 }
 
 /** Distils a synthetic set from the experts of the buffer that matches the dataset and network. */
@@ -92,12 +94,13 @@ export async function distillDataset(
 
   // Experts: the files of the chosen form, checked against the dataset, network and stretch.
   const dir = bufferDir(o.bufferPath, dataset.name, spec, dataset.zca !== undefined);
-  let files = listExpertFiles(dir, o.method, o.waypoints);
+  const plan = waypointPlan(o.waypoints, o.waypointEpochs);
+  let files = listExpertFiles(dir, o.method, plan);
   if (o.maxExperts !== undefined) files = files.slice(0, o.maxExperts);
   if (files.length === 0) {
-    throw new TrajmatchInputError(`no ${o.method.toUpperCase()} experts in ${dir} (expected ${o.method === 'mtt' ? 'expert_NNN.mtt.safetensors' : `expert_NNN.mct${o.waypoints}.safetensors`}): train them with npm run buffer (same dataset, network and ZCA setting)`);
+    throw new TrajmatchInputError(`no ${o.method.toUpperCase()} experts in ${dir} (expected ${o.method === 'mtt' ? 'expert_NNN.mtt.safetensors' : expertFileName(0, 'mct', plan).replace('000', 'NNN')}): train them with npm run buffer (same dataset, network, ZCA setting and waypoints)`);
   }
-  const expected = { dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined };
+  const expected = { dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, ...(o.method === 'mct' ? { waypoints: plan } : {}) };
   const first = openTrajectory(files[0], expected);
   const T = first.epochs;
   if (o.method === 'mtt' && (!Number.isInteger(o.maxStartEpoch) || !Number.isInteger(o.expertEpochs))) {
@@ -138,6 +141,8 @@ export async function distillDataset(
   let imagesBuffer: Tensor;
   let labels: Tensor;
   let labelValues: Int32Array;
+  // teacherLabel: the soft labels of the last iteration (the evaluations train on them, as published)
+  let soft: SoftLabels | null = null;
   let state: State;
   if (fs.existsSync(out.checkpoint)) {
     const ck = readSafetensors(out.checkpoint);
@@ -149,6 +154,10 @@ export async function distillDataset(
     imagesBuffer = tensor(requireTensor(ck, 'images_momentum', out.checkpoint, 'F32', 4).values as Float32Array, shape, { device });
     labelValues = Int32Array.from(requireTensor(ck, 'labels', out.checkpoint, 'I64', 1).values as BigInt64Array, Number);
     labels = tensor(labelValues, [nSyn], { dtype: 'int64', device });
+    if (ck.tensors.has('soft_labels')) {
+      const values = requireTensor(ck, 'soft_labels', out.checkpoint, 'F32', 2).values as Float32Array;
+      soft = { values, tensor: tensor(values, [nSyn, dataset.numClasses], { device }) };
+    }
     // iterations after the checkpoint are redone: drop their lines
     if (fs.existsSync(out.metrics)) {
       const kept = fs.readFileSync(out.metrics, 'utf8').split('\n').filter(Boolean).filter((line) => {
@@ -188,12 +197,12 @@ export async function distillDataset(
   const log = (line: object) => fs.appendFileSync(out.metrics, `${JSON.stringify(line)}\n`);
   const info = (iteration: number) => ({
     dataset: dataset.name, ipc: o.ipc, classNames: dataset.classNames, channels: dataset.channels, height: dataset.height,
-    width: dataset.width, zca: dataset.zca !== undefined, method: o.method, convnet: spec, iteration,
+    width: dataset.width, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, method: o.method, convnet: spec, iteration,
   });
   /** The synthetic set on the host, and its picture (ZCA undone). */
   const snapshot = async (iteration: number, setFile: string, gridFile: string) => {
     const pixels = images.toArray() as Float32Array;
-    await writeSyntheticSet(setFile, { images: pixels, labels: labelValues, lr: state.lr, info: info(iteration) });
+    await writeSyntheticSet(setFile, { images: pixels, labels: labelValues, softLabels: soft?.values, lr: state.lr, info: info(iteration) });
     let picture = pixels;
     if (dataset.zca) {
       const un = await dataset.zca.invert(images);
@@ -215,12 +224,13 @@ export async function distillDataset(
       images: { values: pixels, shape },
       images_momentum: { values: imagesBuffer.toArray() as Float32Array, shape },
       labels: { values: BigInt64Array.from(labelValues, BigInt), shape: [nSyn] },
+      ...(soft ? { soft_labels: { values: soft.values, shape: [nSyn, dataset.numClasses] } } : {}),
     }, { run: identity, state: JSON.stringify(state) });
     hooks.onEvent?.({ type: 'checkpoint', iteration: state.iteration });
   };
   const evaluateNow = async () => {
     if (state.evals.some((e) => e.iteration === state.iteration)) return;
-    const r = await evaluateSet(dataset, { images, labels, lr: state.lr }, spec, {
+    const r = await evaluateSet(dataset, { images, labels: soft?.tensor ?? labels, lr: state.lr }, spec, {
       numEval: o.numEval, epochs: o.evalEpochs, dsa: o.dsa, seed: mixSeed(o.seed, 5, state.iteration),
     }, { signal: hooks.signal });
     const record = { iteration: state.iteration, mean: r.mean, std: r.std };
@@ -248,17 +258,26 @@ export async function distillDataset(
       const k = expertFor(i, files.length, o.seed);
       const traj = trajectory(k);
       const stretch = stretchFor(i, o.method, o.maxStartEpoch, o.expertEpochs, T, o.seed);
+      // MCT's --teacher_label: this iteration's expert at max_start_epoch labels the current images
+      const teacher = o.teacherLabel ? await teacherLabels(spec, images, traj.paramsAt(o.maxStartEpoch)) : null;
       const start = tensor(traj.paramsAt(stretch.start), [P], { device });
       const target = tensor(traj.paramsAt(stretch.target), [P], { device });
       let r;
       try {
         r = await matchIteration(spec, {
-          images, labels, start, target, lr: state.lr, synSteps: o.synSteps, batchSyn: o.batchSyn,
+          images, labels: teacher?.tensor ?? labels, start, target, lr: state.lr, synSteps: o.synSteps, batchSyn: o.batchSyn,
           dsa: o.dsa ?? undefined, seed: mixSeed(o.seed, NATIVE, i), method: gradMethod,
         });
+      } catch (e) {
+        teacher?.tensor.dispose();
+        throw e;
       } finally {
         start.dispose();
         target.dispose();
+      }
+      if (teacher) {
+        soft?.tensor.dispose();
+        soft = teacher;
       }
       if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradLr)) {
         r.gradImages.dispose();
@@ -288,6 +307,7 @@ export async function distillDataset(
     images.dispose();
     imagesBuffer.dispose();
     labels.dispose();
+    soft?.tensor.dispose();
   }
   const result: DistillResult = {
     runDir, spec, best: state.best!, evals: state.evals, lr: state.lr, seconds: (Date.now() - began) / 1000,

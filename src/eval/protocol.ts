@@ -1,8 +1,10 @@
 /**
  * The evaluation protocol of the distillation literature: train num_eval fresh networks on a
  * (synthetic) training set with SGD (momentum 0.9, weight decay 5e-4, batch 256, lr = the learned
- * lr, multiplied by 0.1 halfway), DSA on every batch, then measure top-1 accuracy on the full real
- * test set; report mean +- std (population) over the networks.
+ * lr), DSA on every batch, through evaluate_synset's schedule (schedule.ts: epochs + 1 epochs, the
+ * lr x 0.1 after epoch epochs/2 + 1 with a fresh momentum buffer), then measure top-1 accuracy on
+ * the full real test set; report mean +- std (population) over the networks. Soft labels
+ * ([N, numClasses] class probabilities) train with the soft cross-entropy, as MCT's code does.
  */
 import { z } from 'zod';
 import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
@@ -13,12 +15,13 @@ import { callNative, TrajmatchInputError } from '../errors';
 import { convNetInit, convNetLayout, ConvNetSpec } from '../model/convnet';
 import { native, Tensor } from '../native';
 import { evaluate, trainEpoch } from '../train/sgd';
+import { evalSchedule } from './schedule';
 import { mixSeed, seededRandom, shuffled } from '../util/random';
 
 export const evalOptionsSchema = z.strictObject({
-  /** Fresh networks to train (published: 5). */
+  /** Fresh networks to train (published: 5 in MTT's distill.py, 3 in MCT's distill_compressed.py). */
   numEval: z.number().int().positive().default(5),
-  /** Training epochs of each (published: 1000). */
+  /** epoch_eval_train (published: 1000); as in evaluate_synset, each network trains epochs + 1 epochs. */
   epochs: z.number().int().positive().default(1000),
   batchSize: z.number().int().positive().default(256),
   momentum: z.number().min(0).lt(1).default(0.9),
@@ -39,6 +42,7 @@ export interface EvalResult {
 
 export interface TrainingSet {
   images: Tensor;
+  /** int64 classes [N], or soft labels: float32 class probabilities [N, numClasses]. */
   labels: Tensor;
   lr: number;
 }
@@ -62,24 +66,31 @@ export async function evaluateSet(
   const P = convNetLayout(spec).numParams;
   const began = Date.now();
   const accuracies: number[] = [];
+  const schedule = evalSchedule(o.epochs);
   for (let k = 0; k < o.numEval; k++) {
     const params = convNetInit(spec, { seed: mixSeed(o.seed, k, 0xe7a1), device: dataset.device });
-    const buffer = tensor(new Float32Array(P), [P], { device: dataset.device });
     try {
-      for (let epoch = 0; epoch < o.epochs; epoch++) {
-        hooks.signal?.throwIfAborted();
-        const lr = epoch < Math.floor(o.epochs / 2) ? set.lr : set.lr * 0.1;
-        await trainEpoch(spec, {
-          params, momentumBuffer: buffer, images: set.images, labels: set.labels, lr, momentum: o.momentum,
-          weightDecay: o.weightDecay, batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: mixSeed(o.seed, k, epoch),
-        });
+      let epoch = 0;
+      for (const phase of schedule) {
+        // a fresh momentum buffer per phase: the published code builds a new optimiser at the decay
+        const buffer = tensor(new Float32Array(P), [P], { device: dataset.device });
+        try {
+          for (let e = 0; e < phase.epochs; e++, epoch++) {
+            hooks.signal?.throwIfAborted();
+            await trainEpoch(spec, {
+              params, momentumBuffer: buffer, images: set.images, labels: set.labels, lr: set.lr * phase.lrScale, momentum: o.momentum,
+              weightDecay: o.weightDecay, batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: mixSeed(o.seed, k, epoch),
+            });
+          }
+        } finally {
+          buffer.dispose();
+        }
       }
       const test = await evaluate(spec, { params, images: dataset.test.images, labels: dataset.test.labels });
       accuracies.push(test.accuracy);
       hooks.onNetwork?.(k, test.accuracy);
     } finally {
       params.dispose();
-      buffer.dispose();
     }
   }
   return { accuracies, ...meanStd(accuracies), seconds: (Date.now() - began) / 1000 };
@@ -113,8 +124,9 @@ export async function evaluateSetOnArch(
     const accuracy = await callNative(`evaluate on ${arch}`, () => native().zooTrainTest(
       { arch, channels: dataset.channels, height: dataset.height, width: dataset.width, numClasses: dataset.numClasses },
       {
-        images: set.images, labels: set.labels, testImages: dataset.test.images, testLabels: dataset.test.labels, lr: set.lr,
-        momentum: o.momentum, weightDecay: o.weightDecay, epochs: o.epochs, batchSize: o.batchSize, dsa: o.dsa ?? undefined,
+        images: set.images, labels: set.labels, testImages: dataset.test.images, testLabels: dataset.test.labels,
+        schedule: evalSchedule(o.epochs).map((p) => ({ epochs: p.epochs, lr: set.lr * p.lrScale })),
+        momentum: o.momentum, weightDecay: o.weightDecay, batchSize: o.batchSize, dsa: o.dsa ?? undefined,
         seed: mixSeed(o.seed, k, 0xa7c4),
       },
     ));

@@ -17,13 +17,13 @@ import { evaluate, trainEpoch } from '../train/sgd';
 import { indexSelect, tensor } from '../backend/tensor';
 import { Tensor } from '../native';
 import { mixSeed, seededRandom, shuffled } from '../util/random';
-import { ExpertInfo } from './expert-info';
+import { ExpectedExpert, ExpertInfo } from './expert-info';
 import { expertFileName, openTrajectory, readExpertInfo, writeMctExpert, writeMttExpert } from './files';
 import { MctRecorder } from './mct';
 import { MttRecorder } from './mtt';
 import { segmentsOf } from './segments';
 import { TrajectoryRecorder } from './trajectory';
-import { waypointEpochs } from './waypoints';
+import { planEpochs, waypointPlan } from './waypoints';
 
 export const bufferOptionsSchema = z.strictObject({
   /** E: experts to train (published: 100). */
@@ -42,8 +42,10 @@ export const bufferOptionsSchema = z.strictObject({
   bufferPath: z.string().min(1).default('buffers'),
   /** Which forms to write: MTT's full checkpoints, MCT's convexified trajectory, or both. */
   form: z.enum(['mtt', 'mct', 'both']).default('both'),
-  /** K: MCT waypoints (published: 4). */
+  /** K: MCT waypoints of the uniform scheme (published: 4). */
   waypoints: z.number().int().min(2).default(4),
+  /** Explicit MCT waypoint epochs (e.g. [0, 6, 25, 50]): convexify.py's scheme instead of the uniform one. */
+  waypointEpochs: z.array(z.number().int().nonnegative()).min(2).optional(),
   /** Train on this many training images (a seeded random subset) instead of all: for quick runs. */
   trainLimit: z.number().int().positive().optional(),
 });
@@ -74,7 +76,7 @@ function settingsOf(o: ParsedBufferOptions) {
 }
 
 /** Is expert e finished? Refuses files made with other settings rather than mixing them into one buffer. */
-function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected: { dataset: string; convnet: ConvNetSpec; zca: boolean }) {
+function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected: ExpectedExpert) {
   const want = settingsOf(o);
   const check = (file: string) => {
     if (!fs.existsSync(file)) return false;
@@ -88,7 +90,7 @@ function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected:
   };
   return {
     mtt: check(path.join(dir, expertFileName(e, 'mtt'))),
-    mct: check(path.join(dir, expertFileName(e, 'mct', o.waypoints))),
+    mct: check(path.join(dir, expertFileName(e, 'mct', waypointPlan(o.waypoints, o.waypointEpochs)))),
   };
 }
 
@@ -103,10 +105,11 @@ export async function trainExperts(
   const spec = convNetForDataset(dataset, network);
   const layout = convNetLayout(spec);
   const dir = bufferDir(o.bufferPath, dataset.name, spec, dataset.zca !== undefined);
-  const expected = { dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined };
+  const expected = { dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing };
   const wantMtt = o.form !== 'mct';
   const wantMct = o.form !== 'mtt';
-  if (wantMct) waypointEpochs(o.epochs, o.waypoints); // checks K against T before any work
+  const plan = waypointPlan(o.waypoints, o.waypointEpochs);
+  if (wantMct) planEpochs(plan, o.epochs); // checks the waypoints against T before any work
 
   let images = dataset.train.images;
   let labels = dataset.train.labels;
@@ -134,16 +137,16 @@ export async function trainExperts(
       // A run killed between the two writes left the MTT file: derive the MCT form from it.
       if (wantMct && !done.mct && done.mtt && wantMtt) {
         const mtt = openTrajectory(path.join(dir, expertFileName(e, 'mtt')));
-        const recorder = new MctRecorder(o.epochs, layout.numParams, segmentsOf(layout), o.waypoints);
+        const recorder = new MctRecorder(o.epochs, layout.numParams, segmentsOf(layout), plan);
         for (let t = 0; t <= o.epochs; t++) recorder.add(t, mtt.paramsAt(t));
-        const file = path.join(dir, expertFileName(e, 'mct', o.waypoints));
-        await writeMctExpert(file, recorder.finish(), mtt.info);
+        const file = path.join(dir, expertFileName(e, 'mct', plan));
+        await writeMctExpert(file, recorder.finish(), mtt.info, plan);
         hooks.onEvent?.({ type: 'expert', expert: e, files: [file], testAccuracy: mtt.info.testAccuracy ?? NaN, seconds: (Date.now() - began) / 1000, converted: true });
         continue;
       }
       const result = await trainOneExpert(dataset, spec, images, labels, e, o, hooks);
       const info: ExpertInfo = {
-        dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, ...settingsOf(o),
+        dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, ...settingsOf(o),
         expert: e, trainAccuracy: result.trainAccuracy, testAccuracy: result.testAccuracy,
       };
       if (result.mtt) {
@@ -151,8 +154,8 @@ export async function trainExperts(
         await writeMttExpert(files.at(-1)!, result.mtt.checkpoints, info);
       }
       if (result.mct) {
-        files.push(path.join(dir, expertFileName(e, 'mct', o.waypoints)));
-        await writeMctExpert(files.at(-1)!, result.mct.finish(), info);
+        files.push(path.join(dir, expertFileName(e, 'mct', plan)));
+        await writeMctExpert(files.at(-1)!, result.mct.finish(), info, plan);
       }
       const seconds = (Date.now() - began) / 1000;
       trained.push({ expert: e, files, testAccuracy: result.testAccuracy, seconds, secondsPerEpoch: result.trainSeconds / o.epochs });
@@ -172,7 +175,7 @@ async function trainOneExpert(
   const layout = convNetLayout(spec);
   const P = layout.numParams;
   const mtt = o.form !== 'mct' ? new MttRecorder(o.epochs, P) : undefined;
-  const mct = o.form !== 'mtt' ? new MctRecorder(o.epochs, P, segmentsOf(layout), o.waypoints) : undefined;
+  const mct = o.form !== 'mtt' ? new MctRecorder(o.epochs, P, segmentsOf(layout), waypointPlan(o.waypoints, o.waypointEpochs)) : undefined;
   const recorders: TrajectoryRecorder[] = [mtt, mct].filter((r): r is MttRecorder | MctRecorder => r !== undefined);
   const params = convNetInit(spec, { seed: mixSeed(o.seed, e, 0), device: dataset.device });
   const momentumBuffer = o.momentum !== 0 ? tensor(new Float32Array(P), [P], { device: dataset.device }) : undefined;

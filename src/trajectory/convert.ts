@@ -3,9 +3,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { convNetLayout } from '../model/convnet';
 import { TrajmatchInputError } from '../errors';
-import { expertFileName, listExpertFiles, openTrajectory, writeMctExpert } from './files';
+import { asPlan, expertFileName, listExpertFiles, openTrajectory, Waypoints, writeMctExpert } from './files';
 import { MctRecorder } from './mct';
 import { segmentsOf } from './segments';
+import { waypointTag } from './waypoints';
 
 export interface ConvertResult {
   converted: string[];
@@ -13,23 +14,24 @@ export interface ConvertResult {
   kept: string[];
 }
 
-/** Writes the MCT form (K waypoints) of every MTT expert in `dir` that lacks it. */
-export async function convertBuffer(dir: string, waypoints = 4, onFile?: (file: string) => void): Promise<ConvertResult> {
+/** Writes the MCT form (K uniform waypoints, or a waypoint plan) of every MTT expert in `dir` that lacks it. */
+export async function convertBuffer(dir: string, waypoints: Waypoints = 4, onFile?: (file: string) => void): Promise<ConvertResult> {
+  const plan = asPlan(waypoints);
   const sources = listExpertFiles(dir, 'mtt');
   if (sources.length === 0) throw new TrajmatchInputError(`${dir}: no MTT expert files (expert_NNN.mtt.safetensors) to convert`);
   const result: ConvertResult = { converted: [], kept: [] };
   for (const source of sources) {
     const mtt = openTrajectory(source);
-    const target = path.join(dir, expertFileName(mtt.info.expert, 'mct', waypoints));
+    const target = path.join(dir, expertFileName(mtt.info.expert, 'mct', plan));
     if (fs.existsSync(target)) {
-      openTrajectory(target, { dataset: mtt.info.dataset, convnet: mtt.info.convnet, zca: mtt.info.zca });
+      openTrajectory(target, { dataset: mtt.info.dataset, convnet: mtt.info.convnet, zca: mtt.info.zca, preprocessing: mtt.info.preprocessing, waypoints: plan });
       result.kept.push(target);
       continue;
     }
     const layout = convNetLayout(mtt.info.convnet);
-    const recorder = new MctRecorder(mtt.epochs, mtt.numParams, segmentsOf(layout), waypoints);
+    const recorder = new MctRecorder(mtt.epochs, mtt.numParams, segmentsOf(layout), plan);
     for (let t = 0; t <= mtt.epochs; t++) recorder.add(t, mtt.paramsAt(t));
-    await writeMctExpert(target, recorder.finish(), mtt.info);
+    await writeMctExpert(target, recorder.finish(), mtt.info, plan);
     result.converted.push(target);
     onFile?.(target);
   }
@@ -45,12 +47,12 @@ export interface StorageReport {
 }
 
 /** Bytes of both forms over the experts of `dir` that have both. */
-export function storageReport(dir: string, waypoints = 4): StorageReport {
+export function storageReport(dir: string, waypoints: Waypoints = 4): StorageReport {
   let mttBytes = 0;
   let mctBytes = 0;
   let experts = 0;
   for (const mtt of listExpertFiles(dir, 'mtt')) {
-    const mct = mtt.replace(/\.mtt\.safetensors$/, `.mct${waypoints}.safetensors`);
+    const mct = mtt.replace(/\.mtt\.safetensors$/, `.${waypointTag(asPlan(waypoints))}.safetensors`);
     if (!fs.existsSync(mct)) continue;
     mttBytes += fs.statSync(mtt).size;
     mctBytes += fs.statSync(mct).size;

@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { loadDataset } from '../../data/dataset';
 import { BufferOptions, trainExperts } from '../../trajectory/buffer';
 import { storageReport } from '../../trajectory/convert';
-import { addDataOptions, addNetworkOptions, addOutputOptions, dataOptionsFrom, networkOptionsFrom, numberArg, pick } from '../options';
+import { waypointPlan } from '../../trajectory/waypoints';
+import { addDataOptions, addNetworkOptions, addOutputOptions, dataOptionsFrom, integerListArg, networkOptionsFrom, numberArg, pick } from '../options';
 import { showExpertTraining } from '../progress';
 
 export function registerBuffer(program: Command): void {
@@ -22,7 +23,8 @@ export function registerBuffer(program: Command): void {
     .option('--seed <n>', 'seed of initialisations, shuffles and augmentations (default 0)', numberArg('integer'))
     .option('--buffer-path <dir>', 'root folder of buffers (default ./buffers)')
     .option('--form <form>', 'mtt (all checkpoints), mct (convexified, written while training) or both (default)')
-    .option('--waypoints <k>', 'MCT waypoints K (published: 4)', numberArg('integer'))
+    .option('--waypoints <k>', 'MCT waypoints K, uniform scheme of trajectory_compression.py (published: 4)', numberArg('integer'))
+    .option('--waypoint-epochs <list>', "MCT waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)", integerListArg)
     .option('--train-limit <n>', 'train on a seeded random subset of n training images (quick runs)', numberArg('integer'))
     .action(async (flags: Record<string, unknown>) => {
       const quiet = Boolean(flags.quiet || flags.json);
@@ -30,7 +32,7 @@ export function registerBuffer(program: Command): void {
       const options = {
         ...pick(flags, {
           numExperts: 'numExperts', trainEpochs: 'epochs', lrTeacher: 'lrTeacher', mom: 'momentum', l2: 'weightDecay',
-          batchTrain: 'batchSize', seed: 'seed', bufferPath: 'bufferPath', form: 'form', waypoints: 'waypoints', trainLimit: 'trainLimit',
+          batchTrain: 'batchSize', seed: 'seed', bufferPath: 'bufferPath', form: 'form', waypoints: 'waypoints', waypointEpochs: 'waypointEpochs', trainLimit: 'trainLimit',
         }),
         ...(flags.dsa === false ? { dsa: null } : flags.dsaStrategy !== undefined ? { dsa: flags.dsaStrategy } : {}),
       };
@@ -41,7 +43,7 @@ export function registerBuffer(program: Command): void {
       process.once('SIGINT', stop);
       try {
         const result = await trainExperts(dataset, { ...(options as BufferOptions), network: networkOptionsFrom(flags) }, { onEvent, signal: ac.signal });
-        const storage = storageReport(result.dir, (options.waypoints as number | undefined) ?? 4);
+        const storage = storageReport(result.dir, waypointPlan((options.waypoints as number | undefined) ?? 4, options.waypointEpochs as number[] | undefined));
         const summary = {
           dir: result.dir,
           trained: result.trained.map((t) => ({ expert: t.expert, testAccuracy: t.testAccuracy, secondsPerEpoch: t.secondsPerEpoch })),

@@ -8,7 +8,7 @@ import { PRESETS } from '../../distill/presets';
 import { DistillOptions } from '../../distill/options';
 import { JobEvent, runDistillJob } from '../../distill/job';
 import { readConfigFile } from '../config-file';
-import { addDataOptions, addNetworkOptions, addOutputOptions, dataOptionsFrom, networkOptionsFrom, numberArg, pick } from '../options';
+import { addDataOptions, addNetworkOptions, addOutputOptions, dataOptionsFrom, integerListArg, networkOptionsFrom, numberArg, pick } from '../options';
 import { progressBar, showExpertTraining } from '../progress';
 
 const DISTILL_FLAGS = {
@@ -16,7 +16,7 @@ const DISTILL_FLAGS = {
   maxStartEpoch: 'maxStartEpoch', lrImg: 'lrImg', lrLr: 'lrLr', lrTeacher: 'lrTeacher', batchSyn: 'batchSyn',
   gradMethod: 'gradMethod', pixInit: 'pixInit', evalIt: 'evalIt', numEval: 'numEval', evalEpochs: 'evalEpochs',
   checkpointEvery: 'checkpointEvery', seed: 'seed', runDir: 'runDir', bufferPath: 'bufferPath', waypoints: 'waypoints',
-  maxExperts: 'maxExperts',
+  waypointEpochs: 'waypointEpochs', maxExperts: 'maxExperts', teacherLabel: 'teacherLabel',
 } as const;
 
 export function registerDistill(program: Command): void {
@@ -40,16 +40,25 @@ export function registerDistill(program: Command): void {
     .option('--batch-syn <n>', 'synthetic images per student step (default: all)', numberArg('integer'))
     .option('--grad-method <g>', 'unroll (exact, MTT), tesla (constant memory, MCT) or adjoint (exact, recomputed)')
     .option('--pix-init <p>', 'real (random real images of each class) or noise')
-    .option('--eval-it <n>', 'evaluate every n iterations', numberArg('integer'))
-    .option('--num-eval <n>', 'networks per evaluation', numberArg('integer'))
-    .option('--eval-epochs <n>', 'training epochs of each evaluation network', numberArg('integer'))
+    .option('--eval-it <n>', 'evaluate every n iterations (published: 100)', numberArg('integer'))
+    .option('--num-eval <n>', 'networks per evaluation (published: 5 in MTT\'s distill.py, 3 in MCT\'s)', numberArg('integer'))
+    .option('--eval-epochs <n>', 'epoch_eval_train of each evaluation network: it trains n + 1 epochs, as evaluate_synset (published: 1000)', numberArg('integer'))
     .option('--checkpoint-every <n>', 'iterations between checkpoints', numberArg('integer'))
     .option('--seed <n>', 'seed of the run', numberArg('integer'))
     .option('--run-dir <dir>', 'the run folder (default runs/<dataset>_<method>_ipc<ipc>)')
     .option('--buffer-path <dir>', 'root of the expert buffers (default ./buffers)')
-    .option('--waypoints <k>', 'K of the MCT expert files', numberArg('integer'))
+    .option('--waypoints <k>', 'K of the MCT expert files, uniform scheme (published: 4)', numberArg('integer'))
+    .option('--waypoint-epochs <list>', "MCT expert files with waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)", integerListArg)
+    .option('--teacher-label', "soft labels: the softmax of the iteration's expert at --max-start-epoch on the images (MCT's and TESLA's --teacher_label)")
     .option('--max-experts <n>', 'use only the first n experts', numberArg('integer'))
     .option('--no-train-experts', 'fail instead of training experts when the buffer has too few')
+    .addHelpText('after', () => [
+      '',
+      'Presets and where their settings come from (docs/PUBLISHED.md has the full table):',
+      ...Object.entries(PRESETS).map(([name, p]) => `  ${name}: ${p.description}\n      from: ${p.source}`),
+      '',
+      'Defaults without a preset are ours except where a flag says "published".',
+    ].join('\n'))
     .action(async (flags: Record<string, unknown>) => {
       const quiet = Boolean(flags.quiet || flags.json);
       const say = (line: string) => { if (!quiet) console.error(line); };

@@ -1,6 +1,7 @@
 /** `trajmatch info` and `trajmatch dataset`: what the engine and a dataset look like here. */
 import { Command } from 'commander';
 import { backendInfo, resolveDevice } from '../../backend/device';
+import { describePreprocessing } from '../../data/stats';
 import { loadDataset } from '../../data/dataset';
 import { addDataOptions, dataOptionsFrom } from '../options';
 
@@ -24,7 +25,7 @@ export function registerInfo(program: Command): void {
     console.log(`${ds.name} from ${ds.source}`);
     console.log(`  train ${ds.train.size} images, test ${ds.test.size} images, ${ds.numClasses} classes, ${ds.channels}x${ds.height}x${ds.width}`);
     console.log(`  classes: ${ds.classNames.slice(0, 10).join(', ')}${ds.numClasses > 10 ? ', ...' : ''}`);
-    console.log(`  normalised with mean ${ds.stats.mean.map((v) => v.toFixed(4)).join('/')} std ${ds.stats.std.map((v) => v.toFixed(4)).join('/')}${ds.zca ? `, ZCA-whitened (eps ${ds.zca.eps})` : ''}`);
+    console.log(`  preprocessed by ${describePreprocessing(ds.preprocessing)}`);
     console.log(`  on ${ds.device}, loaded in ${seconds.toFixed(2)} s`);
     ds.dispose();
   });
