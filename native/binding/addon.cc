@@ -14,6 +14,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   RegisterDistill(env, exports);
   RegisterData(env, exports);
   RegisterTrain(env, exports);
+  RegisterDistributed(env, exports);
   return exports;
 }
 

@@ -10,5 +10,6 @@ void RegisterModel(Napi::Env env, Napi::Object exports);    // convnetLayout, co
 void RegisterDistill(Napi::Env env, Napi::Object exports);  // matchIteration, sgdStep
 void RegisterTrain(Napi::Env env, Napi::Object exports);    // convnetInit, dsaApply, trainEpoch, evaluate, zooTrainTest
 void RegisterData(Napi::Env env, Napi::Object exports);     // normalizeImages, zcaFit, zcaWhiten, zcaUnwhiten
+void RegisterDistributed(Napi::Env env, Napi::Object exports);  // processGroupJoin, distributedInfo
 
 }  // namespace trajmatch::binding
