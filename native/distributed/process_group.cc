@@ -1,6 +1,7 @@
 #include "distributed/process_group.h"
 
 #include <cstdlib>
+#include <functional>
 #include <stdexcept>
 #include <thread>
 
@@ -244,6 +245,26 @@ void ProcessGroup::await(const c10::intrusive_ptr<c10d::Work>& work, const std::
 }
 #endif
 
+#ifdef TRAJMATCH_C10D
+void ProcessGroup::storeCall(const char* what, const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    const std::string message = describeException(e);
+    if (message.rfind(what, 0) == 0) throw;  // already says what failed (check())
+    broken_ = true;
+    // The store's host is rank 0: a store that fails means it died or hangs, or the watchdog knows better.
+    auto named = watchdog_->awaitFailure(3 * watchdog_->interval());
+    throw std::runtime_error(std::string(what) + ": " +
+                             (named ? *named + " (" + message + ")"
+                                    : "the rendezvous store at " + where_ +
+                                          ", hosted by rank 0, stopped answering (rank 0 died or hangs): " + message));
+  }
+}
+#endif
+
 void ProcessGroup::allReduceMean(const std::vector<torch::Tensor>& tensors) {
   Busy busy(busy_);
   check("allReduceMean");
@@ -320,11 +341,12 @@ void ProcessGroup::join(const std::string& name) {
     generation = generations_["join/" + name]++;
   }
   const auto key = storeKey("join/" + name + "/" + std::to_string(generation));
-  store_->add(key, 1);
-  while (store_->add(key, 0) < options_.worldSize) {
-    check("join");
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  storeCall("join", [&] {
+    for (auto arrived = store_->add(key, 1); arrived < options_.worldSize; arrived = store_->add(key, 0)) {
+      check("join");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
 #endif
 }
 
@@ -332,7 +354,9 @@ int64_t ProcessGroup::add(const std::string& key, int64_t delta) {
   Busy busy(busy_);
   check("add");
 #ifdef TRAJMATCH_C10D
-  return store_->add(storeKey("counter/" + key), delta);
+  int64_t value = 0;
+  storeCall("add", [&] { value = store_->add(storeKey("counter/" + key), delta); });
+  return value;
 #else
   return 0;
 #endif
@@ -347,8 +371,12 @@ std::vector<std::string> ProcessGroup::allGather(const std::string& key, const s
     std::lock_guard<std::mutex> lock(generationsMutex_);
     generation = generations_["gather/" + key]++;
   }
-  return allGatherText(*store_, options_.rank, options_.worldSize, key + "/" + std::to_string(generation), value,
-                       [this] { check("allGather"); });
+  std::vector<std::string> all;
+  storeCall("allGather", [&] {
+    all = allGatherText(*store_, options_.rank, options_.worldSize, key + "/" + std::to_string(generation), value,
+                        [this] { check("allGather"); });
+  });
+  return all;
 #else
   return {value};
 #endif

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -106,6 +107,8 @@ class ProcessGroup {
   std::map<std::string, int> generations_;  // of join() and allGather() points, so names can repeat
 #ifdef TRAJMATCH_C10D
   void await(const c10::intrusive_ptr<c10d::Work>& work, const std::string& what);
+  // Runs store operations; a failing store becomes an error naming its host (or the watchdog's finding).
+  void storeCall(const char* what, const std::function<void()>& call);
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<compat::Backend> backend_;
   std::unique_ptr<Watchdog> watchdog_;

@@ -151,9 +151,13 @@ std::optional<std::string> Watchdog::failure() const {
 }
 
 std::optional<std::string> Watchdog::awaitFailure(std::chrono::milliseconds within) const {
-  std::unique_lock<std::mutex> lock(state_->mutex);
-  state_->changed.wait_for(lock, within, [&] { return state_->failure.has_value(); });
-  return state_->failure;
+  const auto deadline = Clock::now() + within;
+  while (true) {
+    if (auto f = failure()) return f;  // a failure seen, or the store silent for too long
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::unique_lock<std::mutex> lock(state_->mutex);
+    state_->changed.wait_for(lock, interval_, [&] { return state_->failure.has_value(); });
+  }
 }
 
 void Watchdog::tick() {

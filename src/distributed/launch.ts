@@ -111,7 +111,10 @@ export async function launchLocal(options: LaunchOptions): Promise<void> {
       };
       child.on('close', onExit); // after its output has been read: the last error line is known
       child.on('error', (e) => {
-        lastError[rank] = e.message;
+        if (failure === undefined) {
+          failure = new RankFailedError(`rank ${rank} of ${nproc} could not be started: ${e.message}`, rank);
+          stopOthers();
+        }
         onExit(null, null);
       });
       options.onStart?.(rank, child);

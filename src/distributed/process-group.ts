@@ -137,6 +137,11 @@ export class ProcessGroup {
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (this.closed) throw new TrajmatchNativeError(`processGroup.${what}: the process group was closed`);
-    return callNative(`processGroup.${what}`, fn);
+    try {
+      return await callNative(`processGroup.${what}`, fn);
+    } catch (e) {
+      this.poll(); // a failure that ended the call aborts the signal now, not at the next tick
+      throw e;
+    }
   }
 }
