@@ -417,8 +417,8 @@ void ProcessGroup::close() {
     // threads only after the timeout. It ends with the process instead.
     if (backend_) backend_.release();
   }
-  watchdog_.reset();
-  store_.reset();
+  watchdog_->stop();  // kept until destruction: failure() and tick() may still be called
+  if (busy_ == 0) store_.reset();  // a call that began before close() may still use it
 #endif
 }
 

@@ -69,7 +69,10 @@ Watchdog::Watchdog(c10::intrusive_ptr<c10d::Store> store, int rank, int worldSiz
   thread_ = std::thread(run, state_);
 }
 
-Watchdog::~Watchdog() {
+Watchdog::~Watchdog() { stop(); }
+
+void Watchdog::stop() {
+  if (!thread_.joinable()) return;
   std::unique_lock<std::mutex> lock(state_->mutex);
   state_->stop = true;
   state_->changed.notify_all();

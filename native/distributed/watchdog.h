@@ -29,8 +29,11 @@ class Watchdog {
   // `where` names the store in messages.
   Watchdog(c10::intrusive_ptr<c10d::Store> store, int rank, int worldSize, std::chrono::milliseconds timeout,
            std::string where);
+  ~Watchdog();  // stop()
+
   // Stops the thread; one stuck in the store (rank 0 gone) is left to end with the process.
-  ~Watchdog();
+  // failure() still tells what was seen.
+  void stop();
 
   // The first failure seen: a rank that died, hung or failed, or the store gone.
   std::optional<std::string> failure() const;

@@ -190,7 +190,8 @@ export async function trainExperts(
       trained.sort((a, b) => a.expert - b.expert);
     }
   } catch (e) {
-    await group?.fail(e); // the other ranks stop too, with this rank's reason
+    // the other ranks stop too, with this rank's reason (unless they are the reason)
+    if (group && !group.signal.aborted) await group.fail(e);
     throw e;
   } finally {
     if (images !== dataset.train.images) images.dispose();
