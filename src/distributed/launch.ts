@@ -120,13 +120,17 @@ export async function launchLocal(options: LaunchOptions): Promise<void> {
       options.onStart?.(rank, child);
     }
   });
-  // Ctrl-C reaches the ranks through the terminal's process group; a SIGTERM to the launcher is passed on.
+  // Ctrl-C reaches the ranks through the terminal's process group: the launcher waits for them to
+  // stop (they keep their finished work) rather than dying first. A SIGTERM to it is passed on.
   const forward = () => children.forEach((c, r) => { if (!exited[r]) c.kill('SIGTERM'); });
+  const wait = () => undefined;
   process.on('SIGTERM', forward);
+  process.on('SIGINT', wait);
   try {
     await finished;
   } finally {
     process.removeListener('SIGTERM', forward);
+    process.removeListener('SIGINT', wait);
     if (killTimer) clearTimeout(killTimer);
   }
   if (failure) throw failure;

@@ -62,7 +62,7 @@ describe('the local launcher', () => {
       args: script("process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"),
       stopSeconds: 1,
       onStart: (rank, child) => { children[rank] = child; },
-      onLine: (rank, stream, line) => {
+      onLine: (_rank, _stream, line) => {
         if (line === 'ready' && ++ready === 2) {
           killedAt = Date.now();
           children[0].kill('SIGKILL');
