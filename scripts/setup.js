@@ -44,15 +44,24 @@ function hasReferenceBlasOnly() {
   }
 }
 
+/**
+ * Debian's libtorch-dev ships c10d's headers but not gloo's, which its ProcessGroupGloo.hpp includes:
+ * the distributed engine's CPU backend (native/distributed) needs libgloo-dev to build.
+ */
+function lacksGlooHeaders() {
+  return !fs.existsSync('/usr/include/gloo/config.h');
+}
+
 /** The libtorch to build against, installing Debian's when allowed and needed. Throws LibtorchNotFound. */
 function ensureLibtorch({ log = console.log } = {}) {
   let found = findLibtorch();
   const canInstall = isDebianLike() && isRoot();
   if (!found && canInstall) {
-    aptInstall(['libtorch-dev', 'libopenblas0-pthread'], log);
+    aptInstall(['libtorch-dev', 'libopenblas0-pthread', 'libgloo-dev'], log);
     found = findLibtorch();
-  } else if (found && found.source === 'the system libtorch' && canInstall && hasReferenceBlasOnly()) {
-    aptInstall(['libopenblas0-pthread'], log);
+  } else if (found && found.source === 'the system libtorch' && canInstall) {
+    const missing = [...(hasReferenceBlasOnly() ? ['libopenblas0-pthread'] : []), ...(lacksGlooHeaders() ? ['libgloo-dev'] : [])];
+    if (missing.length > 0) aptInstall(missing, log);
   }
   if (!found) {
     throw new LibtorchNotFound(`trajmatch: no libtorch found.\n${HOW_TO_PROVIDE}`);

@@ -64,6 +64,25 @@ export interface PassStats {
   count: number;
 }
 
+/** A process group of a distributed run (see src/distributed/process-group.ts for the wrapper). */
+export interface NativeProcessGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly backend: 'gloo' | 'nccl';
+  readonly device: string;
+  readonly timeoutMs: number;
+  allReduceMean(tensors: Tensor[]): Promise<void>;
+  broadcast(tensors: Tensor[], root: number): Promise<void>;
+  barrier(): Promise<void>;
+  join(name: string): Promise<void>;
+  add(key: string, delta: number): Promise<number>;
+  allGather(key: string, value: string): Promise<string[]>;
+  failure(): string | null;
+  tick(): void;
+  fail(message: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface NativeAddon {
   Tensor: new (...args: never[]) => Tensor;
   backendInfo(): BackendInfo;
@@ -99,6 +118,11 @@ export interface NativeAddon {
   zcaUnwhiten(images: Tensor, zca: { mean: Tensor; whiten: Tensor; unwhiten: Tensor }): Promise<Tensor>;
   torchLoad(file: string): Promise<PickledValue>;
   torchSave(file: string, value: PickledValue): Promise<void>;
+  processGroupJoin(options: {
+    rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number;
+    backend: 'gloo' | 'nccl'; device: string; agreed: [string, string][];
+  }): Promise<NativeProcessGroup>;
+  distributedInfo(): { c10d: boolean; gloo: boolean; nccl: boolean };
 }
 
 /**
@@ -111,6 +135,7 @@ const REQUIRED_EXPORTS = [
   'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'convnetLayout', 'convnetForward', 'matchIteration', 'sgdStep',
   'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'convnetInit', 'dsaApply', 'trainEpoch', 'evaluate', 'indexSelect', 'zooTrainTest', 'devicePeakBytes',
   'torchLoad', 'torchSave',
+  'processGroupJoin', 'distributedInfo',
 ] as const;
 
 /** Where the addon may be: $TRAJMATCH_NATIVE, then the cmake-js build folders of this package. */

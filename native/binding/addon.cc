@@ -15,6 +15,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   RegisterData(env, exports);
   RegisterTrain(env, exports);
   RegisterIo(env, exports);
+  RegisterDistributed(env, exports);
   return exports;
 }
 

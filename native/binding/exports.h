@@ -11,5 +11,6 @@ void RegisterDistill(Napi::Env env, Napi::Object exports);  // matchIteration, s
 void RegisterTrain(Napi::Env env, Napi::Object exports);    // convnetInit, dsaApply, trainEpoch, evaluate, zooTrainTest
 void RegisterData(Napi::Env env, Napi::Object exports);     // normalizeImages, zcaFit, zcaWhiten, zcaUnwhiten
 void RegisterIo(Napi::Env env, Napi::Object exports);       // torchLoad, torchSave
+void RegisterDistributed(Napi::Env env, Napi::Object exports);  // processGroupJoin, distributedInfo
 
 }  // namespace trajmatch::binding

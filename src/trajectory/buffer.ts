@@ -4,6 +4,12 @@
  * convexified form (written directly while training), or both. One file per expert and form,
  * written atomically once the expert is done: a killed run resumes at the next expert, and loses
  * at most the one in progress.
+ *
+ * Several workers (the ranks of a process group, on one host or several sharing the buffer folder)
+ * split the experts: each rank scans the folder, the ranks check that they see the same unfinished
+ * experts, and each then claims the next of them with an atomic add on the group's store, so no
+ * expert is trained twice. An expert's seeds depend on its index only, so the files are those one
+ * worker would write. A killed worker loses the expert it was training; the next run redoes it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -16,6 +22,7 @@ import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
 import { evaluate, trainEpoch } from '../train/sgd';
 import { indexSelect, tensor } from '../backend/tensor';
 import { Tensor } from '../native';
+import { ProcessGroup } from '../distributed/process-group';
 import { mixSeed, seededRandom, shuffled } from '../util/random';
 import { ExpectedExpert, ExpertInfo } from './expert-info';
 import { expertFileName, openTrajectory, readExpertInfo, writeMctExpert, writeMttExpert } from './files';
@@ -63,7 +70,15 @@ export interface BufferResult {
   spec: ConvNetSpec;
   /** Experts found finished and not redone. */
   skipped: number[];
-  trained: { expert: number; files: string[]; testAccuracy: number; seconds: number; secondsPerEpoch: number }[];
+  /** The experts trained (or converted) in this run, by every rank when there are several (with its rank). */
+  trained: { expert: number; files: string[]; testAccuracy: number; seconds: number; secondsPerEpoch: number; rank?: number }[];
+}
+
+export interface BufferHooks {
+  onEvent?: (e: BufferEvent) => void;
+  signal?: AbortSignal;
+  /** Train the experts with the other ranks of this group, each expert once (see above). */
+  group?: ProcessGroup;
 }
 
 /** The folder of a buffer: <bufferPath>/<dataset>/<network tag>[-zca]. */
@@ -98,7 +113,7 @@ function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected:
 export async function trainExperts(
   dataset: Dataset,
   options: BufferOptions & { network?: NetworkOptions } = {},
-  hooks: { onEvent?: (e: BufferEvent) => void; signal?: AbortSignal } = {},
+  hooks: BufferHooks = {},
 ): Promise<BufferResult> {
   const { network, ...rest } = options;
   const o = parseOptions(bufferOptionsSchema, rest, 'buffer');
@@ -126,12 +141,22 @@ export async function trainExperts(
     if ((!wantMtt || done.mtt) && (!wantMct || done.mct)) skipped.push(e);
     else todo.push({ e, done });
   }
+  const { group } = hooks;
+  const signal = group ? AbortSignal.any([group.signal, ...(hooks.signal ? [hooks.signal] : [])]) : hooks.signal;
+  // No rank writes before every rank has scanned: they must all see the same unfinished experts.
+  if (group) await sameTodoOnEveryRank(group, dir, todo.map((t) => t.e));
   hooks.onEvent?.({ type: 'start', dir, numExperts: o.numExperts, epochs: o.epochs, skipped });
 
-  const trained: BufferResult['trained'] = [];
+  let claimed = 0;
+  const claim = async () => {
+    const k = group ? (await group.add('buffer/claimed', 1)) - 1 : claimed++;
+    return k < todo.length ? todo[k] : undefined;
+  };
+  let trained: BufferResult['trained'] = [];
   try {
-    for (const { e, done } of todo) {
-      hooks.signal?.throwIfAborted();
+    for (let next = await claim(); next !== undefined; next = await claim()) {
+      const { e, done } = next;
+      signal?.throwIfAborted();
       const began = Date.now();
       const files: string[] = [];
       // A run killed between the two writes left the MTT file: derive the MCT form from it.
@@ -144,7 +169,7 @@ export async function trainExperts(
         hooks.onEvent?.({ type: 'expert', expert: e, files: [file], testAccuracy: mtt.info.testAccuracy ?? NaN, seconds: (Date.now() - began) / 1000, converted: true });
         continue;
       }
-      const result = await trainOneExpert(dataset, spec, images, labels, e, o, hooks);
+      const result = await trainOneExpert(dataset, spec, images, labels, e, o, { onEvent: hooks.onEvent, signal });
       const info: ExpertInfo = {
         dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, ...settingsOf(o),
         expert: e, trainAccuracy: result.trainAccuracy, testAccuracy: result.testAccuracy,
@@ -161,11 +186,35 @@ export async function trainExperts(
       trained.push({ expert: e, files, testAccuracy: result.testAccuracy, seconds, secondsPerEpoch: result.trainSeconds / o.epochs });
       hooks.onEvent?.({ type: 'expert', expert: e, files, testAccuracy: result.testAccuracy, seconds });
     }
+    // Every rank waits here until all experts are written; each then knows what all ranks did.
+    if (group) {
+      const all = await group.allGather('buffer/trained', JSON.stringify(trained));
+      trained = all.flatMap((json, rank) => (JSON.parse(json) as BufferResult['trained']).map((t) => ({ ...t, rank })));
+      trained.sort((a, b) => a.expert - b.expert);
+    }
+  } catch (e) {
+    // the other ranks stop too, with this rank's reason (unless they are the reason)
+    if (group && !group.signal.aborted) await group.fail(e);
+    throw e;
   } finally {
     if (images !== dataset.train.images) images.dispose();
     if (labels !== dataset.train.labels) labels.dispose();
   }
   return { dir, spec, skipped, trained };
+}
+
+/**
+ * Refuses to split the work when the ranks see different unfinished experts: another buffer folder,
+ * or one not shared between the hosts (which may mount it at different paths).
+ */
+async function sameTodoOnEveryRank(group: ProcessGroup, dir: string, todo: number[]): Promise<void> {
+  const all = (await group.allGather('buffer/todo', JSON.stringify({ dir: path.resolve(dir), todo }))).map((json) => JSON.parse(json) as { dir: string; todo: number[] });
+  const other = all.findIndex((seen) => seen.todo.join() !== todo.join());
+  if (other >= 0) {
+    throw new TrajmatchInputError(
+      `rank ${other} sees the unfinished experts [${all[other].todo.join(', ')}] in ${all[other].dir}, but rank ${group.rank} sees [${todo.join(', ')}] in ${path.resolve(dir)}: every rank must see the same buffer folder (shared between hosts)`,
+    );
+  }
 }
 
 async function trainOneExpert(

@@ -1,7 +1,12 @@
 /** `trajmatch buffer`: train the expert trajectories (MTT, MCT or both forms). */
 import { Command } from 'commander';
 import { loadDataset } from '../../data/dataset';
-import { BufferOptions, trainExperts } from '../../trajectory/buffer';
+import { deviceForRank, rankFromEnv } from '../../distributed/env';
+import { launchLocal } from '../../distributed/launch';
+import { ProcessGroup } from '../../distributed/process-group';
+import { bufferOptionsSchema, BufferOptions, trainExperts } from '../../trajectory/buffer';
+import { parseOptions } from '../../config/validate';
+import { TrajmatchInputError } from '../../errors';
 import { storageReport } from '../../trajectory/convert';
 import { waypointPlan } from '../../trajectory/waypoints';
 import { addDataOptions, addNetworkOptions, addOutputOptions, dataOptionsFrom, integerListArg, networkOptionsFrom, numberArg, pick } from '../options';
@@ -26,9 +31,23 @@ export function registerBuffer(program: Command): void {
     .option('--waypoints <k>', 'MCT waypoints K, uniform scheme of trajectory_compression.py (published: 4)', numberArg('integer'))
     .option('--waypoint-epochs <list>', "MCT waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)", integerListArg)
     .option('--train-limit <n>', 'train on a seeded random subset of n training images (quick runs)', numberArg('integer'))
+    .option('--workers <n>', 'train the experts in n processes on this host (one per GPU with CUDA); with RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set, this process is one rank of a run over several hosts', numberArg('integer'))
+    .option('--dist-timeout <s>', 'seconds after which a rank that is missing, dead or hung stops the run (default 60)', numberArg('number'))
     .action(async (flags: Record<string, unknown>) => {
+      const rank = rankFromEnv();
+      const workers = (flags.workers as number | undefined) ?? 1;
+      const timeoutSeconds = (flags.distTimeout as number | undefined) ?? 60;
+      if (workers < 1) throw new TrajmatchInputError(`Expected a positive integer for --workers but received ${workers}`);
+      if (!(timeoutSeconds > 0)) throw new TrajmatchInputError(`Expected a positive number of seconds for --dist-timeout but received ${timeoutSeconds}`);
+      if (rank === undefined && workers > 1) {
+        // This process only launches: each rank runs this same command line with its variables set.
+        await launchLocal({ nproc: workers, args: [...process.execArgv, ...process.argv.slice(1)], stopSeconds: timeoutSeconds });
+        return;
+      }
       const quiet = Boolean(flags.quiet || flags.json);
-      const dataset = await loadDataset(dataOptionsFrom(flags), 'cli');
+      const data = dataOptionsFrom(flags);
+      if (rank) data.device = deviceForRank(data.device, rank.localRank);
+      const dataset = await loadDataset(data, 'cli');
       const options = {
         ...pick(flags, {
           numExperts: 'numExperts', trainEpochs: 'epochs', lrTeacher: 'lrTeacher', mom: 'momentum', l2: 'weightDecay',
@@ -41,12 +60,30 @@ export function registerBuffer(program: Command): void {
       const ac = new AbortController();
       const stop = () => ac.abort(new Error('interrupted: finished experts are kept; run the same command again to resume'));
       process.once('SIGINT', stop);
+      let group: ProcessGroup | undefined;
       try {
-        const result = await trainExperts(dataset, { ...(options as BufferOptions), network: networkOptionsFrom(flags) }, { onEvent, signal: ac.signal });
+        const network = networkOptionsFrom(flags);
+        if (rank && rank.worldSize > 1) {
+          // Every rank must train the same buffer: the resolved settings are compared at rendezvous.
+          // (not the data's path: each host may keep its copy elsewhere; nor the device: one per rank)
+          const dataSettings = Object.fromEntries(Object.entries(data).filter(([k]) => k !== 'dataPath' && k !== 'device'));
+          group = await ProcessGroup.join({
+            rank: rank.rank, worldSize: rank.worldSize, masterAddr: rank.masterAddr, masterPort: rank.masterPort, timeoutSeconds,
+            agreed: { ...parseOptions(bufferOptionsSchema, options, 'cli'), ...dataSettings, network, timeoutSeconds },
+          });
+          // Another rank died, hung or failed: stop now, not after the epoch in progress.
+          group.signal.addEventListener('abort', () => {
+            console.error(`${(group!.signal.reason as Error).message}\nfinished experts are kept: run the same command again to resume`);
+            process.exit(1);
+          }, { once: true });
+        }
+        const result = await trainExperts(dataset, { ...(options as BufferOptions), network }, { onEvent, signal: ac.signal, group });
+        await group?.close(); // rank 0 hosts the store: it leaves last
+        if (group && group.rank !== 0) return; // rank 0 reports for all
         const storage = storageReport(result.dir, waypointPlan((options.waypoints as number | undefined) ?? 4, options.waypointEpochs as number[] | undefined));
         const summary = {
           dir: result.dir,
-          trained: result.trained.map((t) => ({ expert: t.expert, testAccuracy: t.testAccuracy, secondsPerEpoch: t.secondsPerEpoch })),
+          trained: result.trained.map((t) => ({ expert: t.expert, testAccuracy: t.testAccuracy, secondsPerEpoch: t.secondsPerEpoch, ...(t.rank !== undefined ? { rank: t.rank } : {}) })),
           skipped: result.skipped,
           storage,
         };
@@ -61,6 +98,7 @@ export function registerBuffer(program: Command): void {
         }
       } finally {
         process.removeListener('SIGINT', stop);
+        await group?.close(); // after a failure: at once
         progress.close();
         dataset.dispose();
       }
