@@ -52,21 +52,26 @@ function formatSeconds(s) {
  * log (CI, npm --foreground-scripts), one line every few seconds so that nothing looks stuck.
  */
 function progressReporter(label, { stream = process.stderr, intervalMs = 5000 } = {}) {
-  const began = Date.now();
+  const created = Date.now();
+  let began = created;
   let total = 0;
   let done = 0;
+  let startedAt = 0;
   let bar = null;
   let lastLine = 0;
-  const rate = () => done / Math.max((Date.now() - began) / 1000, 1e-3);
+  // bytes per second over this transfer (a resumed one counts only what it fetched)
+  const rate = () => (done - startedAt) / Math.max((Date.now() - began) / 1000, 1e-3);
   const line = () => {
     const pct = total ? ` (${((100 * done) / total).toFixed(0)}%)` : '';
-    const eta = total ? `, ETA ${formatSeconds((total - done) / Math.max(rate(), 1))}` : '';
+    const eta = total && done > startedAt ? `, ETA ${formatSeconds((total - done) / rate())}` : '';
     return `${label}: ${formatBytes(done)}${total ? ` / ${formatBytes(total)}` : ''}${pct}, ${formatBytes(rate())}/s${eta}`;
   };
   return {
     start(totalBytes, already = 0) {
       total = totalBytes || 0;
       done = already;
+      startedAt = already;
+      began = Date.now();
       if (stream.isTTY) {
         const { SingleBar } = require('cli-progress');
         bar = new SingleBar({ stream, format: (_o, p) => { done = p.value; return line(); }, hideCursor: false, clearOnComplete: false });
@@ -86,7 +91,7 @@ function progressReporter(label, { stream = process.stderr, intervalMs = 5000 } 
     },
     stop(ok) {
       if (bar) bar.stop();
-      if (ok) stream.write(`${label}: ${formatBytes(done)} in ${formatSeconds((Date.now() - began) / 1000)}\n`);
+      if (ok) stream.write(`${label}: ${formatBytes(done)} in ${formatSeconds((Date.now() - created) / 1000)}\n`);
     },
   };
 }
