@@ -46,10 +46,23 @@ mount -t proc proc "$root/proc" && mounts+=("$root/proc")
 mount -t sysfs sys "$root/sys" && mounts+=("$root/sys")
 bind /dev "$root/dev"
 mkdir -p "$root/dev/pts" "$root/dev/shm"
+# The root reaches the network as the host does: its resolver, its certificate authorities (a
+# proxy that inspects TLS has its own, which the host trusts), its proxy and npm registry settings.
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+net_env=()
+host_ca=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+if [ -f "$host_ca" ]; then
+  mkdir -p "$root/build" && cp -L "$host_ca" "$root/build/host-ca.crt"
+  net_env+=(NODE_EXTRA_CA_CERTS=/build/host-ca.crt npm_config_cafile=/build/host-ca.crt)
+fi
+for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
+  [ -z "${!v:-}" ] || net_env+=("$v=${!v}")
+done
+registry=$(npm config get registry 2>/dev/null || true)
+[ -z "$registry" ] || net_env+=("npm_config_registry=$registry")
 
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 CI="${CI:-}" DEBIAN_FRONTEND=noninteractive "$@"; }
+  LANG=C.UTF-8 CI="${CI:-}" DEBIAN_FRONTEND=noninteractive "${net_env[@]}" "$@"; }
 
 # Packages added to TRIXIE_PACKAGES since the root was made.
 missing=()
