@@ -92,7 +92,8 @@ function archiveName(version, variant) {
  * build the driver runs) or 'auto' (default: 'cuda' with a driver, else 'cpu').
  * Returns { version, variant, url, sha256, sha256Source, reason }.
  */
-function choosePrebuilt(driver, env = process.env) {
+/** The TRAJMATCH_LIBTORCH_* choices, checked: { wantVersion, want, given }. Throws naming a bad one. */
+function readPrebuiltEnv(env = process.env) {
   const wantVersion = env.TRAJMATCH_LIBTORCH_VERSION || undefined;
   const want = (env.TRAJMATCH_LIBTORCH_VARIANT || 'auto').toLowerCase();
   if (!['auto', 'cpu', 'cuda', ...CUDA_VARIANTS].includes(want)) {
@@ -101,6 +102,13 @@ function choosePrebuilt(driver, env = process.env) {
   if (wantVersion !== undefined && !/^\d+\.\d+\.\d+$/.test(wantVersion)) {
     throw new Error(`TRAJMATCH_LIBTORCH_VERSION=${wantVersion} is not a libtorch version: expected e.g. 2.6.0`);
   }
+  const given = env.TRAJMATCH_LIBTORCH_SHA256 ? env.TRAJMATCH_LIBTORCH_SHA256.trim().toLowerCase() : null;
+  if (given && !/^[0-9a-f]{64}$/.test(given)) throw new Error(`TRAJMATCH_LIBTORCH_SHA256=${env.TRAJMATCH_LIBTORCH_SHA256} is not a sha256: expected 64 hexadecimal digits`);
+  return { wantVersion, want, given };
+}
+
+function choosePrebuilt(driver, env = process.env) {
+  const { wantVersion, want, given } = readPrebuiltEnv(env);
   const versions = wantVersion ? [wantVersion] : Object.keys(PREBUILT).sort((a, b) => compareVersions(b, a));
   const variantsOf = (v) => (PREBUILT[v] ? Object.keys(PREBUILT[v]) : ['cpu', ...CUDA_VARIANTS]);
   const pinned = (v, variant) => PREBUILT[v]?.[variant] ?? null;
@@ -144,8 +152,6 @@ function choosePrebuilt(driver, env = process.env) {
   const file = archiveName(version, variant);
   const mirror = (env.TRAJMATCH_LIBTORCH_MIRROR || OFFICIAL).replace(/\/+$/, '');
   const url = env.TRAJMATCH_LIBTORCH_URL || `${mirror}/${variant}/${encodeURIComponent(file)}`;
-  const given = env.TRAJMATCH_LIBTORCH_SHA256 ? env.TRAJMATCH_LIBTORCH_SHA256.trim().toLowerCase() : null;
-  if (given && !/^[0-9a-f]{64}$/.test(given)) throw new Error(`TRAJMATCH_LIBTORCH_SHA256=${env.TRAJMATCH_LIBTORCH_SHA256} is not a sha256: expected 64 hexadecimal digits`);
   const known = pinned(version, variant);
   if (known && given && given !== known) {
     throw new Error(`TRAJMATCH_LIBTORCH_SHA256=${given} differs from the sha256 pinned for ${file} (${known}): unset it, or check where it came from`);
@@ -193,4 +199,4 @@ async function fetchPrebuilt(choice, { env = process.env, check, log = console.l
   return dir;
 }
 
-module.exports = { PREBUILT, MIN_DRIVER, OFFICIAL, compareVersions, detectDriver, choosePrebuilt, prebuiltDir, fetchPrebuilt, archiveName, runnableCudaVariants };
+module.exports = { readPrebuiltEnv, PREBUILT, MIN_DRIVER, OFFICIAL, compareVersions, detectDriver, choosePrebuilt, prebuiltDir, fetchPrebuilt, archiveName, runnableCudaVariants };

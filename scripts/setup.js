@@ -10,7 +10,7 @@ const {
   findExplicit, findInstalled, fromSystem, torchDirUnderPrefix, inspectLibtorch, usabilityProblem, describe,
   LibtorchNotFound, HOW_TO_PROVIDE,
 } = require('./libtorch');
-const { detectDriver, choosePrebuilt, prebuiltDir, fetchPrebuilt } = require('./libtorch-prebuilt');
+const { detectDriver, readPrebuiltEnv, choosePrebuilt, prebuiltDir, fetchPrebuilt } = require('./libtorch-prebuilt');
 const { cacheDir } = require('./download');
 
 function isDebianLike() {
@@ -67,7 +67,7 @@ function hasReferenceBlasOnly() {
  */
 async function ensureLibtorch({ log = console.log, env = process.env } = {}) {
   const driver = detectDriver(env);
-  const want = (env.TRAJMATCH_LIBTORCH_VARIANT || 'auto').toLowerCase();
+  const { want } = readPrebuiltEnv(env);
   const wantCuda = want === 'cuda' || /^cu\d+$/.test(want);
   const gpuText = driver ? `this machine has an NVIDIA GPU (driver ${driver})` : '';
   const chosen = (found, info, why) => ({ ...found, ...info, why, description: describe(info) });

@@ -125,11 +125,11 @@ describe('the prebuilt libtorch, downloaded from a local server', () => {
     expect(t).toMatchObject({ version: '2.6.0', cuda: true, source: 'the prebuilt libtorch 2.6.0+cu126' });
     expect(t.description).toBe('libtorch 2.6.0 (CUDA, C++11 ABI)');
     if (systemLibtorch) {
-      expect(lines.join('\n')).toMatch(/passed over the system libtorch .* is libtorch 1\.13\.0 \(CPU-only, C\+\+11 ABI\), and TRAJMATCH_LIBTORCH_VARIANT=cu126 asks for CUDA/);
+      expect(lines.join('\n')).toMatch(/passed over the system libtorch .* is libtorch \S+ \(CPU-only, C\+\+11 ABI\), and TRAJMATCH_LIBTORCH_VARIANT=cu126 asks for CUDA/);
       // Left to choose, the driver's newest pinned build is 2.6.0+cu124, whose digest the fake zip does
       // not match: refused with the reason, and the CPU libtorch is still not taken behind the user's back.
       const auto = await ensureLibtorch({ env: { ...env, TRAJMATCH_LIBTORCH_VARIANT: undefined, TRAJMATCH_LIBTORCH_VERSION: undefined, TRAJMATCH_LIBTORCH_SHA256: undefined }, log: () => {} }).catch((e: Error) => e);
-      expect(String(auto)).toMatch(/2\.6\.0%2Bcu124\.zip: not the expected file[\s\S]*Passed over:\n {2}the system libtorch .* is libtorch 1\.13\.0 \(CPU-only, C\+\+11 ABI\) and this machine has an NVIDIA GPU \(driver 560\.28\.03\): a CUDA libtorch is preferred \(TRAJMATCH_LIBTORCH_VARIANT=cpu would take this one\)/);
+      expect(String(auto)).toMatch(/2\.6\.0%2Bcu124\.zip: not the expected file[\s\S]*Passed over:\n {2}the system libtorch .* is libtorch \S+ \(CPU-only, C\+\+11 ABI\) and this machine has an NVIDIA GPU \(driver 560\.28\.03\): a CUDA libtorch is preferred \(TRAJMATCH_LIBTORCH_VARIANT=cpu would take this one\)/);
     }
   });
 
