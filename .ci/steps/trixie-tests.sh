@@ -61,13 +61,8 @@ done
 registry=$(npm config get registry 2>/dev/null || true)
 [ -z "$registry" ] || net_env+=("npm_config_registry=$registry")
 
-# Debian 13's oneDNN (libdnnl3.6 3.7.2), which its libtorch uses for CPU convolutions, returns NaN
-# weight gradients at random from its AVX-512 kernels on the AMD EPYC machines CI runs on (a few
-# hundred of 3,000 backward passes of a small ConvNet; none with ONEDNN_MAX_CPU_ISA=AVX2 or with
-# oneDNN off): experts then "diverge". Capping oneDNN at AVX2 keeps this step about our code.
-# binding.gyp.md tells users the same.
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 CI="${CI:-}" DEBIAN_FRONTEND=noninteractive ONEDNN_MAX_CPU_ISA=AVX2 "${net_env[@]}" "$@"; }
+  LANG=C.UTF-8 CI="${CI:-}" DEBIAN_FRONTEND=noninteractive "${net_env[@]}" "$@"; }
 
 # Packages added to TRIXIE_PACKAGES since the root was made.
 missing=()
