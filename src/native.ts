@@ -35,6 +35,8 @@ export interface BackendInfo {
   threads: number;
   /** Whether the engine can report the CUDA allocator's peak (devicePeakBytes). */
   deviceMemoryStats: boolean;
+  /** oneDNN, which libtorch uses for CPU convolutions: its version, whether the engine uses it, and why. */
+  oneDnn: { version: string | null; enabled: boolean; reason: string };
 }
 
 export interface NativeConvNetSpec {

@@ -4,10 +4,12 @@
 #include "binding/exports.h"
 #include "binding/tensor_handle.h"
 #include "core/device.h"
+#include "core/onednn.h"
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   using namespace trajmatch::binding;
   trajmatch::initThreads();  // ops run synchronously on the JS thread use every core too
+  trajmatch::configureOneDnn();  // before the first convolution: off where oneDNN is known bad
   exports.Set("Tensor", TensorHandle::Init(env));
   RegisterBackend(env, exports);
   RegisterModel(env, exports);

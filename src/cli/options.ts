@@ -28,6 +28,7 @@ export function addDataOptions(cmd: Command): Command {
   return cmd
     .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')} (default fashion-mnist)`)
     .option('--data-path <path>', 'folder or archive to read (default: the dataset\'s usual place, where it has one)')
+    .option('--download', 'download the dataset from its official address into ~/.cache/trajmatch when it is missing')
     .option('--device <device>', "'auto' (CUDA when available, the default), 'cpu', 'cuda' or 'cuda:N'")
     .option('--zca', 'ZCA-whiten the raw [0, 1] pixels with a transform fitted on the training set, instead of normalising them (as published)')
     .option('--zca-eps <eps>', 'ZCA regulariser (published: 0.1)', numberArg('number'))
@@ -39,7 +40,7 @@ export function addDataOptions(cmd: Command): Command {
 
 /** The dataset options of a command's parsed flags, leaving out what was not given. */
 export function dataOptionsFrom(flags: Record<string, unknown>): DatasetOptions {
-  const keys = ['dataset', 'dataPath', 'device', 'zca', 'zcaEps', 'imageSize', 'channels', 'testFraction', 'splitSeed'] as const;
+  const keys = ['dataset', 'dataPath', 'download', 'device', 'zca', 'zcaEps', 'imageSize', 'channels', 'testFraction', 'splitSeed'] as const;
   const out: Record<string, unknown> = {};
   for (const key of keys) if (flags[key] !== undefined) out[key] = flags[key];
   return out as DatasetOptions;

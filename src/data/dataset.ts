@@ -3,6 +3,7 @@
  * statistics or (with zca) ZCA-whiten the raw [0, 1] pixels, as the published code does, and index
  * the images of each class.
  */
+import * as fs from 'fs';
 import { z } from 'zod';
 import { callNative } from '../errors';
 import { native, Tensor } from '../native';
@@ -16,6 +17,7 @@ import { readImageFolder } from './imagefolder';
 import { classIndices, RawDataset, RawSplit } from './raw';
 import { ChannelStats, computeStats, identityStats, Preprocessing, preprocessingOf, PUBLISHED_STATS } from './stats';
 import { readTinyImageNet } from './tinyimagenet';
+import { cachedDatasetPath, datasetCacheDir, downloadDataset, isDownloadable } from './download';
 import { ZcaWhitening } from './zca';
 
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'tiny-imagenet', 'imagefolder'] as const;
@@ -38,6 +40,8 @@ export const datasetOptionsSchema = z.strictObject({
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
   /** Folder or archive to read; defaults to the dataset's usual place where it has one. */
   dataPath: z.string().min(1).optional(),
+  /** Without dataPath: download the dataset from its official address into the cache when it is not there. */
+  download: z.boolean().default(false),
   /** 'auto' | 'cpu' | 'cuda' | 'cuda:N' */
   device: z.string().default('auto'),
   /**
@@ -110,8 +114,7 @@ export function datasetOptions(options: DatasetOptions = {}, where = 'data'): Pa
 export async function readRawDataset(options: DatasetOptions = {}, where = 'data'): Promise<RawDataset> {
   const o = datasetOptions(options, where);
   const place = WHERE[o.dataset];
-  const dataPath = o.dataPath ?? place.defaultPath;
-  if (!dataPath) throw new DatasetError(`dataset '${o.dataset}' needs a data path (${optionName(where, ['dataPath'])}): ${place.expect}`);
+  const dataPath = o.dataPath ?? (await defaultDataPath(o.dataset, o.download, where));
   try {
     switch (o.dataset) {
       case 'fashion-mnist': return readMnistLike(dataPath, o.dataset, FASHION_MNIST_CLASSES);
@@ -125,11 +128,30 @@ export async function readRawDataset(options: DatasetOptions = {}, where = 'data
       }
     }
   } catch (e) {
-    if (e instanceof DatasetError && o.dataPath === undefined && place.defaultPath) {
-      throw new DatasetError(`${e.message}\nDataset '${o.dataset}' is read from ${place.defaultPath} by default; pass ${optionName(where, ['dataPath'])} with ${place.expect}`, { cause: e });
+    if (e instanceof DatasetError && o.dataPath === undefined && dataPath === place.defaultPath) {
+      const fetch = isDownloadable(o.dataset) ? `, or ${optionName(where, ['download'])} to download it into ${datasetCacheDir(o.dataset)}` : '';
+      throw new DatasetError(`${e.message}\nDataset '${o.dataset}' is read from ${place.defaultPath} by default; pass ${optionName(where, ['dataPath'])} with ${place.expect}${fetch}`, { cause: e });
     }
     throw e;
   }
+}
+
+/**
+ * The data path without dataPath: the dataset's usual place when it is there, else its copy in the
+ * download cache, else a download when allowed; else the usual place (whose absence the reader
+ * reports) or an error that says how to provide the dataset.
+ */
+async function defaultDataPath(dataset: DatasetName, download: boolean, where: string): Promise<string> {
+  const place = WHERE[dataset];
+  if (place.defaultPath && fs.existsSync(place.defaultPath)) return place.defaultPath;
+  if (isDownloadable(dataset)) {
+    const cached = cachedDatasetPath(dataset);
+    if (cached) return cached;
+    if (download) return downloadDataset(dataset);
+  }
+  if (place.defaultPath) return place.defaultPath;
+  const fetch = isDownloadable(dataset) ? `, or ${optionName(where, ['download'])} to download it into ${datasetCacheDir(dataset)}` : '';
+  throw new DatasetError(`dataset '${dataset}' needs a data path (${optionName(where, ['dataPath'])}): ${place.expect}${fetch}`);
 }
 
 async function splitToDevice(raw: RawDataset, split: RawSplit, stats: ChannelStats, device: string): Promise<DatasetSplit> {

@@ -55,7 +55,9 @@ export async function runDistillJob(
   }
   const preset = usePreset ? PRESETS[usePreset] : undefined;
   if (preset) hooks.onEvent?.({ type: 'preset', name: usePreset!, description: preset.description });
-  const data: DatasetOptions = { ...preset?.data, ...options.data, device };
+  // The default job fetches Fashion-MNIST into the cache where Debian's package is not installed.
+  const defaultJob = options.preset === undefined && usePreset !== undefined;
+  const data: DatasetOptions = { ...(defaultJob ? { download: true } : {}), ...preset?.data, ...options.data, device };
   const network: NetworkOptions = { ...preset?.network, ...options.network };
   const distill: DistillOptions = { ...preset?.distill, ...options.distill };
   const buffer: BufferOptions = { ...preset?.buffer, ...options.buffer, waypoints: distill.waypoints ?? 4, waypointEpochs: distill.waypointEpochs };

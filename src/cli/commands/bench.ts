@@ -14,13 +14,14 @@ export function registerBench(program: Command): void {
     .option('--seeds <list>', 'seeds of the convergence runs, e.g. 0,1,2', (v: string) => v.split(',').map(Number))
     .option('--grad-methods <list>', 'gradient methods to time, e.g. unroll,tesla,adjoint', (v: string) => v.split(','))
     .option('--reference <file>', 'the PyTorch reference script (ref_mtt.py) to run in the same call')
+    .option('--sections <list>', 'sections to run, e.g. timing,reference (default: timing,storage,convergence,cross-architecture,reference)', (v: string) => v.split(','))
     .option('--buffer-path <dir>', 'root of the expert buffers (default ./buffers)')
     .option('--data-path <path>', 'Fashion-MNIST files (default /usr/share/datasets/fashion-mnist)')
     .option('--json', 'print the report as JSON instead of a summary')
     .action(async (flags: Record<string, unknown>) => {
       const options = pick(flags, {
         preset: 'preset', outDir: 'outDir', device: 'device', seeds: 'seeds', gradMethods: 'gradMethods',
-        reference: 'reference', bufferPath: 'bufferPath', dataPath: 'dataPath',
+        reference: 'reference', bufferPath: 'bufferPath', dataPath: 'dataPath', sections: 'sections',
       }) as BenchOptions;
       const ac = new AbortController();
       const stop = () => ac.abort(new Error('interrupted'));
