@@ -1,36 +1,76 @@
 #!/usr/bin/env node
 'use strict';
 // npm run build:native: builds native/ into build/Release/trajmatch.node with cmake-js against the
-// libtorch that scripts/setup.js finds. Offline: Node-API headers come from node-api-headers.
+// libtorch that scripts/setup.js chooses. Offline: Node-API headers come from node-api-headers.
+// It says what it does: the libtorch chosen and why, each compile step with the time elapsed, and a
+// line a minute while a long step runs.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawnSync } = require('child_process');
+const readline = require('readline');
+const { spawn } = require('child_process');
 const { ensureBuildTools, ensureLibtorch } = require('./setup');
 
 const root = path.resolve(__dirname, '..');
 const stampFile = path.join(root, 'build', 'libtorch.json');
 const addonFile = path.join(root, 'build', 'Release', 'trajmatch.node');
 
-function build({ quietIfUpToDate = false } = {}) {
+function elapsed(began) {
+  const s = Math.round((Date.now() - began) / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Runs cmake-js, passing its output through with the elapsed time on each build step. */
+function runCmakeJs(args, began) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let last = Date.now();
+    let step = '';
+    const pass = (stream, out) => readline.createInterface({ input: stream }).on('line', (line) => {
+      last = Date.now();
+      // Ninja's "[3/21] Building CXX object ..." and Make's "[ 14%] Building CXX object ...".
+      if (/^\[\s*\d+(%|\/\d+)\]/.test(line)) {
+        step = line.replace(/^\[[^\]]*\]\s*/, '').replace(/^Building CXX object CMakeFiles\/[^/]+\.dir\//, 'compiling ');
+        out.write(`trajmatch [${elapsed(began)}] ${line}\n`);
+      } else {
+        out.write(`${line}\n`);
+      }
+    });
+    pass(child.stdout, process.stdout);
+    pass(child.stderr, process.stderr);
+    const heartbeat = setInterval(() => {
+      if (Date.now() - last >= 60000) {
+        process.stdout.write(`trajmatch [${elapsed(began)}] still building${step ? ` (last step: ${step})` : ''}\n`);
+        last = Date.now();
+      }
+    }, 5000);
+    child.on('error', (e) => { clearInterval(heartbeat); reject(e); });
+    child.on('close', (code, signal) => {
+      clearInterval(heartbeat);
+      if (code === 0) resolve();
+      else reject(new Error(`trajmatch: the native build failed (cmake-js exit ${code ?? signal}) after ${elapsed(began)}; see the compiler output above`));
+    });
+  });
+}
+
+async function build({ quietIfUpToDate = false } = {}) {
   ensureBuildTools();
-  const torch = ensureLibtorch();
+  const torch = await ensureLibtorch();
   if (quietIfUpToDate && upToDate(torch)) return;
-  console.log(`trajmatch: building the native addon against libtorch ${torch.version} from ${torch.source} (${torch.torchDir})`);
+  const began = Date.now();
+  console.log(`trajmatch: building the native addon against ${torch.description} from ${torch.source} (${torch.torchDir}): ${torch.why}`);
   // A build folder configured for another libtorch would keep the old one in its CMake cache.
   const stamp = readStamp();
   if (stamp && stamp.torchDir !== torch.torchDir) fs.rmSync(path.join(root, 'build'), { recursive: true, force: true });
 
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-  const args = [cmakeJs, 'build', '--log-level', 'warn', '--directory', root,
-    '--parallel', String(Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length)),
+  const jobs = Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length);
+  const args = [cmakeJs, 'build', '--log-level', 'warn', '--directory', root, '--parallel', String(jobs),
     `--CDTorch_DIR=${torch.torchDir}`, `--CDCMAKE_PREFIX_PATH=${torch.prefix}`];
-  const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) {
-    throw new Error(`trajmatch: the native build failed (cmake-js exit ${result.status ?? result.signal}); see the compiler output above`);
-  }
-  fs.writeFileSync(stampFile, JSON.stringify({ torchDir: torch.torchDir, version: torch.version, source: torch.source }, null, 2));
-  console.log(`trajmatch: built ${path.relative(root, addonFile)}`);
+  console.log(`trajmatch [${elapsed(began)}] configuring with CMake, then compiling with ${jobs} job(s) (a few minutes)`);
+  await runCmakeJs(args, began);
+  fs.writeFileSync(stampFile, JSON.stringify({ torchDir: torch.torchDir, version: torch.version, source: torch.source, cuda: torch.cuda }, null, 2));
+  console.log(`trajmatch: built ${path.relative(root, addonFile)} in ${elapsed(began)} (min:s)`);
 }
 
 function readStamp() {
@@ -61,10 +101,8 @@ function upToDate(torch) {
 module.exports = { build };
 
 if (require.main === module) {
-  try {
-    build({ quietIfUpToDate: process.argv.includes('--if-needed') });
-  } catch (e) {
+  build({ quietIfUpToDate: process.argv.includes('--if-needed') }).catch((e) => {
     console.error(e.message);
     process.exit(1);
-  }
+  });
 }

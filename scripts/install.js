@@ -4,10 +4,9 @@
 const { build } = require('./build-native');
 const { ensureDefaultDataset } = require('./setup');
 
-try {
-  build({ quietIfUpToDate: true });
-  ensureDefaultDataset();
-} catch (e) {
-  console.error(e.message);
-  process.exit(1);
-}
+build({ quietIfUpToDate: true })
+  .then(() => ensureDefaultDataset())
+  .catch((e) => {
+    console.error(e.message);
+    process.exit(1);
+  });

@@ -9,7 +9,7 @@
 import { TrajmatchInputError, TrajmatchLoadError, TrajmatchNativeError } from './errors';
 import {
   BackendInfo, DType, HostArray, native, NativeAddon, NativeConvNetSpec, NativeEpochArgs, NativeNetwork, NativeNetworkSpec,
-  ParamTensor, PassStats, Tensor,
+  NativeProcessGroup, ParamTensor, PassStats, PickledValue, Tensor,
 } from './native';
 
 type Fn = (...args: never[]) => unknown;
@@ -126,6 +126,82 @@ export class NetworkHandle {
 
   dispose(): void {
     this.handle.dispose();
+  }
+}
+
+// io
+export const torchLoad = (file: string): Promise<PickledValue> => callAsync('torchLoad', file);
+export const torchSave = (file: string, value: PickledValue): Promise<void> => callAsync('torchSave', file, value);
+
+// distributed
+export const distributedInfo = (): { c10d: boolean; gloo: boolean; nccl: boolean } => call('distributedInfo');
+
+/** A process group of libtorch's c10d (the ProcessGroup ObjectWrap); its methods' errors are labelled `ProcessGroup.<method>`. */
+export class ProcessGroupHandle {
+  private constructor(private readonly handle: NativeProcessGroup) {}
+
+  static async join(...args: Args<'processGroupJoin'>): Promise<ProcessGroupHandle> {
+    return new ProcessGroupHandle(await callAsync('processGroupJoin', ...args));
+  }
+
+  get rank(): number {
+    return this.handle.rank;
+  }
+
+  get worldSize(): number {
+    return this.handle.worldSize;
+  }
+
+  get backend(): 'gloo' | 'nccl' {
+    return this.handle.backend;
+  }
+
+  get device(): string {
+    return this.handle.device;
+  }
+
+  get timeoutMs(): number {
+    return this.handle.timeoutMs;
+  }
+
+  allReduceMean(tensors: Tensor[]): Promise<void> {
+    return settle('ProcessGroup.allReduceMean', () => this.handle.allReduceMean(tensors));
+  }
+
+  broadcast(tensors: Tensor[], root: number): Promise<void> {
+    return settle('ProcessGroup.broadcast', () => this.handle.broadcast(tensors, root));
+  }
+
+  barrier(): Promise<void> {
+    return settle('ProcessGroup.barrier', () => this.handle.barrier());
+  }
+
+  join(name: string): Promise<void> {
+    return settle('ProcessGroup.join', () => this.handle.join(name));
+  }
+
+  add(key: string, delta: number): Promise<number> {
+    return settle('ProcessGroup.add', () => this.handle.add(key, delta));
+  }
+
+  allGather(key: string, value: string): Promise<string[]> {
+    return settle('ProcessGroup.allGather', () => this.handle.allGather(key, value));
+  }
+
+  failure(): string | null {
+    return attempt('ProcessGroup.failure', () => this.handle.failure());
+  }
+
+  tick(): void {
+    attempt('ProcessGroup.tick', () => this.handle.tick());
+  }
+
+  fail(message: string): Promise<void> {
+    return settle('ProcessGroup.fail', () => this.handle.fail(message));
+  }
+
+  close(): Promise<void> {
+    return settle('ProcessGroup.close', () => this.handle.close());
   }
 }
 

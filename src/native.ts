@@ -36,6 +36,8 @@ export interface BackendInfo {
   threads: number;
   /** Whether the engine can report the CUDA allocator's peak (devicePeakBytes). */
   deviceMemoryStats: boolean;
+  /** oneDNN, which libtorch uses for CPU convolutions: its version, whether the engine uses it, and why. */
+  oneDnn: { version: string | null; enabled: boolean; reason: string };
 }
 
 export interface NativeConvNetSpec {
@@ -94,6 +96,25 @@ export interface NativeNetwork {
   dispose(): void;
 }
 
+/** A process group of a distributed run (see src/distributed/process-group.ts for the wrapper). */
+export interface NativeProcessGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly backend: 'gloo' | 'nccl';
+  readonly device: string;
+  readonly timeoutMs: number;
+  allReduceMean(tensors: Tensor[]): Promise<void>;
+  broadcast(tensors: Tensor[], root: number): Promise<void>;
+  barrier(): Promise<void>;
+  join(name: string): Promise<void>;
+  add(key: string, delta: number): Promise<number>;
+  allGather(key: string, value: string): Promise<string[]>;
+  failure(): string | null;
+  tick(): void;
+  fail(message: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface NativeAddon {
   Tensor: new (...args: never[]) => Tensor;
   Network: new (...args: never[]) => NativeNetwork;
@@ -124,12 +145,25 @@ export interface NativeAddon {
   zcaFit(images: Tensor, eps: number): Promise<{ mean: Tensor; whiten: Tensor; unwhiten: Tensor }>;
   zcaWhiten(images: Tensor, zca: { mean: Tensor; whiten: Tensor; unwhiten: Tensor }): Promise<Tensor>;
   zcaUnwhiten(images: Tensor, zca: { mean: Tensor; whiten: Tensor; unwhiten: Tensor }): Promise<Tensor>;
+  torchLoad(file: string): Promise<PickledValue>;
+  torchSave(file: string, value: PickledValue): Promise<void>;
+  processGroupJoin(options: {
+    rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number;
+    backend: 'gloo' | 'nccl'; device: string; agreed: [string, string][];
+  }): Promise<NativeProcessGroup>;
+  distributedInfo(): { c10d: boolean; gloo: boolean; nccl: boolean };
 }
+
+/**
+ * The plain data of a torch.save file as torchLoad gives it: lists are arrays, tuples
+ * {tuple: [...]}, dicts {dict: [[key, value], ...]}; tensors are Tensor handles.
+ */
+export type PickledValue = Tensor | number | string | boolean | null | PickledValue[] | { tuple: PickledValue[] } | { dict: [PickledValue, PickledValue][] };
 
 const REQUIRED_EXPORTS = [
   'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'indexSelect', 'devicePeakBytes', 'convnetLayout',
   'convnetInit', 'convnetForward', 'dsaApply', 'Network', 'createNetwork', 'liveNetworkCount', 'matchIteration', 'sgdStep', 'normalizeImages',
-  'zcaFit', 'zcaWhiten', 'zcaUnwhiten',
+  'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'torchLoad', 'torchSave', 'processGroupJoin', 'distributedInfo',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 /** Where the addon may be: $TRAJMATCH_NATIVE, then the cmake-js build folders of this package. */

@@ -4,10 +4,12 @@
 #include "binding/addon_data.h"
 #include "binding/exports.h"
 #include "core/device.h"
+#include "core/onednn.h"
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   using namespace trajmatch::binding;
   trajmatch::initThreads();  // ops run synchronously on the JS thread use every core too
+  trajmatch::configureOneDnn();  // before the first convolution: off where oneDNN is known bad
   env.SetInstanceData(new AddonData());
   RegisterBackend(env, exports);
   RegisterModel(env, exports);
@@ -15,6 +17,8 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   RegisterTrain(env, exports);
   RegisterDistill(env, exports);
   RegisterData(env, exports);
+  RegisterIo(env, exports);
+  RegisterDistributed(env, exports);
   return exports;
 }
 

@@ -10,7 +10,8 @@ namespace trajmatch::binding {
 
 namespace {
 
-// sync: backendInfo() -> {torchVersion, builtWithCuda, cudaAvailable, cudaDeviceCount, cxx11Abi, threads}
+// sync: backendInfo() -> {torchVersion, builtWithCuda, cudaAvailable, cudaDeviceCount, cxx11Abi, threads,
+//   deviceMemoryStats, oneDnn: {version, enabled, reason}}
 Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const auto b = backendInfo();
@@ -22,6 +23,11 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   out.Set("cxx11Abi", b.cxx11Abi);
   out.Set("threads", static_cast<double>(b.threads));
   out.Set("deviceMemoryStats", deviceMemoryStatsAvailable());
+  auto onednn = Napi::Object::New(env);
+  onednn.Set("version", b.oneDnnVersion.empty() ? env.Null() : Napi::String::New(env, b.oneDnnVersion));
+  onednn.Set("enabled", b.oneDnnEnabled);
+  onednn.Set("reason", b.oneDnnReason);
+  out.Set("oneDnn", onednn);
   return out;
 }
 

@@ -11,5 +11,7 @@ void RegisterAugment(Napi::Env env, Napi::Object exports);  // dsaApply
 void RegisterTrain(Napi::Env env, Napi::Object exports);    // Network, createNetwork, liveNetworkCount
 void RegisterDistill(Napi::Env env, Napi::Object exports);  // matchIteration, sgdStep
 void RegisterData(Napi::Env env, Napi::Object exports);     // normalizeImages, zcaFit, zcaWhiten, zcaUnwhiten
+void RegisterIo(Napi::Env env, Napi::Object exports);       // torchLoad, torchSave
+void RegisterDistributed(Napi::Env env, Napi::Object exports);  // processGroupJoin, distributedInfo
 
 }  // namespace trajmatch::binding

@@ -1,5 +1,7 @@
 #include "core/device.h"
 
+#include "core/onednn.h"
+
 #include <torch/version.h>
 
 #include <cstdlib>
@@ -22,6 +24,10 @@ BackendInfo backendInfo() {
   info.cxx11Abi = false;
 #endif
   info.threads = at::get_num_threads();
+  const auto& onednn = configureOneDnn();
+  info.oneDnnVersion = onednn.version;
+  info.oneDnnEnabled = onednn.enabled;
+  info.oneDnnReason = onednn.reason;
   return info;
 }
 

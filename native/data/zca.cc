@@ -50,7 +50,9 @@ ZcaTransform zcaFit(const torch::Tensor& images, double eps) {
   cov = cov.to(torch::kFloat64).div_(static_cast<double>(n - 1));
   cov = (cov + cov.t()) * 0.5;  // exact symmetry for the symmetric eigensolver
 
-  const auto [s, u] = torch::linalg::eigh(cov, "L");
+  // at::linalg_eigh rather than torch::linalg::eigh: the ATen op is in every libtorch from 1.13 to
+  // 2.x, while the torch::linalg C++ wrapper (torch/linalg.h) is missing from some 2.x installs.
+  const auto [s, u] = at::linalg_eigh(cov, "L");
   const auto sClamped = s.clamp_min(0);  // rounding can leave tiny negative eigenvalues
   const auto inv = (sClamped + eps).rsqrt();
   const auto fwd = (sClamped + eps).sqrt();

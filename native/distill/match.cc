@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/seed.h"
+#include "train/loss.h"
 
 namespace trajmatch::distill {
 
@@ -19,10 +20,9 @@ namespace {
 void checkInputs(const model::ConvNet& net, const MatchInputs& in) {
   TORCH_CHECK(in.synSteps >= 1, "synSteps must be at least 1, received ", in.synSteps);
   TORCH_CHECK(in.images.is_floating_point(), "images must be floating point, received ", in.images.scalar_type());
-  TORCH_CHECK(in.labels.dim() == 1 && in.labels.scalar_type() == torch::kInt64,
-              "labels must be a 1-D int64 tensor, received ", in.labels.scalar_type(), " ", in.labels.sizes());
-  TORCH_CHECK(in.images.dim() == 4 && in.images.size(0) == in.labels.size(0) && in.images.size(0) > 0, "images ",
-              in.images.sizes(), " and labels ", in.labels.sizes(), " must hold the same, non-zero number of examples");
+  TORCH_CHECK(in.images.dim() == 4 && in.images.size(0) > 0, "images must be a non-empty [S, C, H, W] tensor, received ",
+              in.images.sizes());
+  train::checkLabels(in.labels, in.images.size(0), net.spec().numClasses, "labels");
   TORCH_CHECK(in.batchSyn >= 0 && in.batchSyn <= in.images.size(0), "batchSyn must lie in [1, ", in.images.size(0),
               "] (0 for all), received ", in.batchSyn);
   for (const auto* t : {&in.start, &in.target}) {
@@ -73,7 +73,7 @@ torch::Tensor stepLoss(const model::ConvNet& net, const MatchInputs& in, const S
                        const torch::Tensor& images, const torch::Tensor& w) {
   auto x = images.index_select(0, step.indices);
   if (step.augment) x = augment::applyDsa(x, *step.augment, *in.dsa);
-  return torch::nn::functional::cross_entropy(net.forward(x, w), in.labels.index_select(0, step.indices));
+  return train::crossEntropy(net.forward(x, w), in.labels.index_select(0, step.indices));
 }
 
 MatchResult unroll(const model::ConvNet& net, const MatchInputs& in, const std::vector<StepPlan>& plan) {

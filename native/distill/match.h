@@ -30,7 +30,8 @@ GradMethod parseGradMethod(const std::string& name);
 
 struct MatchInputs {
   torch::Tensor images;  // synthetic images X [S, C, H, W], floating point
-  torch::Tensor labels;  // int64 class indices [S], in range (checked where the set is made)
+  torch::Tensor labels;  // int64 class indices [S] (range checked where the set is made), or soft
+                         // labels [S, numClasses]: class probabilities (TESLA's / MCT's teacher labels)
   torch::Tensor start;   // theta_start [P]
   torch::Tensor target;  // theta_target [P]
   double lr = 0.01;      // the student's learning rate alpha

@@ -3,6 +3,8 @@
 #include <mutex>
 #include <vector>
 
+#include "train/loss.h"
+
 namespace trajmatch::train {
 
 namespace {
@@ -28,7 +30,7 @@ class ConvNetwork : public Network {
     auto w = params_.detach().requires_grad_(true);
     return runEpoch(images, labels, config, [&](const torch::Tensor& x, const torch::Tensor& y) {
       const auto logits = net_.forward(x, w);
-      const auto loss = torch::nn::functional::cross_entropy(logits, y);
+      const auto loss = crossEntropy(logits, y);
       const auto grad = torch::autograd::grad({loss}, {w})[0];
       sgdStep(w, grad, buffer_, config.lr, config.momentum, config.weightDecay);
       return std::make_pair(loss, logits);
@@ -50,7 +52,7 @@ class ConvNetwork : public Network {
  private:
   void check(const torch::Tensor& images, const torch::Tensor& labels, int64_t batchSize) const {
     const auto& s = net_.spec();
-    checkData(images, labels, s.channels, s.height, s.width, params_.device(), batchSize);
+    checkData(images, labels, s.channels, s.height, s.width, s.numClasses, params_.device(), batchSize);
   }
 
   model::ConvNet net_;
@@ -83,7 +85,7 @@ class ZooNetwork : public Network {
     }
     return runEpoch(images, labels, config, [&](const torch::Tensor& x, const torch::Tensor& y) {
       const auto logits = net_.forward(x);
-      const auto loss = torch::nn::functional::cross_entropy(logits, y);
+      const auto loss = crossEntropy(logits, y);
       const auto grads = torch::autograd::grad({loss}, params_);
       for (size_t i = 0; i < params_.size(); ++i) {
         sgdStep(params_[i], grads[i], buffers_[i], config.lr, config.momentum, config.weightDecay);
@@ -118,7 +120,7 @@ class ZooNetwork : public Network {
 
  private:
   void check(const torch::Tensor& images, const torch::Tensor& labels, int64_t batchSize) const {
-    checkData(images, labels, spec_.channels, spec_.height, spec_.width, device_, batchSize);
+    checkData(images, labels, spec_.channels, spec_.height, spec_.width, spec_.numClasses, device_, batchSize);
   }
 
   model::ZooSpec spec_;

@@ -1,6 +1,7 @@
 #include "train/sgd.h"
 
 #include "core/seed.h"
+#include "train/loss.h"
 
 namespace trajmatch::train {
 
@@ -21,15 +22,13 @@ void sgdStep(torch::Tensor& param, const torch::Tensor& grad, torch::Tensor& buf
 }
 
 void checkData(const torch::Tensor& images, const torch::Tensor& labels, int64_t channels, int64_t height,
-               int64_t width, const torch::Device& device, int64_t batchSize) {
+               int64_t width, int64_t numClasses, const torch::Device& device, int64_t batchSize) {
   TORCH_CHECK(batchSize >= 1, "batchSize must be at least 1, received ", batchSize);
-  TORCH_CHECK(labels.dim() == 1 && labels.scalar_type() == torch::kInt64, "labels must be a 1-D int64 tensor, received ",
-              labels.scalar_type(), " ", labels.sizes());
-  TORCH_CHECK(images.dim() == 4 && images.size(0) == labels.size(0), "images ", images.sizes(), " and labels ",
-              labels.sizes(), " must hold the same number of examples");
+  TORCH_CHECK(images.dim() == 4 && images.size(0) > 0, "images must be a non-empty [N, C, H, W] tensor, received ",
+              images.sizes());
   TORCH_CHECK(images.size(1) == channels && images.size(2) == height && images.size(3) == width,
               "images must have shape [N, ", channels, ", ", height, ", ", width, "], received ", images.sizes());
-  TORCH_CHECK(images.size(0) > 0, "the dataset is empty");
+  checkLabels(labels, images.size(0), numClasses, "labels");
   TORCH_CHECK(images.device() == device && labels.device() == device,
               "images, labels and the network must be on one device, received ", images.device(), ", ",
               labels.device(), " and ", device);
@@ -52,7 +51,7 @@ PassStats runEpoch(const torch::Tensor& images, const torch::Tensor& labels, con
     const auto [loss, logits] = step(x, y);
     torch::NoGradGuard noGrad;
     lossSum += loss.detach() * static_cast<double>(idx.size(0));
-    correct += logits.argmax(1).eq(y).sum();
+    correct += logits.argmax(1).eq(labelClasses(y)).sum();
   }
   return {lossSum.item<double>() / static_cast<double>(n),
           static_cast<double>(correct.item<int64_t>()) / static_cast<double>(n), n};
@@ -68,9 +67,8 @@ PassStats evaluatePass(const torch::Tensor& images, const torch::Tensor& labels,
     const auto count = std::min(batchSize, n - start);
     const auto logits = forward(images.narrow(0, start, count));
     const auto y = labels.narrow(0, start, count);
-    lossSum += torch::nn::functional::cross_entropy(
-        logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-    correct += logits.argmax(1).eq(y).sum();
+    lossSum += crossEntropy(logits, y) * static_cast<double>(count);
+    correct += logits.argmax(1).eq(labelClasses(y)).sum();
   }
   return {lossSum.item<double>() / static_cast<double>(n),
           static_cast<double>(correct.item<int64_t>()) / static_cast<double>(n), n};

@@ -36,10 +36,11 @@ struct PassStats {
 void sgdStep(torch::Tensor& param, const torch::Tensor& grad, torch::Tensor& buffer, double lr, double momentum,
              double weightDecay);
 
-// Checks a dataset against a network's input: images [N, channels, height, width] and int64
-// labels [N], N > 0, both on `device`, and a batch size of at least 1.
+// Checks a dataset against a network's input: images [N, channels, height, width], N > 0, and
+// labels for them (int64 classes [N] or soft labels [N, numClasses], train/loss.h), both on
+// `device`, and a batch size of at least 1.
 void checkData(const torch::Tensor& images, const torch::Tensor& labels, int64_t channels, int64_t height,
-               int64_t width, const torch::Device& device, int64_t batchSize);
+               int64_t width, int64_t numClasses, const torch::Device& device, int64_t batchSize);
 
 // One training step on a minibatch (x, y): updates the network and returns (loss, logits).
 using BatchStep = std::function<std::pair<torch::Tensor, torch::Tensor>(const torch::Tensor& x, const torch::Tensor& y)>;

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { parseOptions } from '../config/validate';
+import { TrajmatchInputError } from '../errors';
 import { DEFAULT_DEVICE, resolveDevice } from '../backend/device';
 import { DATASET_NAMES, loadDataset } from '../data/dataset';
 import { convNetForDataset } from '../model/convnet';
@@ -31,6 +32,9 @@ import { DistillOptions, distillOptionsSchema } from '../distill/options';
 import { NetworkOptions } from '../model/convnet';
 import { BufferOptions } from '../trajectory/buffer';
 
+/** The bench's sections, in the order they run. */
+export const BENCH_SECTIONS = ['timing', 'storage', 'convergence', 'cross-architecture', 'reference'] as const;
+
 export const benchOptionsSchema = z.strictObject({
   /** quick: minutes on a CPU; full: the GPU-sized comparison. */
   preset: z.enum(['quick', 'full']).default('quick'),
@@ -45,6 +49,8 @@ export const benchOptionsSchema = z.strictObject({
   /** The dataset of the convergence runs (default Fashion-MNIST) and where its files are. */
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
   dataPath: z.string().optional(),
+  /** The sections to run (default all): timing is the speed and memory of each gradient method. */
+  sections: z.array(z.enum(BENCH_SECTIONS)).min(1).default([...BENCH_SECTIONS]),
 });
 
 export type BenchOptions = z.input<typeof benchOptionsSchema>;
@@ -134,8 +140,10 @@ export async function runBench(
     date: new Date().toISOString(), preset: o.preset, machine: machineInfo(device),
     settings: { network: preset.network, buffer: preset.buffer, distill: preset.distill, seeds, timing: preset.timing, timingNetwork: preset.timingNetwork },
     storage: null, timing: [], convergence: [], stability: null, crossArch: [], reference: null,
-    missing: ['storage', 'timing', 'convergence', 'cross-architecture', 'reference'],
+    missing: [...o.sections],
   };
+  const want = (section: (typeof BENCH_SECTIONS)[number]) => o.sections.includes(section);
+  const notAsked = BENCH_SECTIONS.filter((s) => !want(s));
   const save = async () => {
     await writeAtomic(path.join(o.outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
     await writeAtomic(path.join(o.outDir, 'report.html'), await renderReport(report, o.outDir));
@@ -145,88 +153,100 @@ export async function runBench(
     if (note) report.missing.push(note);
   };
   try {
+    if (want('cross-architecture') && !want('convergence')) {
+      throw new TrajmatchInputError(`bench.sections: cross-architecture evaluates the sets of the convergence runs; add convergence`);
+    }
+    if (notAsked.length) report.missing.push(`not asked for (sections): ${notAsked.join(', ')}`);
     await save();
     // 1. Speed and memory per gradient method, each in its own process.
-    for (const cell of preset.timing.filter((c) => o.gradMethods.includes(c.gradMethod))) {
+    for (const cell of want('timing') ? preset.timing.filter((c) => o.gradMethods.includes(c.gradMethod)) : []) {
       hooks.signal?.throwIfAborted();
       log(`timing ${cell.gradMethod}, IPC ${cell.ipc}, ${cell.synSteps} steps`);
       report.timing.push(await timeCellInChild({ network: preset.timingNetwork, device, dsa: DEFAULT_DSA_STRATEGY, cell }));
       await save();
     }
-    done('timing', device.startsWith('cuda') && !report.machine.deviceMemoryStats
-      ? 'the CUDA allocator peak (peakDeviceBytes): this build of the engine cannot read the allocator statistics, so resident memory only' : undefined);
+    if (want('timing')) {
+      done('timing', device.startsWith('cuda') && !report.machine.deviceMemoryStats
+        ? 'the CUDA allocator peak (peakDeviceBytes): this build of the engine cannot read the allocator statistics, so resident memory only' : undefined);
+    }
 
     // 2. Experts (both forms from the same training) and their storage.
-    const dataset = await loadDataset({ dataset: o.dataset, dataPath: o.dataPath, device });
-    try {
-      const spec = convNetForDataset(dataset, preset.network);
-      const dir = bufferDir(o.bufferPath, dataset.name, spec, false);
-      const { waypoints } = parseOptions(distillOptionsSchema, preset.distill, 'bench preset distill');
-      const wanted = parseOptions(bufferOptionsSchema, preset.buffer, 'bench preset buffer').numExperts;
-      if (listExpertFiles(dir, 'mtt').length < wanted || listExpertFiles(dir, 'mct', waypoints).length < wanted) {
-        log(`training experts into ${dir}`);
-        await trainExperts(dataset, { ...preset.buffer, bufferPath: o.bufferPath, form: 'both', waypoints, network: preset.network }, { signal: hooks.signal });
-      }
-      report.storage = { ...storageReport(dir, waypoints), waypoints, bufferDir: dir };
-      done('storage');
-      await save();
-
-      // 3. Convergence and stability: the same settings and experts, MTT (unroll) and MCT (tesla), several seeds.
-      for (const method of ['mtt', 'mct'] as const) {
-        for (const seed of seeds) {
-          hooks.signal?.throwIfAborted();
-          log(`distilling with ${method.toUpperCase()}, seed ${seed}`);
-          const runDir = path.join(o.outDir, 'runs', `${method}_seed${seed}`);
-          fs.rmSync(runDir, { recursive: true, force: true });
-          const began = Date.now();
-          const r = await distillDataset(dataset, { ...preset.distill, method, seed, runDir, bufferPath: o.bufferPath, network: preset.network }, { signal: hooks.signal });
-          const losses = readMetrics(r.files.metrics).flatMap((l) => (l.type === 'iteration' ? [{ iteration: l.iteration, loss: l.loss }] : []));
-          report.convergence.push({ method, seed, evals: r.evals, losses, grid: path.relative(o.outDir, r.files.grid), seconds: (Date.now() - began) / 1000 });
+    const dataset = want('storage') || want('convergence') ? await loadDataset({ dataset: o.dataset, dataPath: o.dataPath, device }) : null;
+    if (dataset) {
+      try {
+        const spec = convNetForDataset(dataset, preset.network);
+        const dir = bufferDir(o.bufferPath, dataset.name, spec, false);
+        const { waypoints } = parseOptions(distillOptionsSchema, preset.distill, 'bench preset distill');
+        const wanted = parseOptions(bufferOptionsSchema, preset.buffer, 'bench preset buffer').numExperts;
+        if (listExpertFiles(dir, 'mtt').length < wanted || listExpertFiles(dir, 'mct', waypoints).length < wanted) {
+          log(`training experts into ${dir}`);
+          await trainExperts(dataset, { ...preset.buffer, bufferPath: o.bufferPath, form: 'both', waypoints, network: preset.network }, { signal: hooks.signal });
+        }
+        if (want('storage')) {
+          report.storage = { ...storageReport(dir, waypoints), waypoints, bufferDir: dir };
+          done('storage');
           await save();
         }
-      }
-      report.stability = Object.fromEntries((['mtt', 'mct'] as const).map((m) => {
-        const runs = report.convergence.filter((c) => c.method === m);
-        const finals = meanStd(runs.map((c) => c.evals[c.evals.length - 1].mean));
-        const bests = meanStd(runs.map((c) => Math.max(...c.evals.map((e) => e.mean))));
-        return [m, { finalMean: finals.mean, finalStd: finals.std, bestMean: bests.mean, bestStd: bests.std, seeds: runs.length }];
-      })) as BenchReport['stability'];
-      done('convergence');
-      await save();
 
-      // 4. Cross-architecture: each method's best set of its first seed, on the other networks.
-      for (const method of ['mtt', 'mct'] as const) {
-        const run = report.convergence.find((c) => c.method === method);
-        if (!run) continue;
-        const best = readSyntheticSet(path.join(o.outDir, 'runs', `${method}_seed${run.seed}`, 'synthetic_best.safetensors'));
-        const { images, labels } = syntheticSetTensors(best, device);
-        try {
-          for (const arch of preset.crossArch) {
+        // 3. Convergence and stability: the same settings and experts, MTT (unroll) and MCT (tesla), several seeds.
+        for (const method of want('convergence') ? (['mtt', 'mct'] as const) : []) {
+          for (const seed of seeds) {
             hooks.signal?.throwIfAborted();
-            log(`evaluating the ${method.toUpperCase()} set on ${arch}`);
-            const r = await evaluateSetOnArch(dataset, { images, labels, lr: best.lr }, arch, spec, { ...preset.crossArchEval, seed: 0 }, { signal: hooks.signal });
-            report.crossArch.push({ method, arch, mean: r.mean, std: r.std, accuracies: r.accuracies });
+            log(`distilling with ${method.toUpperCase()}, seed ${seed}`);
+            const runDir = path.join(o.outDir, 'runs', `${method}_seed${seed}`);
+            fs.rmSync(runDir, { recursive: true, force: true });
+            const began = Date.now();
+            const r = await distillDataset(dataset, { ...preset.distill, method, seed, runDir, bufferPath: o.bufferPath, network: preset.network }, { signal: hooks.signal });
+            const losses = readMetrics(r.files.metrics).flatMap((l) => (l.type === 'iteration' ? [{ iteration: l.iteration, loss: l.loss }] : []));
+            report.convergence.push({ method, seed, evals: r.evals, losses, grid: path.relative(o.outDir, r.files.grid), seconds: (Date.now() - began) / 1000 });
             await save();
           }
-        } finally {
-          images.dispose();
-          labels.dispose();
         }
+        if (want('convergence')) report.stability = Object.fromEntries((['mtt', 'mct'] as const).map((m) => {
+          const runs = report.convergence.filter((c) => c.method === m);
+          const finals = meanStd(runs.map((c) => c.evals[c.evals.length - 1].mean));
+          const bests = meanStd(runs.map((c) => Math.max(...c.evals.map((e) => e.mean))));
+          return [m, { finalMean: finals.mean, finalStd: finals.std, bestMean: bests.mean, bestStd: bests.std, seeds: runs.length }];
+        })) as BenchReport['stability'];
+        if (want('convergence')) done('convergence');
+        await save();
+
+        // 4. Cross-architecture: each method's best set of its first seed, on the other networks.
+        for (const method of want('cross-architecture') ? (['mtt', 'mct'] as const) : []) {
+          const run = report.convergence.find((c) => c.method === method);
+          if (!run) continue;
+          const best = readSyntheticSet(path.join(o.outDir, 'runs', `${method}_seed${run.seed}`, 'synthetic_best.safetensors'));
+          const { images, labels } = syntheticSetTensors(best, device);
+          try {
+            for (const arch of preset.crossArch) {
+              hooks.signal?.throwIfAborted();
+              log(`evaluating the ${method.toUpperCase()} set on ${arch}`);
+              const r = await evaluateSetOnArch(dataset, { images, labels, lr: best.lr }, arch, spec, { ...preset.crossArchEval, seed: 0 }, { signal: hooks.signal });
+              report.crossArch.push({ method, arch, mean: r.mean, std: r.std, accuracies: r.accuracies });
+              await save();
+            }
+          } finally {
+            images.dispose();
+            labels.dispose();
+          }
+        }
+        if (want('cross-architecture')) done('cross-architecture');
+        await save();
+      } finally {
+        dataset.dispose();
       }
-      done('cross-architecture');
-      await save();
-    } finally {
-      dataset.dispose();
     }
 
     // 5. The PyTorch reference, in the same call.
-    if (preset.referenceSettings.length === 0) {
+    if (!want('reference')) {
+      // not asked for
+    } else if (preset.referenceSettings.length === 0) {
       report.reference = { available: false, script: o.reference ?? null, reason: 'the quick preset times other shapes than the reference, which runs the published CIFAR-10 settings: use the full preset' };
     } else {
       log('the PyTorch reference');
       report.reference = runReference(o.reference, preset.referenceSettings, 20, device);
     }
-    done('reference', report.reference.available ? undefined : `the PyTorch reference: ${report.reference.reason}`);
+    if (report.reference) done('reference', report.reference.available ? undefined : `the PyTorch reference: ${report.reference.reason}`);
     await save();
   } catch (e) {
     await save(); // keep what was measured; `missing` says what was not

@@ -59,6 +59,16 @@ export function numberArg(kind: 'number' | 'integer') {
   };
 }
 
+/** A comma-separated list of integers, e.g. 0,6,25,50. */
+export function integerListArg(value: string): number[] {
+  const parts = value.split(',').map((v) => v.trim());
+  const out = parts.map(Number);
+  if (parts.some((p) => p === '') || out.some((n) => !Number.isInteger(n))) {
+    throw new InvalidArgumentError(`expected comma-separated integers such as 0,6,25,50, received '${value}'`);
+  }
+  return out;
+}
+
 /** A comma-separated list, each item parsed by `item` (when given). */
 export function listArg(item?: (text: string) => unknown) {
   return (value: string): unknown[] => value.split(',').map((v) => (item ? item(v.trim()) : v.trim()));
@@ -72,9 +82,10 @@ const DSA_NONE = () => null;
 const DATA: Flag[] = [
   { flag: '--dataset <name>', path: 'data.dataset', help: `dataset: ${DATASET_NAMES.join(', ')}` },
   { flag: '--data-path <path>', path: 'data.dataPath', help: "folder or archive to read (default: the dataset's usual place, where it has one)" },
+  { flag: '--download', path: 'data.download', help: 'download the dataset from its official address into ~/.cache/trajmatch when it is missing' },
   { flag: '--device <device>', path: 'data.device', help: "'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'" },
-  { flag: '--zca', path: 'data.zca', help: 'ZCA-whiten the images, fitted on the training set' },
-  { flag: '--zca-eps <eps>', path: 'data.zcaEps', help: 'ZCA regulariser', parse: num },
+  { flag: '--zca', path: 'data.zca', help: 'ZCA-whiten the raw [0, 1] pixels with a transform fitted on the training set, instead of normalising them (as published)' },
+  { flag: '--zca-eps <eps>', path: 'data.zcaEps', help: 'ZCA regulariser (published: 0.1)', parse: num },
   { flag: '--image-size <n>', path: 'data.imageSize', help: 'imagefolder: resize images to n x n (default 32)', parse: int },
   { flag: '--channels <n>', path: 'data.channels', help: 'imagefolder: 3 (RGB, default) or 1 (grayscale)', parse: int },
   { flag: '--test-fraction <f>', path: 'data.testFraction', help: 'imagefolder without train/test folders: share held out for testing', parse: num },
@@ -107,8 +118,15 @@ const BUFFER: Flag[] = [
   { flag: '--seed <n>', path: 'buffer.seed', help: 'seed of initialisations, shuffles and augmentations', parse: int },
   { flag: '--buffer-path <dir>', path: 'buffer.bufferPath', help: 'root folder of buffers' },
   { flag: '--form <form>', path: 'buffer.form', help: 'mtt (all checkpoints), mct (convexified, written while training) or both' },
-  { flag: '--waypoints <k>', path: 'buffer.waypoints', help: 'MCT waypoints K', parse: int },
+  { flag: '--waypoints <k>', path: 'buffer.waypoints', help: 'MCT waypoints K, uniform scheme of trajectory_compression.py (published: 4)', parse: int },
+  { flag: '--waypoint-epochs <list>', path: 'buffer.waypointEpochs', help: "MCT waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)", parse: integerListArg },
   { flag: '--train-limit <n>', path: 'buffer.trainLimit', help: 'train on a seeded random subset of n training images (quick runs)', parse: int },
+  // how the run is spread over processes: read by the command itself (src/distributed)
+  {
+    flag: '--workers <n>', path: 'command.workers', parse: int,
+    help: 'train the experts in n processes on this host (one per GPU with CUDA); with RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set, this process is one rank of a run over several hosts (default 1)',
+  },
+  { flag: '--dist-timeout <s>', path: 'command.distTimeout', help: 'seconds after which a rank that is missing, dead or hung stops the run (default 60)', parse: num },
 ];
 
 const JOB: Flag[] = [
@@ -130,14 +148,25 @@ const DISTILL: Flag[] = [
   { flag: '--batch-syn <n>', path: 'distill.batchSyn', help: 'synthetic images per student step (default: all)', parse: int },
   { flag: '--grad-method <g>', path: 'distill.gradMethod', help: `${GRAD_METHODS.join(', ')}: exact (MTT's), constant memory (MCT's), exact and recomputed (default: unroll for mtt, tesla for mct)` },
   { flag: '--pix-init <p>', path: 'distill.pixInit', help: 'real (random real images of each class) or noise' },
-  { flag: '--eval-it <n>', path: 'distill.evalIt', help: 'evaluate every n iterations', parse: int },
-  { flag: '--num-eval <n>', path: 'distill.numEval', help: 'networks per evaluation', parse: int },
-  { flag: '--eval-epochs <n>', path: 'distill.evalEpochs', help: 'training epochs of each evaluation network', parse: int },
+  { flag: '--eval-it <n>', path: 'distill.evalIt', help: 'evaluate every n iterations (published: 100)', parse: int },
+  { flag: '--num-eval <n>', path: 'distill.numEval', help: "networks per evaluation (published: 5 in MTT's distill.py, 3 in MCT's)", parse: int },
+  {
+    flag: '--eval-epochs <n>', path: 'distill.evalEpochs', parse: int,
+    help: 'epoch_eval_train of each evaluation network: it trains n + 1 epochs, as evaluate_synset (published: 1000)',
+  },
   { flag: '--checkpoint-every <n>', path: 'distill.checkpointEvery', help: 'iterations between checkpoints', parse: int },
   { flag: '--seed <n>', path: 'distill.seed', help: 'seed of the run', parse: int },
   { flag: '--run-dir <dir>', path: 'distill.runDir', help: 'the run folder (default runs/<dataset>_<method>_ipc<ipc>)' },
   { flag: '--buffer-path <dir>', path: 'distill.bufferPath', help: 'root of the expert buffers' },
-  { flag: '--waypoints <k>', path: 'distill.waypoints', help: 'K of the MCT expert files', parse: int },
+  { flag: '--waypoints <k>', path: 'distill.waypoints', help: 'K of the MCT expert files, uniform scheme (published: 4)', parse: int },
+  {
+    flag: '--waypoint-epochs <list>', path: 'distill.waypointEpochs', parse: integerListArg,
+    help: "MCT expert files with waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)",
+  },
+  {
+    flag: '--teacher-label', path: 'distill.teacherLabel',
+    help: "soft labels: the softmax of the iteration's expert at --max-start-epoch on the images (MCT's and TESLA's --teacher_label)",
+  },
   { flag: '--max-experts <n>', path: 'distill.maxExperts', help: 'use only the first n experts', parse: int },
 ];
 
@@ -147,7 +176,7 @@ const EVAL: Flag[] = [
   { flag: '--ipc <n>', path: 'command.ipc', help: 'images per class of the baseline', parse: int },
   { flag: '--lr <lr>', path: 'command.lr', help: "training lr (default: the synthetic set's learned lr; the experts' 0.01 for the baseline)", parse: num },
   { flag: '--num-eval <n>', path: 'eval.numEval', help: 'fresh networks', parse: int },
-  { flag: '--eval-epochs <n>', path: 'eval.epochs', help: 'training epochs of each', parse: int },
+  { flag: '--eval-epochs <n>', path: 'eval.epochs', help: 'epoch_eval_train of each: it trains n + 1 epochs, as evaluate_synset (published: 1000)', parse: int },
   { flag: '--eval-batch <n>', path: 'eval.batchSize', help: 'batch size', parse: int },
   { flag: '--no-dsa', path: 'eval.dsa', help: 'train without augmentation', value: DSA_NONE },
   { flag: '--arch <list>', path: 'command.arch', help: `architectures to evaluate on, comma-separated: ${EVAL_ARCHS.join(', ')} (default convnet)`, parse: listArg() },
@@ -161,20 +190,34 @@ const BENCH: Flag[] = [
   { flag: '--seeds <list>', path: 'bench.seeds', help: 'seeds of the convergence runs, e.g. 0,1,2 (default: the preset\'s)', parse: listArg(int) },
   { flag: '--grad-methods <list>', path: 'bench.gradMethods', help: 'gradient methods to time, e.g. unroll,tesla', parse: listArg() },
   { flag: '--reference <file>', path: 'bench.reference', help: 'the PyTorch reference script (ref_mtt.py) to run in the same call' },
+  { flag: '--sections <list>', path: 'bench.sections', help: 'sections to run, e.g. timing,reference', parse: listArg() },
   { flag: '--buffer-path <dir>', path: 'bench.bufferPath', help: 'root of the expert buffers' },
   { flag: '--data-path <path>', path: 'bench.dataPath', help: 'Fashion-MNIST files (default: its usual place)' },
 ];
 
 const CONVERT: Flag[] = [
-  { flag: '--buffer-dir <dir>', path: 'command.bufferDir', help: 'the folder holding expert_NNN.mtt.safetensors files', required: true },
-  { flag: '--waypoints <k>', path: 'command.waypoints', help: `MCT waypoints K (default ${DEFAULT_WAYPOINTS})`, parse: int },
+  { flag: '--buffer-dir <dir>', path: 'command.bufferDir', help: 'a folder of our expert files: the one to convexify, or (with --to-pt) to export' },
+  {
+    flag: '--from-pt <files...>', path: 'command.fromPt',
+    help: "published buffers to import: MTT's replay_buffer_N.pt, MCT's waypoint_buffer[_ipK]_N.pt with step_buffer[_ipK]_N.pt",
+  },
+  { flag: '--to-pt <dir>', path: 'command.toPt', help: 'write the experts of --buffer-dir as published .pt files into this folder' },
+  { flag: '--dataset <name>', path: 'command.dataset', help: `--from-pt: the dataset the experts were trained on (${DATASET_NAMES.filter((d) => d !== 'imagefolder').join(', ')})` },
+  { flag: '--zca', path: 'command.zca', help: '--from-pt: the experts were trained on ZCA-whitened images (buffer.py --zca)' },
+  { flag: '--zca-eps <eps>', path: 'command.zcaEps', help: '--from-pt: their ZCA regulariser (published: 0.1)', parse: num },
+  { flag: '--buffer-path <dir>', path: 'command.bufferPath', help: '--from-pt: root of our buffers to import into (default ./buffers)' },
+  { flag: '--first-expert <n>', path: 'command.firstExpert', help: '--from-pt: index of the first imported expert (default 0)', parse: int },
+  { flag: '--form <form>', path: 'command.form', help: '--to-pt: mtt (replay_buffer_N.pt) or mct (waypoint/step files; default mtt)' },
+  { flag: '--experts-per-file <n>', path: 'command.expertsPerFile', help: "--to-pt: experts per .pt file (buffer.py's save_interval: 10)", parse: int },
+  { flag: '--waypoints <k>', path: 'command.waypoints', help: `MCT waypoints K, uniform scheme (default ${DEFAULT_WAYPOINTS})`, parse: int },
+  { flag: '--waypoint-epochs <list>', path: 'command.waypointEpochs', help: "MCT waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)", parse: integerListArg },
 ];
 
 /** The flags of each command. */
 export const COMMAND_FLAGS = {
   dataset: DATA,
   buffer: [...DATA, ...NETWORK, ...OUTPUT, ...BUFFER],
-  convert: [...CONVERT, ...JSON_ONLY],
+  convert: [...CONVERT, ...NETWORK, ...JSON_ONLY],
   eval: [...DATA, ...NETWORK, ...EVAL, ...JSON_ONLY],
   distill: [...DATA, ...NETWORK, ...OUTPUT, ...JOB, ...DISTILL],
   bench: [...BENCH, ...JSON_ONLY],

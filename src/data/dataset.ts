@@ -1,7 +1,9 @@
 /**
- * Loading a dataset onto the device: read its files, normalise with the published statistics,
- * optionally ZCA-whiten, and index the images of each class.
+ * Loading a dataset onto the device: read its files, then either normalise with the published
+ * statistics or (with zca) ZCA-whiten the raw [0, 1] pixels, as the published code does, and index
+ * the images of each class.
  */
+import * as fs from 'fs';
 import { z } from 'zod';
 import * as engine from '../engine';
 import { Tensor } from '../native';
@@ -13,8 +15,9 @@ import { DatasetError } from './files';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES, readMnistLike } from './idx';
 import { readImageFolder } from './imagefolder';
 import { classIndices, RawDataset, RawSplit } from './raw';
-import { ChannelStats, computeStats, PUBLISHED_STATS } from './stats';
+import { ChannelStats, computeStats, identityStats, Preprocessing, preprocessingOf, PUBLISHED_STATS } from './stats';
 import { readTinyImageNet } from './tinyimagenet';
+import { cachedDatasetPath, datasetCacheDir, downloadDataset, isDownloadable } from './download';
 import { ZcaWhitening } from './zca';
 
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'tiny-imagenet', 'imagefolder'] as const;
@@ -37,9 +40,14 @@ export const datasetOptionsSchema = z.strictObject({
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
   /** Folder or archive to read; defaults to the dataset's usual place where it has one. */
   dataPath: z.string().min(1).optional(),
+  /** Without dataPath: download the dataset from its official address into the cache when it is not there. */
+  download: z.boolean().default(false),
   /** 'auto' | 'cpu' | 'cuda' | 'cuda:N' */
   device: z.string().default(DEFAULT_DEVICE),
-  /** ZCA-whiten train and test with a transform fitted on the training images. */
+  /**
+   * ZCA-whiten train and test with a transform fitted on the raw [0, 1] training pixels. As in the
+   * published code (MTT and MCT utils.py get_dataset), this replaces the mean/std normalisation.
+   */
   zca: z.boolean().default(false),
   zcaEps: z.number().min(0).default(0.1),
   /** imagefolder only: images are resized to imageSize x imageSize (default 32). */
@@ -56,7 +64,7 @@ export type DatasetOptions = z.input<typeof datasetOptionsSchema>;
 type ParsedDatasetOptions = z.output<typeof datasetOptionsSchema>;
 
 export interface DatasetSplit {
-  /** float32 [N, C, H, W] on the device, normalised (and whitened when zca is on). */
+  /** float32 [N, C, H, W] on the device, normalised (or, with zca, whitened raw pixels). */
   images: Tensor;
   /** int64 [N] on the device. */
   labels: Tensor;
@@ -76,10 +84,15 @@ export interface Dataset {
   height: number;
   width: number;
   device: string;
-  /** The normalisation applied: x = (pixel / 255 - mean) / std per channel. */
+  /**
+   * The normalisation applied: x = (pixel / 255 - mean) / std per channel; mean 0 and std 1 (none)
+   * when the images are ZCA-whitened.
+   */
   stats: ChannelStats;
-  /** The whitening applied after normalisation, if any (its inverse turns images back into pictures). */
+  /** The whitening of the raw [0, 1] pixels, if any (its inverse turns images back into pictures). */
   zca?: ZcaWhitening;
+  /** What the networks see, recorded with every expert and synthetic set made from this data. */
+  preprocessing: Preprocessing;
   train: DatasetSplit;
   test: DatasetSplit;
   /** Frees every tensor of the dataset. */
@@ -101,8 +114,7 @@ export function datasetOptions(options: DatasetOptions = {}, where = 'data'): Pa
 export async function readRawDataset(options: DatasetOptions = {}, where = 'data'): Promise<RawDataset> {
   const o = datasetOptions(options, where);
   const place = WHERE[o.dataset];
-  const dataPath = o.dataPath ?? place.defaultPath;
-  if (!dataPath) throw new DatasetError(`dataset '${o.dataset}' needs a data path (${optionName(where, ['dataPath'])}): ${place.expect}`);
+  const dataPath = o.dataPath ?? (await defaultDataPath(o.dataset, o.download, where));
   try {
     switch (o.dataset) {
       case 'fashion-mnist': return readMnistLike(dataPath, o.dataset, FASHION_MNIST_CLASSES);
@@ -116,11 +128,30 @@ export async function readRawDataset(options: DatasetOptions = {}, where = 'data
       }
     }
   } catch (e) {
-    if (e instanceof DatasetError && o.dataPath === undefined && place.defaultPath) {
-      throw new DatasetError(`${e.message}\nDataset '${o.dataset}' is read from ${place.defaultPath} by default; pass ${optionName(where, ['dataPath'])} with ${place.expect}`, { cause: e });
+    if (e instanceof DatasetError && o.dataPath === undefined && dataPath === place.defaultPath) {
+      const fetch = isDownloadable(o.dataset) ? `, or ${optionName(where, ['download'])} to download it into ${datasetCacheDir(o.dataset)}` : '';
+      throw new DatasetError(`${e.message}\nDataset '${o.dataset}' is read from ${place.defaultPath} by default; pass ${optionName(where, ['dataPath'])} with ${place.expect}${fetch}`, { cause: e });
     }
     throw e;
   }
+}
+
+/**
+ * The data path without dataPath: the dataset's usual place when it is there, else its copy in the
+ * download cache, else a download when allowed; else the usual place (whose absence the reader
+ * reports) or an error that says how to provide the dataset.
+ */
+async function defaultDataPath(dataset: DatasetName, download: boolean, where: string): Promise<string> {
+  const place = WHERE[dataset];
+  if (place.defaultPath && fs.existsSync(place.defaultPath)) return place.defaultPath;
+  if (isDownloadable(dataset)) {
+    const cached = cachedDatasetPath(dataset);
+    if (cached) return cached;
+    if (download) return downloadDataset(dataset);
+  }
+  if (place.defaultPath) return place.defaultPath;
+  const fetch = isDownloadable(dataset) ? `, or ${optionName(where, ['download'])} to download it into ${datasetCacheDir(dataset)}` : '';
+  throw new DatasetError(`dataset '${dataset}' needs a data path (${optionName(where, ['dataPath'])}): ${place.expect}${fetch}`);
 }
 
 async function splitToDevice(raw: RawDataset, split: RawSplit, stats: ChannelStats, device: string): Promise<DatasetSplit> {
@@ -135,11 +166,13 @@ async function splitToDevice(raw: RawDataset, split: RawSplit, stats: ChannelSta
   }
 }
 
-/** Puts a dataset read from disk on the device, normalised and optionally whitened. */
+/** Puts a dataset read from disk on the device, normalised or whitened. */
 export async function datasetToDevice(raw: RawDataset, options: DatasetOptions = {}, where = 'data'): Promise<Dataset> {
   const o = datasetOptions(options, where);
   const device = resolveDevice(o.device, optionName(where, ['device']));
-  const stats = PUBLISHED_STATS[raw.name] ?? computeStats(raw.train, raw.channels);
+  // With ZCA the published code whitens the raw [0, 1] pixels and normalises nothing: the absolute
+  // eps = 0.1 is sized for that scale.
+  const stats = o.zca ? identityStats(raw.channels) : PUBLISHED_STATS[raw.name] ?? computeStats(raw.train, raw.channels);
   const train = await splitToDevice(raw, raw.train, stats, device);
   const test = await splitToDevice(raw, raw.test, stats, device);
   let zca: ZcaWhitening | undefined;
@@ -162,6 +195,7 @@ export async function datasetToDevice(raw: RawDataset, options: DatasetOptions =
     device,
     stats,
     zca,
+    preprocessing: preprocessingOf(o.zca ? null : stats, o.zca ? o.zcaEps : null),
     train,
     test,
     dispose() {

@@ -1,7 +1,8 @@
 /**
  * ZCA whitening as the published code applies it (kornia ZCAWhitening, eps 0.1): fitted on the
- * normalised training images, applied to train and test, with the inverse kept for turning
- * whitened (e.g. distilled) images back into pictures.
+ * raw [0, 1] training pixels (no mean/std normalisation before it; the dataset loader sees to
+ * that), mean-centred, applied to train and test, with the inverse kept for turning whitened
+ * (e.g. distilled) images back into pictures.
  */
 import * as engine from '../engine';
 import { Tensor } from '../native';
@@ -25,7 +26,7 @@ export class ZcaWhitening {
     return engine.zcaWhiten(images, this);
   }
 
-  /** x W^-1 + mu: whitened images back to normalised pixels. */
+  /** x W^-1 + mu: whitened images back to the pixels the transform was fitted on ([0, 1] for datasets). */
   invert(images: Tensor): Promise<Tensor> {
     return engine.zcaUnwhiten(images, this);
   }

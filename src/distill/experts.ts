@@ -10,6 +10,7 @@ import { bufferDir } from '../trajectory/buffer';
 import { ExpectedExpert } from '../trajectory/expert-info';
 import { expertFilePattern, listExpertFiles, openTrajectory } from '../trajectory/files';
 import { Trajectory } from '../trajectory/trajectory';
+import { waypointPlan } from '../trajectory/waypoints';
 import { ParsedDistillOptions } from './options';
 
 /** Trajectories kept open at once. */
@@ -28,12 +29,15 @@ export interface RunExperts {
 export function openRunExperts(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions): RunExperts {
   const zca = dataset.zca !== undefined;
   const dir = bufferDir(o.bufferPath, dataset.name, spec, zca);
-  let files = listExpertFiles(dir, o.method, o.waypoints);
+  const plan = waypointPlan(o.waypoints, o.waypointEpochs);
+  let files = listExpertFiles(dir, o.method, plan);
   if (o.maxExperts !== undefined) files = files.slice(0, o.maxExperts);
   if (files.length === 0) {
-    throw new TrajmatchInputError(`no ${o.method.toUpperCase()} experts in ${dir} (expected ${expertFilePattern(o.method, o.waypoints)}): train them with npm run buffer (same dataset, network and ZCA setting)`);
+    throw new TrajmatchInputError(`no ${o.method.toUpperCase()} experts in ${dir} (expected ${expertFilePattern(o.method, plan)}): train them with npm run buffer (same dataset, network, ZCA setting and waypoints)`);
   }
-  const expected: ExpectedExpert = { dataset: dataset.name, convnet: spec, zca };
+  const expected: ExpectedExpert = {
+    dataset: dataset.name, convnet: spec, zca, preprocessing: dataset.preprocessing, ...(o.method === 'mct' ? { waypoints: plan } : {}),
+  };
   const first = openTrajectory(files[0], expected);
   const T = first.epochs;
   if (o.method === 'mtt' && (!Number.isInteger(o.maxStartEpoch) || !Number.isInteger(o.expertEpochs))) {

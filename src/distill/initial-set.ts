@@ -12,6 +12,7 @@ import { gaussianValues } from '../util/random';
 import { seeds } from '../util/seeds';
 import { HostSet } from './run-folder';
 import { ParsedDistillOptions } from './options';
+import { SoftLabels } from './teacher';
 
 /** The synthetic set on the device: pixels (updated in place), their momentum, labels. */
 export interface SyntheticState {
@@ -20,6 +21,8 @@ export interface SyntheticState {
   labels: Tensor;
   /** The labels on the host (they never change). */
   labelValues: Int32Array;
+  /** teacherLabel: the soft labels of the last iteration (the evaluations train on them, as published). */
+  soft: SoftLabels | null;
   /** [N, C, H, W] */
   shape: number[];
 }
@@ -51,7 +54,7 @@ export function initialSet(dataset: Dataset, o: ParsedDistillOptions, shape: num
   }
   const labelValues = Int32Array.from(labels.toArray() as BigInt64Array, Number);
   const imagesMomentum = tensor(new Float32Array(images.numel), shape, { device });
-  return { images, imagesMomentum, labels, labelValues, shape };
+  return { images, imagesMomentum, labels, labelValues, soft: null, shape };
 }
 
 /** The set of a checkpoint, back on the device. */
@@ -62,15 +65,19 @@ export function restoredSet(dataset: Dataset, set: HostSet, shape: number[]): Sy
     imagesMomentum: tensor(set.imagesMomentum, shape, { device }),
     labels: tensor(set.labels, [shape[0]], { dtype: 'int64', device }),
     labelValues: set.labels,
+    soft: set.softLabels ? { values: set.softLabels, tensor: tensor(set.softLabels, [shape[0], set.softLabels.length / shape[0]], { device }) } : null,
     shape,
   };
 }
 
 /** The set on the host, for a checkpoint. */
 export function hostSet(s: SyntheticState): HostSet {
-  return { images: s.images.toArray() as Float32Array, imagesMomentum: s.imagesMomentum.toArray() as Float32Array, labels: s.labelValues };
+  return {
+    images: s.images.toArray() as Float32Array, imagesMomentum: s.imagesMomentum.toArray() as Float32Array, labels: s.labelValues,
+    softLabels: s.soft?.values,
+  };
 }
 
 export function disposeSet(s: SyntheticState): void {
-  for (const t of [s.images, s.imagesMomentum, s.labels]) if (!t.disposed) t.dispose();
+  for (const t of [s.images, s.imagesMomentum, s.labels, s.soft?.tensor]) if (t && !t.disposed) t.dispose();
 }

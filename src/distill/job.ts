@@ -9,6 +9,7 @@ import { TrajmatchInputError } from '../errors';
 import { convNetForDataset, NetworkOptions, networkOptionsSchema } from '../model/convnet';
 import { BufferEvent, BufferOptions, bufferDir, bufferOptionsSchema, trainExperts } from '../trajectory/buffer';
 import { listExpertFiles } from '../trajectory/files';
+import { waypointPlan } from '../trajectory/waypoints';
 import { resolveDevice } from '../backend/device';
 import { DistillOptions, distillOptionsSchema } from './options';
 import { defaultPreset, PRESETS } from './presets';
@@ -59,11 +60,17 @@ export async function runDistillJob(
   if (preset) hooks.onEvent?.({ type: 'preset', name: usePreset!, description: preset.description });
 
   // Every option is checked, and every default decided, before seconds of loading and training.
-  const data: DatasetOptions = { ...preset?.data, ...options.data, device };
+  // The default job fetches Fashion-MNIST into the cache where Debian's package is not installed.
+  const defaultJob = options.preset === undefined && usePreset !== undefined;
+  const data: DatasetOptions = { ...(defaultJob ? { download: true } : {}), ...preset?.data, ...options.data, device };
   const network: NetworkOptions = { ...preset?.network, ...options.network };
   const given = { buffer: { ...preset?.buffer, ...options.buffer }, distill: { ...preset?.distill, ...options.distill } };
   const distill = parseOptions(distillOptionsSchema, { ...given.distill, bufferPath: given.distill.bufferPath ?? given.buffer.bufferPath }, 'distill');
-  const buffer = parseOptions(bufferOptionsSchema, { ...given.buffer, bufferPath: distill.bufferPath, waypoints: distill.waypoints }, 'buffer');
+  const buffer = parseOptions(
+    bufferOptionsSchema,
+    { ...given.buffer, bufferPath: distill.bufferPath, waypoints: distill.waypoints, waypointEpochs: distill.waypointEpochs },
+    'buffer',
+  );
   parseOptions(networkOptionsSchema, network, 'network');
   datasetOptions(data, 'data');
 
@@ -72,7 +79,7 @@ export async function runDistillJob(
     const spec = convNetForDataset(dataset, network);
     const dir = bufferDir(buffer.bufferPath, dataset.name, spec, dataset.zca !== undefined);
     const wanted = Math.min(buffer.numExperts, distill.maxExperts ?? Infinity);
-    const have = listExpertFiles(dir, distill.method, distill.waypoints).length;
+    const have = listExpertFiles(dir, distill.method, waypointPlan(distill.waypoints, distill.waypointEpochs)).length;
     if (have < wanted) {
       hooks.onEvent?.({ type: 'experts', dir, have, wanted });
       if (options.noExpertTraining) {

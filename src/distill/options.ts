@@ -43,8 +43,16 @@ export const distillOptionsSchema = z.strictObject({
   runDir: z.string().min(1).optional(),
   /** Root of the expert buffers (as `npm run buffer` writes them). */
   bufferPath: z.string().min(1).default(DEFAULT_BUFFER_PATH),
-  /** K of the MCT files to use. */
+  /** K of the MCT files to use (uniform scheme, trajectory_compression.py). */
   waypoints: z.number().int().min(2).default(DEFAULT_WAYPOINTS),
+  /** Explicit waypoint epochs of the MCT files to use (convexify.py's scheme, e.g. [0, 6, 25, 50]); overrides waypoints. */
+  waypointEpochs: z.array(z.number().int().nonnegative()).min(2).optional(),
+  /**
+   * Soft labels as MCT's and TESLA's --teacher_label: each iteration the labels become the softmax
+   * of the iteration's expert's outputs at epoch maxStartEpoch on the current images (not
+   * learned); the student and the evaluations train on them.
+   */
+  teacherLabel: z.boolean().default(false),
   /** Use only the first this many experts of the buffer. */
   maxExperts: z.number().int().positive().optional(),
 });

@@ -1,8 +1,10 @@
 /**
- * Named settings. The CIFAR and Tiny ImageNet presets are the published ones (MTT: Cazenavette et
- * al. 2022, their table of hyper-parameters; MCT: Zhong et al. 2025 for CIFAR-10); the MCT presets
- * of CIFAR-100 and Tiny ImageNet reuse MTT's settings. The MNIST and Fashion-MNIST presets are
- * ours: no MTT or MCT settings are published for them.
+ * Named settings. The CIFAR and Tiny ImageNet presets are the published ones; each names the
+ * published file its numbers come from (`source`), and docs/PUBLISHED.md lists them all. The MCT
+ * presets of CIFAR-100 and Tiny ImageNet reuse MTT's settings (MCT publishes none for them). The
+ * MNIST and Fashion-MNIST presets are ours: no MTT or MCT settings are published for them.
+ * Published presets evaluate as the published scripts do: every 100 iterations, with 5 networks
+ * (MTT's distill.py) or 3 (MCT's distill_compressed.py), each trained with epoch_eval_train 1000.
  */
 import { DatasetOptions } from '../data/dataset';
 import { NetworkOptions } from '../model/convnet';
@@ -11,6 +13,8 @@ import { DistillOptions } from './options';
 
 export interface Preset {
   description: string;
+  /** Where its settings come from: published files, or "ours". */
+  source: string;
   data: DatasetOptions;
   network?: NetworkOptions;
   /** How the experts are trained when the buffer has too few. */
@@ -18,17 +22,25 @@ export interface Preset {
   distill: DistillOptions;
 }
 
+// buffer.py (MTT and MCT): 100 experts of 50 epochs, SGD lr 0.01 without momentum, batch 256, DSA
 const publishedBuffer: BufferOptions = { numExperts: 100, epochs: 50 };
 
-function published(dataset: 'cifar10' | 'cifar100' | 'tiny-imagenet', method: 'mtt' | 'mct', ipc: number, zca: boolean, d: DistillOptions, network?: NetworkOptions): Preset {
+const MTT_EVAL = 'MTT distill.py defaults: Iteration 5000, eval_it 100, num_eval 5, epoch_eval_train 1000';
+const MCT_EVAL = 'MCT distill_compressed.py defaults: Iteration 5000, eval_it 100, num_eval 3, epoch_eval_train 1000, K = 4';
+
+function published(dataset: 'cifar10' | 'cifar100' | 'tiny-imagenet', method: 'mtt' | 'mct', ipc: number, zca: boolean, source: string, d: DistillOptions, network?: NetworkOptions): Preset {
   return {
     description: `${dataset} IPC ${ipc}, ${method.toUpperCase()}, published settings${zca ? ', ZCA' : ''}`,
+    source: `${source}; ${method === 'mtt' ? MTT_EVAL : MCT_EVAL}; experts: buffer.py defaults`,
     data: { dataset, zca },
     network,
     buffer: publishedBuffer,
-    distill: { method, ipc, iterations: 5000, evalIt: 500, ...d },
+    distill: { method, ipc, iterations: 5000, evalIt: 100, numEval: method === 'mtt' ? 5 : 3, evalEpochs: 1000, ...d },
   };
 }
+
+const MTT_TABLE = 'MTT readme.md hyper-parameter table (an image; the MTT paper\'s appendix)';
+const MCT_RUN = 'MCT run_command.md';
 
 const tiny: NetworkOptions = { depth: 4 };
 
@@ -36,6 +48,7 @@ export const PRESETS: Record<string, Preset> = {
   // ours, for this engine's default job
   'fashion-mnist-cpu': {
     description: 'Fashion-MNIST IPC 1, MCT, sized for a 2-core CPU (about 6 minutes; ours)',
+    source: 'ours',
     data: { dataset: 'fashion-mnist' },
     network: { netWidth: 32 },
     buffer: { numExperts: 4, epochs: 8, trainLimit: 6000 },
@@ -46,37 +59,45 @@ export const PRESETS: Record<string, Preset> = {
   },
   'fashion-mnist-ipc1': {
     description: 'Fashion-MNIST IPC 1, MCT, full size for a GPU (ours)',
+    source: 'ours',
     data: { dataset: 'fashion-mnist' },
     buffer: { numExperts: 20, epochs: 50 },
     distill: { method: 'mct', ipc: 1, iterations: 5000, synSteps: 50, expertEpochs: 2, maxStartEpoch: 10, lrImg: 1000, lrLr: 1e-7, lrTeacher: 0.01, evalIt: 500 },
   },
   'fashion-mnist-ipc10': {
     description: 'Fashion-MNIST IPC 10, MCT, full size for a GPU (ours)',
+    source: 'ours',
     data: { dataset: 'fashion-mnist' },
     buffer: { numExperts: 20, epochs: 50 },
     distill: { method: 'mct', ipc: 10, iterations: 5000, synSteps: 30, expertEpochs: 2, maxStartEpoch: 20, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01, evalIt: 500 },
   },
   'mnist-ipc10': {
     description: 'MNIST IPC 10, MCT, full size for a GPU (ours)',
+    source: 'ours',
     data: { dataset: 'mnist' },
     buffer: { numExperts: 20, epochs: 50 },
     distill: { method: 'mct', ipc: 10, iterations: 5000, synSteps: 30, expertEpochs: 2, maxStartEpoch: 20, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01, evalIt: 500 },
   },
   // published: CIFAR-10 (syn_steps / expert_epochs / max_start_epoch / lr_img / lr_lr / lr_teacher)
-  'cifar10-ipc1-mtt': published('cifar10', 'mtt', 1, true, { synSteps: 50, expertEpochs: 2, maxStartEpoch: 2, lrImg: 100, lrLr: 1e-7, lrTeacher: 0.01 }),
-  'cifar10-ipc10-mtt': published('cifar10', 'mtt', 10, true, { synSteps: 30, expertEpochs: 2, maxStartEpoch: 20, lrImg: 100, lrLr: 1e-5, lrTeacher: 0.001 }),
-  'cifar10-ipc50-mtt': published('cifar10', 'mtt', 50, false, { synSteps: 30, expertEpochs: 2, maxStartEpoch: 40, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.001 }),
-  'cifar10-ipc1-mct': published('cifar10', 'mct', 1, false, { synSteps: 60, expertEpochs: 6, maxStartEpoch: 4, lrImg: 1000, lrLr: 1e-7, lrTeacher: 0.01 }),
-  'cifar10-ipc1-mct-zca': published('cifar10', 'mct', 1, true, { synSteps: 50, expertEpochs: 5, maxStartEpoch: 3, lrImg: 1000, lrLr: 1e-7, lrTeacher: 0.01 }),
-  'cifar10-ipc10-mct': published('cifar10', 'mct', 10, false, { synSteps: 30, expertEpochs: 15, maxStartEpoch: 8, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01 }),
-  'cifar10-ipc50-mct': published('cifar10', 'mct', 50, false, { synSteps: 30, expertEpochs: 2, maxStartEpoch: 40, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01 }),
+  'cifar10-ipc1-mtt': published('cifar10', 'mtt', 1, true, MTT_TABLE, { synSteps: 50, expertEpochs: 2, maxStartEpoch: 2, lrImg: 100, lrLr: 1e-7, lrTeacher: 0.01 }),
+  'cifar10-ipc10-mtt': published('cifar10', 'mtt', 10, true, MTT_TABLE, { synSteps: 30, expertEpochs: 2, maxStartEpoch: 20, lrImg: 100, lrLr: 1e-5, lrTeacher: 0.001 }),
+  'cifar10-ipc50-mtt': published('cifar10', 'mtt', 50, false, MTT_TABLE, { synSteps: 30, expertEpochs: 2, maxStartEpoch: 40, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.001 }),
+  // run_command.md's --lr_init is parsed but never used by distill_compressed.py: lr_teacher (0.01) starts the lr
+  'cifar10-ipc1-mct': published('cifar10', 'mct', 1, false, MCT_RUN, { synSteps: 60, expertEpochs: 6, maxStartEpoch: 4, lrImg: 1000, lrLr: 1e-7, lrTeacher: 0.01 }),
+  // the 48.48% run of distill_compressed.py's closing comment: waypoints 0, 6, 25, 50 (convexify.py's
+  // default idxs and smoothing); lr_img and lr_lr are not recorded there: the script's defaults
+  'cifar10-ipc1-mct-zca': published('cifar10', 'mct', 1, true, "MCT distill_compressed.py closing comment (48.48%); waypoints of convexify.py; lr_img/lr_lr the script's defaults", {
+    synSteps: 50, expertEpochs: 5, maxStartEpoch: 3, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01, waypointEpochs: [0, 6, 25, 50],
+  }),
+  'cifar10-ipc10-mct': published('cifar10', 'mct', 10, false, MCT_RUN, { synSteps: 30, expertEpochs: 15, maxStartEpoch: 8, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01 }),
+  'cifar10-ipc50-mct': published('cifar10', 'mct', 50, false, MCT_RUN, { synSteps: 30, expertEpochs: 2, maxStartEpoch: 40, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01 }),
   // published MTT settings for CIFAR-100 and Tiny ImageNet (depth-4 ConvNet for 64 px)
-  'cifar100-ipc1-mtt': published('cifar100', 'mtt', 1, true, { synSteps: 20, expertEpochs: 3, maxStartEpoch: 20, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01 }),
-  'cifar100-ipc10-mtt': published('cifar100', 'mtt', 10, true, { synSteps: 20, expertEpochs: 2, maxStartEpoch: 20, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01 }),
-  'cifar100-ipc50-mtt': published('cifar100', 'mtt', 50, false, { synSteps: 80, expertEpochs: 2, maxStartEpoch: 40, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01, batchSyn: 125 }),
-  'tiny-imagenet-ipc1-mtt': published('tiny-imagenet', 'mtt', 1, false, { synSteps: 10, expertEpochs: 2, maxStartEpoch: 40, lrImg: 10000, lrLr: 1e-4, lrTeacher: 0.01 }, tiny),
-  'tiny-imagenet-ipc10-mtt': published('tiny-imagenet', 'mtt', 10, false, { synSteps: 20, expertEpochs: 2, maxStartEpoch: 40, lrImg: 10000, lrLr: 1e-4, lrTeacher: 0.01, batchSyn: 200 }, tiny),
-  'tiny-imagenet-ipc50-mtt': published('tiny-imagenet', 'mtt', 50, false, { synSteps: 20, expertEpochs: 2, maxStartEpoch: 40, lrImg: 10000, lrLr: 1e-4, lrTeacher: 0.01, batchSyn: 300 }, tiny),
+  'cifar100-ipc1-mtt': published('cifar100', 'mtt', 1, true, 'MTT readme.md command', { synSteps: 20, expertEpochs: 3, maxStartEpoch: 20, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01 }),
+  'cifar100-ipc10-mtt': published('cifar100', 'mtt', 10, true, MTT_TABLE, { synSteps: 20, expertEpochs: 2, maxStartEpoch: 20, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01 }),
+  'cifar100-ipc50-mtt': published('cifar100', 'mtt', 50, false, MTT_TABLE, { synSteps: 80, expertEpochs: 2, maxStartEpoch: 40, lrImg: 1000, lrLr: 1e-5, lrTeacher: 0.01, batchSyn: 125 }),
+  'tiny-imagenet-ipc1-mtt': published('tiny-imagenet', 'mtt', 1, false, MTT_TABLE, { synSteps: 10, expertEpochs: 2, maxStartEpoch: 40, lrImg: 10000, lrLr: 1e-4, lrTeacher: 0.01 }, tiny),
+  'tiny-imagenet-ipc10-mtt': published('tiny-imagenet', 'mtt', 10, false, MTT_TABLE, { synSteps: 20, expertEpochs: 2, maxStartEpoch: 40, lrImg: 10000, lrLr: 1e-4, lrTeacher: 0.01, batchSyn: 200 }, tiny),
+  'tiny-imagenet-ipc50-mtt': published('tiny-imagenet', 'mtt', 50, false, MTT_TABLE, { synSteps: 20, expertEpochs: 2, maxStartEpoch: 40, lrImg: 10000, lrLr: 1e-4, lrTeacher: 0.01, batchSyn: 300 }, tiny),
 };
 
 // MCT on CIFAR-100 and Tiny ImageNet: the MCT paper's own settings for them are not in the
@@ -85,8 +106,9 @@ for (const name of Object.keys(PRESETS).filter((n) => /^(cifar100|tiny-imagenet)
   const mtt = PRESETS[name];
   PRESETS[name.replace(/-mtt$/, '-mct')] = {
     ...mtt,
-    description: mtt.description.replace('MTT, published settings', "MCT with MTT's published settings (MCT's own are not in our reference)"),
-    distill: { ...mtt.distill, method: 'mct' },
+    description: mtt.description.replace('MTT, published settings', "MCT with MTT's published settings (MCT publishes none for it)"),
+    source: `ours: MTT's settings run with MCT (${mtt.source.split(';')[0]}); evaluation as MCT's distill_compressed.py`,
+    distill: { ...mtt.distill, method: 'mct', numEval: 3 },
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * A run folder: its files, the checkpoint that resumes a run, and the metrics log.
- *   checkpoint.safetensors   resume state: the pixels, their momentum, the labels, the loop's state
+ *   checkpoint.safetensors   resume state: the pixels, their momentum, the labels (and the soft
+ *                            labels of teacherLabel), the loop's state
  *   metrics.jsonl            one line per iteration and per evaluation
  *   synthetic_best.safetensors + grid_best.png   the best evaluation so far
  *   synthetic.safetensors + grid.png             the last set
@@ -50,6 +51,8 @@ export interface HostSet {
   images: Float32Array;
   imagesMomentum: Float32Array;
   labels: Int32Array;
+  /** teacherLabel: the last iteration's soft labels, [N, numClasses] row by row. */
+  softLabels?: Float32Array;
 }
 
 export class RunFolder {
@@ -88,6 +91,7 @@ export class RunFolder {
       images: requireTensor(ck, 'images', file, 'F32', 4).values as Float32Array,
       imagesMomentum: requireTensor(ck, 'images_momentum', file, 'F32', 4).values as Float32Array,
       labels: Int32Array.from(requireTensor(ck, 'labels', file, 'I64', 1).values as BigInt64Array, Number),
+      ...(ck.tensors.has('soft_labels') ? { softLabels: requireTensor(ck, 'soft_labels', file, 'F32', 2).values as Float32Array } : {}),
     };
     if (fs.existsSync(this.files.metrics)) {
       const kept = metricsLines(this.files.metrics).filter((line) => {
@@ -109,6 +113,7 @@ export class RunFolder {
       images: { values: set.images, shape },
       images_momentum: { values: set.imagesMomentum, shape },
       labels: { values: BigInt64Array.from(set.labels, BigInt), shape: [set.labels.length] },
+      ...(set.softLabels ? { soft_labels: { values: set.softLabels, shape: [set.labels.length, set.softLabels.length / set.labels.length] } } : {}),
     }, { run: this.identity, state: JSON.stringify(state) });
   }
 

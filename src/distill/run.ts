@@ -22,6 +22,7 @@ import { GradMethod, matchIteration, sgdStep } from './match';
 import { distillOptionsSchema, DistillOptions, ParsedDistillOptions } from './options';
 import { EvalRecord, RunFolder, RunState } from './run-folder';
 import { expertFor, stretchFor } from './sampling';
+import { teacherLabels } from './teacher';
 
 export { DistillDiverged, DistillInterrupted } from './errors';
 export type { EvalRecord } from './run-folder';
@@ -55,7 +56,7 @@ export function gradMethodOf(o: ParsedDistillOptions): GradMethod {
 /** The settings a checkpoint belongs to: a resumed run must have the same ones. */
 function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions): string {
   const { iterations: _i, evalIt: _e, checkpointEvery: _c, numEval: _n, evalEpochs: _ee, runDir: _r, ...rest } = o;
-  return JSON.stringify({ dataset: dataset.name, zca: dataset.zca !== undefined, spec, ...rest });
+  return JSON.stringify({ dataset: dataset.name, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, spec, ...rest });
 }
 
 /** Distils a synthetic set from the experts of the buffer that matches the dataset and network. */
@@ -150,17 +151,26 @@ class DistillLoop {
     const traj = this.experts.trajectory(k);
     const stretch = stretchFor(i, o.method, o.maxStartEpoch, o.expertEpochs, this.experts.epochs, o.seed);
     const device = this.dataset.device;
+    // MCT's --teacher_label: this iteration's expert at max_start_epoch labels the current images
+    const teacher = o.teacherLabel ? await teacherLabels(this.spec, set.images, traj.paramsAt(o.maxStartEpoch)) : null;
     const start = tensor(traj.paramsAt(stretch.start), [this.numParams], { device });
     const target = tensor(traj.paramsAt(stretch.target), [this.numParams], { device });
     let r;
     try {
       r = await matchIteration(this.spec, {
-        images: set.images, labels: set.labels, start, target, lr: state.lr, synSteps: o.synSteps, batchSyn: o.batchSyn,
+        images: set.images, labels: teacher?.tensor ?? set.labels, start, target, lr: state.lr, synSteps: o.synSteps, batchSyn: o.batchSyn,
         dsa: o.dsa ?? undefined, seed: seeds.matchIteration(o.seed, i), method: this.gradMethod,
       });
+    } catch (e) {
+      teacher?.tensor.dispose();
+      throw e;
     } finally {
       start.dispose();
       target.dispose();
+    }
+    if (teacher) {
+      set.soft?.tensor.dispose();
+      set.soft = teacher;
     }
     if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradLr)) {
       r.gradImages.dispose();
@@ -183,7 +193,7 @@ class DistillLoop {
   async evaluate(): Promise<void> {
     const { o, state, set } = this;
     if (state.evals.some((e) => e.iteration === state.iteration)) return;
-    const r = await evaluateSet(this.dataset, { images: set.images, labels: set.labels, lr: state.lr }, this.spec, {
+    const r = await evaluateSet(this.dataset, { images: set.images, labels: set.soft?.tensor ?? set.labels, lr: state.lr }, this.spec, {
       numEval: o.numEval, epochs: o.evalEpochs, dsa: o.dsa, seed: seeds.evaluation(o.seed, state.iteration),
     }, { signal: this.hooks.signal });
     const record = { iteration: state.iteration, mean: r.mean, std: r.std };
@@ -213,10 +223,10 @@ class DistillLoop {
     const { dataset, set } = this;
     const pixels = set.images.toArray() as Float32Array;
     await writeSyntheticSet(setFile, {
-      images: pixels, labels: set.labelValues, lr: this.state.lr,
+      images: pixels, labels: set.labelValues, softLabels: set.soft?.values, lr: this.state.lr,
       info: {
         dataset: dataset.name, ipc: this.o.ipc, classNames: dataset.classNames, channels: dataset.channels, height: dataset.height,
-        width: dataset.width, zca: dataset.zca !== undefined, method: this.o.method, convnet: this.spec, iteration: this.state.iteration,
+        width: dataset.width, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, method: this.o.method, convnet: this.spec, iteration: this.state.iteration,
       },
     });
     let picture = pixels;

@@ -1,9 +1,12 @@
 /**
  * The evaluation protocol of the distillation literature: train num_eval fresh networks on a
- * (synthetic) training set with SGD (momentum 0.9, weight decay 5e-4, batch 256, the lr schedule
- * below), DSA on every batch, then measure top-1 accuracy on the full real test set; report mean
- * +- std (population) over the networks. One loop for every architecture (ConvNet, AlexNet, VGG11,
- * ResNet18), one native call per epoch on a network handle.
+ * (synthetic) training set with SGD (momentum 0.9, weight decay 5e-4, batch 256, lr = the learned
+ * lr), DSA on every batch, through evaluate_synset's schedule (schedule.ts: epochs + 1 epochs, the
+ * lr x 0.1 after epoch epochs/2 + 1 with a fresh momentum buffer), then measure top-1 accuracy on
+ * the full real test set; report mean +- std (population) over the networks. Soft labels
+ * ([N, numClasses] class probabilities) train with the soft cross-entropy, as MCT's code does.
+ * One loop for every architecture (ConvNet, AlexNet, VGG11, ResNet18), one native call per epoch
+ * on a network handle.
  */
 import { z } from 'zod';
 import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
@@ -17,11 +20,12 @@ import { Tensor } from '../native';
 import { Network } from '../train/network';
 import { seededRandom, shuffled } from '../util/random';
 import { seeds } from '../util/seeds';
+import { evalSchedule } from './schedule';
 
 export const evalOptionsSchema = z.strictObject({
-  /** Fresh networks to train (published: 5). */
+  /** Fresh networks to train (published: 5 in MTT's distill.py, 3 in MCT's distill_compressed.py). */
   numEval: z.number().int().positive().default(5),
-  /** Training epochs of each (published: 1000). */
+  /** epoch_eval_train (published: 1000); as in evaluate_synset, each network trains epochs + 1 epochs. */
   epochs: z.number().int().positive().default(1000),
   batchSize: z.number().int().positive().default(256),
   momentum: z.number().min(0).lt(1).default(0.9),
@@ -42,6 +46,7 @@ export interface EvalResult {
 
 export interface TrainingSet {
   images: Tensor;
+  /** int64 classes [N], or soft labels: float32 class probabilities [N, numClasses]. */
   labels: Tensor;
   lr: number;
 }
@@ -59,12 +64,14 @@ export interface EpochPlan {
 }
 
 /**
- * The protocol's schedule, the one place it is written: `epochs` epochs at the set's lr, multiplied
- * by 0.1 from epoch floor(epochs / 2) on, the momentum carried across the decay.
+ * The protocol's epochs for epoch_eval_train = `epochs` and the set's lr: evaluate_synset's phases
+ * (schedule.ts, the one place the schedule is written) one epoch at a time; the first epoch of each
+ * phase after the first restarts the momentum, as the published code builds a new optimiser there.
  */
-export function evalSchedule(epochs: number, lr: number): EpochPlan[] {
-  const decay = Math.floor(epochs / 2);
-  return Array.from({ length: epochs }, (_, epoch) => ({ lr: epoch < decay ? lr : lr * 0.1, restartMomentum: false }));
+export function evalEpochPlan(epochs: number, lr: number): EpochPlan[] {
+  return evalSchedule(epochs).flatMap((phase, p) =>
+    Array.from({ length: phase.epochs }, (_, e) => ({ lr: lr * phase.lrScale, restartMomentum: p > 0 && e === 0 })),
+  );
 }
 
 export function meanStd(values: number[]): { mean: number; std: number } {
@@ -83,7 +90,7 @@ export async function evaluateNetworks(
 ): Promise<EvalResult> {
   const o = parseOptions(evalOptionsSchema, options, 'eval');
   if (!Number.isFinite(set.lr) || set.lr <= 0) throw new TrajmatchInputError(`Expected a positive number for the evaluation lr but received ${set.lr}`);
-  const schedule = evalSchedule(o.epochs, set.lr);
+  const schedule = evalEpochPlan(o.epochs, set.lr);
   const began = Date.now();
   const accuracies: number[] = [];
   for (let k = 0; k < o.numEval; k++) {

@@ -1,11 +1,14 @@
 /**
- * Synthetic set files (safetensors): "images" F32 [N, C, H, W], "labels" I64 [N], "lr" F32 []
- * (the learned student learning rate), and metadata "format" and "trajmatch_synthetic" (JSON:
- * dataset, ipc, image shape, class names, whether the images live in ZCA space, how they were made).
+ * Synthetic set files (safetensors): "images" F32 [N, C, H, W], "labels" I64 [N] (the class of
+ * each image), optionally "soft_labels" F32 [N, numClasses] (teacher labels, which training then
+ * uses), "lr" F32 [] (the learned student learning rate), and metadata "format" and
+ * "trajmatch_synthetic" (JSON: dataset, ipc, image shape, class names, the preprocessing of the
+ * data the images live with, how they were made).
  */
 import { z } from 'zod';
 import { readSafetensors, requireTensor, SafetensorsError, writeSafetensors } from '../io/safetensors';
 import { convNetSpecSchema } from '../model/convnet';
+import { describePreprocessing, Preprocessing, preprocessingSchema, samePreprocessing } from '../data/stats';
 import { tensor } from '../backend/tensor';
 import { Tensor } from '../native';
 
@@ -20,6 +23,8 @@ export const syntheticInfoSchema = z.object({
   width: z.number().int().positive(),
   /** The images are ZCA-whitened (as the real data they were distilled from). */
   zca: z.boolean(),
+  /** The preprocessing of the real data the images live with (absent in files of earlier versions). */
+  preprocessing: preprocessingSchema.optional(),
   /** How the set was made: a distillation method, or a random real subset. */
   method: z.enum(['mtt', 'mct', 'real']),
   /** The network the set was distilled with, when it was. */
@@ -34,6 +39,8 @@ export interface SyntheticSetData {
   /** N x C x H x W */
   images: Float32Array;
   labels: Int32Array;
+  /** N x numClasses class probabilities to train on instead of the labels (teacher labels). */
+  softLabels?: Float32Array;
   lr: number;
   info: SyntheticInfo;
 }
@@ -44,6 +51,7 @@ export function writeSyntheticSet(file: string, set: SyntheticSetData): Promise<
   return writeSafetensors(file, {
     images: { values: set.images, shape: [n, c, h, w] },
     labels: { values: BigInt64Array.from(set.labels, BigInt), shape: [n] },
+    ...(set.softLabels ? { soft_labels: { values: set.softLabels, shape: [n, set.info.classNames.length] } } : {}),
     lr: { values: Float32Array.of(set.lr), shape: [] },
   }, { format: SYNTHETIC_FORMAT, trajmatch_synthetic: JSON.stringify(set.info) });
 }
@@ -79,14 +87,44 @@ export function readSyntheticSet(file: string): SyntheticSetData {
   const pixels = images.values as Float32Array;
   const nonFinite = pixels.findIndex((v) => !Number.isFinite(v));
   if (nonFinite >= 0) throw new SafetensorsError(`${file}: image ${Math.floor(nonFinite / (c * h * w))} holds a non-finite value`);
-  return { images: pixels, labels: labelValues, lr, info };
+  let softLabels: Float32Array | undefined;
+  if (content.tensors.has('soft_labels')) {
+    const soft = requireTensor(content, 'soft_labels', file, 'F32', 2);
+    const classes = info.classNames.length;
+    if (soft.shape[0] !== n || soft.shape[1] !== classes) {
+      throw new SafetensorsError(`${file}: soft_labels has shape [${soft.shape.join(', ')}], expected [${n}, ${classes}]`);
+    }
+    softLabels = soft.values as Float32Array;
+    for (let i = 0; i < n; i++) {
+      const row = softLabels.subarray(i * classes, (i + 1) * classes);
+      const sum = row.reduce((a, b) => a + b, 0);
+      if (row.some((v) => !(v >= 0)) || Math.abs(sum - 1) > 1e-3) {
+        throw new SafetensorsError(`${file}: soft_labels of image ${i} are not class probabilities (non-negative, summing to 1; the sum is ${sum})`);
+      }
+    }
+  }
+  return { images: pixels, labels: labelValues, softLabels, lr, info };
 }
 
-/** A synthetic set's images and labels as tensors on a device (int64 labels), to train on. */
+/** A synthetic set's images and the labels to train on as tensors on a device: int64 classes, or its soft labels. */
 export function syntheticSetTensors(set: SyntheticSetData, device: string): { images: Tensor; labels: Tensor } {
   const n = set.labels.length;
   return {
     images: tensor(set.images, [n, set.info.channels, set.info.height, set.info.width], { device }),
-    labels: tensor(set.labels, [n], { dtype: 'int64', device }),
+    labels: set.softLabels
+      ? tensor(set.softLabels, [n, set.info.classNames.length], { device })
+      : tensor(set.labels, [n], { dtype: 'int64', device }),
   };
+}
+
+/**
+ * Why a set's images do not live in the same space as data preprocessed by `p`, or null. Sets
+ * without a record are from before ZCA followed the published rule: their ZCA images are refused.
+ */
+export function preprocessingProblem(info: SyntheticInfo, p: Preprocessing): string | null {
+  if (!info.preprocessing) {
+    return info.zca ? 'distilled before ZCA followed the published rule (ZCA of the raw [0, 1] pixels); distil it again' : null;
+  }
+  if (samePreprocessing(info.preprocessing, p)) return null;
+  return `its images were made for ${describePreprocessing(info.preprocessing)}, but the evaluation data has ${describePreprocessing(p)}`;
 }

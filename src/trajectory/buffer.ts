@@ -4,6 +4,12 @@
  * convexified form (written directly while training), or both. One file per expert and form,
  * written atomically once the expert is done: a killed run resumes at the next expert, and loses
  * at most the one in progress.
+ *
+ * Several workers (the ranks of a process group, on one host or several sharing the buffer folder)
+ * split the experts: each rank scans the folder, the ranks check that they see the same unfinished
+ * experts, and each then claims the next of them with an atomic add on the group's store, so no
+ * expert is trained twice. An expert's seeds depend on its index only, so the files are those one
+ * worker would write. A killed worker loses the expert it was training; the next run redoes it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -16,16 +22,17 @@ import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
 import { Network } from '../train/network';
 import { indexSelect } from '../backend/tensor';
 import { Tensor } from '../native';
+import { ProcessGroup } from '../distributed/process-group';
 import { seededRandom, shuffled } from '../util/random';
 import { seeds } from '../util/seeds';
-import { ExpertInfo } from './expert-info';
+import { ExpectedExpert, ExpertInfo } from './expert-info';
 import { convexify } from './convert';
 import { DEFAULT_WAYPOINTS, expertFileName, openTrajectory, readExpertInfo, writeMctExpert, writeMttExpert } from './files';
 import { MctRecorder } from './mct';
 import { MttRecorder } from './mtt';
 import { segmentsOf } from './segments';
 import { TrajectoryRecorder } from './trajectory';
-import { waypointEpochs } from './waypoints';
+import { planEpochs, waypointPlan } from './waypoints';
 
 /** Where buffers go unless told: ./buffers. */
 export const DEFAULT_BUFFER_PATH = 'buffers';
@@ -47,8 +54,10 @@ export const bufferOptionsSchema = z.strictObject({
   bufferPath: z.string().min(1).default(DEFAULT_BUFFER_PATH),
   /** Which forms to write: MTT's full checkpoints, MCT's convexified trajectory, or both. */
   form: z.enum(['mtt', 'mct', 'both']).default('both'),
-  /** K: MCT waypoints (published: 4). */
+  /** K: MCT waypoints of the uniform scheme (published: 4). */
   waypoints: z.number().int().min(2).default(DEFAULT_WAYPOINTS),
+  /** Explicit MCT waypoint epochs (e.g. [0, 6, 25, 50]): convexify.py's scheme instead of the uniform one. */
+  waypointEpochs: z.array(z.number().int().nonnegative()).min(2).optional(),
   /** Train on this many training images (a seeded random subset) instead of all: for quick runs. */
   trainLimit: z.number().int().positive().optional(),
 });
@@ -66,7 +75,15 @@ export interface BufferResult {
   spec: ConvNetSpec;
   /** Experts found finished and not redone. */
   skipped: number[];
-  trained: { expert: number; files: string[]; testAccuracy: number; seconds: number; secondsPerEpoch: number }[];
+  /** The experts trained (or converted) in this run, by every rank when there are several (with its rank). */
+  trained: { expert: number; files: string[]; testAccuracy: number; seconds: number; secondsPerEpoch: number; rank?: number }[];
+}
+
+export interface BufferHooks {
+  onEvent?: (e: BufferEvent) => void;
+  signal?: AbortSignal;
+  /** Train the experts with the other ranks of this group, each expert once (see above). */
+  group?: ProcessGroup;
 }
 
 /** The folder of a buffer: <bufferPath>/<dataset>/<network tag>[-zca]. */
@@ -79,7 +96,7 @@ function settingsOf(o: ParsedBufferOptions) {
 }
 
 /** Is expert e finished? Refuses files made with other settings rather than mixing them into one buffer. */
-function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected: { dataset: string; convnet: ConvNetSpec; zca: boolean }) {
+function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected: ExpectedExpert) {
   const want = settingsOf(o);
   const check = (file: string) => {
     if (!fs.existsSync(file)) return false;
@@ -93,7 +110,7 @@ function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected:
   };
   return {
     mtt: check(path.join(dir, expertFileName(e, 'mtt'))),
-    mct: check(path.join(dir, expertFileName(e, 'mct', o.waypoints))),
+    mct: check(path.join(dir, expertFileName(e, 'mct', waypointPlan(o.waypoints, o.waypointEpochs)))),
   };
 }
 
@@ -101,16 +118,17 @@ function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected:
 export async function trainExperts(
   dataset: Dataset,
   options: BufferOptions & { network?: NetworkOptions } = {},
-  hooks: { onEvent?: (e: BufferEvent) => void; signal?: AbortSignal } = {},
+  hooks: BufferHooks = {},
 ): Promise<BufferResult> {
   const { network, ...rest } = options;
   const o = parseOptions(bufferOptionsSchema, rest, 'buffer');
   const spec = convNetForDataset(dataset, network);
   const dir = bufferDir(o.bufferPath, dataset.name, spec, dataset.zca !== undefined);
-  const expected = { dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined };
+  const expected = { dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing };
   const wantMtt = o.form !== 'mct';
   const wantMct = o.form !== 'mtt';
-  if (wantMct) waypointEpochs(o.epochs, o.waypoints); // checks K against T before any work
+  const plan = waypointPlan(o.waypoints, o.waypointEpochs);
+  if (wantMct) planEpochs(plan, o.epochs); // checks the waypoints against T before any work
 
   const skipped: number[] = [];
   const todo: { e: number; done: { mtt: boolean; mct: boolean } }[] = [];
@@ -119,6 +137,10 @@ export async function trainExperts(
     if ((!wantMtt || done.mtt) && (!wantMct || done.mct)) skipped.push(e);
     else todo.push({ e, done });
   }
+  const { group } = hooks;
+  const signal = group ? AbortSignal.any([group.signal, ...(hooks.signal ? [hooks.signal] : [])]) : hooks.signal;
+  // No rank writes before every rank has scanned: they must all see the same unfinished experts.
+  if (group) await sameTodoOnEveryRank(group, dir, todo.map((t) => t.e));
   hooks.onEvent?.({ type: 'start', dir, numExperts: o.numExperts, epochs: o.epochs, skipped });
 
   // the training subset is made after every check, so that a refusal leaves nothing behind
@@ -130,23 +152,29 @@ export async function trainExperts(
     labels = indexSelect(labels, pick);
   }
 
-  const trained: BufferResult['trained'] = [];
+  let claimed = 0;
+  const claim = async () => {
+    const k = group ? (await group.add('buffer/claimed', 1)) - 1 : claimed++;
+    return k < todo.length ? todo[k] : undefined;
+  };
+  let trained: BufferResult['trained'] = [];
   try {
-    for (const { e, done } of todo) {
-      hooks.signal?.throwIfAborted();
+    for (let next = await claim(); next !== undefined; next = await claim()) {
+      const { e, done } = next;
+      signal?.throwIfAborted();
       const began = Date.now();
       const files: string[] = [];
       // A run killed between the two writes left the MTT file: derive the MCT form from it.
       if (wantMct && !done.mct && done.mtt && wantMtt) {
         const mtt = openTrajectory(path.join(dir, expertFileName(e, 'mtt')));
-        const file = path.join(dir, expertFileName(e, 'mct', o.waypoints));
-        await writeMctExpert(file, convexify(mtt, o.waypoints), mtt.info);
+        const file = path.join(dir, expertFileName(e, 'mct', plan));
+        await writeMctExpert(file, convexify(mtt, plan), mtt.info, plan);
         hooks.onEvent?.({ type: 'expert', expert: e, files: [file], testAccuracy: mtt.info.testAccuracy ?? NaN, seconds: (Date.now() - began) / 1000, converted: true });
         continue;
       }
-      const result = await trainOneExpert(dataset, spec, images, labels, e, o, hooks);
+      const result = await trainOneExpert(dataset, spec, images, labels, e, o, { onEvent: hooks.onEvent, signal });
       const info: ExpertInfo = {
-        dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, ...settingsOf(o),
+        dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, ...settingsOf(o),
         expert: e, trainAccuracy: result.trainAccuracy, testAccuracy: result.testAccuracy,
       };
       if (result.mtt) {
@@ -154,18 +182,42 @@ export async function trainExperts(
         await writeMttExpert(files.at(-1)!, result.mtt.checkpoints, info);
       }
       if (result.mct) {
-        files.push(path.join(dir, expertFileName(e, 'mct', o.waypoints)));
-        await writeMctExpert(files.at(-1)!, result.mct.finish(), info);
+        files.push(path.join(dir, expertFileName(e, 'mct', plan)));
+        await writeMctExpert(files.at(-1)!, result.mct.finish(), info, plan);
       }
       const seconds = (Date.now() - began) / 1000;
       trained.push({ expert: e, files, testAccuracy: result.testAccuracy, seconds, secondsPerEpoch: result.trainSeconds / o.epochs });
       hooks.onEvent?.({ type: 'expert', expert: e, files, testAccuracy: result.testAccuracy, seconds });
     }
+    // Every rank waits here until all experts are written; each then knows what all ranks did.
+    if (group) {
+      const all = await group.allGather('buffer/trained', JSON.stringify(trained));
+      trained = all.flatMap((json, rank) => (JSON.parse(json) as BufferResult['trained']).map((t) => ({ ...t, rank })));
+      trained.sort((a, b) => a.expert - b.expert);
+    }
+  } catch (e) {
+    // the other ranks stop too, with this rank's reason (unless they are the reason)
+    if (group && !group.signal.aborted) await group.fail(e);
+    throw e;
   } finally {
     if (images !== dataset.train.images) images.dispose();
     if (labels !== dataset.train.labels) labels.dispose();
   }
   return { dir, spec, skipped, trained };
+}
+
+/**
+ * Refuses to split the work when the ranks see different unfinished experts: another buffer folder,
+ * or one not shared between the hosts (which may mount it at different paths).
+ */
+async function sameTodoOnEveryRank(group: ProcessGroup, dir: string, todo: number[]): Promise<void> {
+  const all = (await group.allGather('buffer/todo', JSON.stringify({ dir: path.resolve(dir), todo }))).map((json) => JSON.parse(json) as { dir: string; todo: number[] });
+  const other = all.findIndex((seen) => seen.todo.join() !== todo.join());
+  if (other >= 0) {
+    throw new TrajmatchInputError(
+      `rank ${other} sees the unfinished experts [${all[other].todo.join(', ')}] in ${all[other].dir}, but rank ${group.rank} sees [${todo.join(', ')}] in ${path.resolve(dir)}: every rank must see the same buffer folder (shared between hosts)`,
+    );
+  }
 }
 
 async function trainOneExpert(
@@ -175,7 +227,7 @@ async function trainOneExpert(
   const layout = convNetLayout(spec);
   const P = layout.numParams;
   const mtt = o.form !== 'mct' ? new MttRecorder(o.epochs, P) : undefined;
-  const mct = o.form !== 'mtt' ? new MctRecorder(o.epochs, P, segmentsOf(layout), o.waypoints) : undefined;
+  const mct = o.form !== 'mtt' ? new MctRecorder(o.epochs, P, segmentsOf(layout), waypointPlan(o.waypoints, o.waypointEpochs)) : undefined;
   const recorders: TrajectoryRecorder[] = [mtt, mct].filter((r): r is MttRecorder | MctRecorder => r !== undefined);
   const net = await Network.create({ arch: 'convnet', ...spec }, { seed: seeds.expertInit(o.seed, e), device: dataset.device });
   const trainAccuracy: number[] = [];

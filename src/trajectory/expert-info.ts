@@ -1,12 +1,21 @@
 /** What an expert file records about how its trajectory was made, and the checks against it. */
+import * as path from 'path';
 import { z } from 'zod';
 import { convNetSpecSchema, ConvNetSpec } from '../model/convnet';
 import { SafetensorsError } from '../io/safetensors';
+import { describePreprocessing, Preprocessing, preprocessingSchema, samePreprocessing } from '../data/stats';
 
 export const expertInfoSchema = z.object({
   dataset: z.string(),
   convnet: convNetSpecSchema,
   zca: z.boolean(),
+  /**
+   * What the expert's inputs were (normalisation, or ZCA of the raw pixels). Absent in files
+   * written before ZCA followed the published rule; see checkExpertMatches.
+   */
+  preprocessing: preprocessingSchema.optional(),
+  /** Where an imported expert came from (a published .pt file and its index there). */
+  origin: z.string().optional(),
   /** T: epochs of expert training (the trajectory has T + 1 checkpoints). */
   epochs: z.number().int().positive(),
   lrTeacher: z.number(),
@@ -47,6 +56,20 @@ export interface ExpectedExpert {
   dataset: string;
   convnet: ConvNetSpec;
   zca?: boolean;
+  /** What the run's networks see; a file trained on other inputs is refused. */
+  preprocessing?: Preprocessing;
+}
+
+/**
+ * Why a file written before the preprocessing was recorded cannot serve `expected`, or null if it
+ * can: then ZCA was fitted on mean/std-normalised pixels (eps about 25x weaker than published) and
+ * CIFAR-100 used its own statistics, where the published code uses CIFAR-10's. Other files saw the
+ * inputs they see today.
+ */
+function legacyProblem(info: ExpertInfo): string | null {
+  if (info.zca) return 'it was trained before ZCA followed the published rule (its ZCA was fitted on mean/std-normalised pixels, not on the raw [0, 1] pixels)';
+  if (info.dataset === 'cifar100') return "it was trained on CIFAR-100 normalised with CIFAR-100's own mean/std, not with CIFAR-10's as the published code does";
+  return null;
 }
 
 export function checkExpertMatches(info: ExpertInfo, expected: ExpectedExpert, file: string): void {
@@ -56,5 +79,15 @@ export function checkExpertMatches(info: ExpertInfo, expected: ExpectedExpert, f
   const b = describeNet(expected.convnet);
   if (a !== b) problems.push(`its network is ${a}, not ${b}`);
   if (expected.zca !== undefined && info.zca !== expected.zca) problems.push(`it was trained ${info.zca ? 'with' : 'without'} ZCA whitening`);
+  else if (expected.preprocessing !== undefined) {
+    if (info.preprocessing === undefined) {
+      const legacy = legacyProblem(info);
+      if (legacy !== null) {
+        throw new SafetensorsError(`${file}: ${legacy}; retrain the experts (npm run buffer with a fresh --buffer-path, or delete ${path.dirname(file)} first)`);
+      }
+    } else if (!samePreprocessing(info.preprocessing, expected.preprocessing)) {
+      problems.push(`its inputs were preprocessed by ${describePreprocessing(info.preprocessing)}, not ${describePreprocessing(expected.preprocessing)}`);
+    }
+  }
   if (problems.length > 0) throw new SafetensorsError(`${file}: this expert does not fit the run: ${problems.join('; ')}`);
 }

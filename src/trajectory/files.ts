@@ -2,9 +2,13 @@
  * Expert files: one safetensors file per expert and form, readable from Python's safetensors.
  *   MTT  expert_007.mtt.safetensors   "checkpoints" F32 [T + 1, P]
  *   MCT  expert_007.mct4.safetensors  "waypoints" F32 [K, P], "fractions" F32 [T + 1, L],
- *                                     "waypoint_epochs" I64 [K]
- * Metadata: "format", "trajmatch_expert" (JSON: dataset, network, training settings, accuracies)
- * and "param_layout" (JSON: the name and shape of each tensor of the flat vector).
+ *        (uniform, K = 4)             "waypoint_epochs" I64 [K]
+ *        expert_007.mct-0-6-25-50.safetensors  the same, waypoints at explicit epochs (convexify.py)
+ * Metadata: "format", "trajmatch_expert" (JSON: dataset, network, preprocessing, training
+ * settings, accuracies), "param_layout" (JSON: the name and shape of each tensor of the flat
+ * vector), "published_layout" (JSON: [name, shape, offset] of each tensor under the published
+ * ConvNet's parameter names, features.0.weight ..., to load a checkpoint into it by name) and,
+ * for MCT, "waypoint_plan" (JSON: the scheme and K or the epochs).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -13,8 +17,13 @@ import { readSafetensors, readSafetensorsHeader, requireTensor, SafetensorsError
 import { checkExpertMatches, ExpectedExpert, ExpertInfo, parseExpertInfo } from './expert-info';
 import { MctData, MctTrajectory } from './mct';
 import { MttTrajectory } from './mtt';
+import { publishedLayout } from './published-names';
 import { segmentsOf } from './segments';
 import { Trajectory, TrajectoryKind } from './trajectory';
+import { asPlan, describeWaypointPlan, waypointEpochs, WaypointPlan, Waypoints, waypointTag } from './waypoints';
+
+export type { Waypoints } from './waypoints';
+export { asPlan } from './waypoints';
 
 export const MTT_FORMAT = 'trajmatch.mtt/1';
 export const MCT_FORMAT = 'trajmatch.mct/1';
@@ -22,18 +31,18 @@ export const MCT_FORMAT = 'trajmatch.mct/1';
 /** K, MCT's waypoints per trajectory, as published. */
 export const DEFAULT_WAYPOINTS = 4;
 
-/** The end of an expert file's name: ".mtt.safetensors" or ".mctK.safetensors". */
-function expertFileSuffix(kind: TrajectoryKind, waypoints: number): string {
-  return kind === 'mtt' ? '.mtt.safetensors' : `.mct${waypoints}.safetensors`;
+/** The end of an expert file's name: ".mtt.safetensors", ".mct4.safetensors" or ".mct-0-6-25-50.safetensors". */
+function expertFileSuffix(kind: TrajectoryKind, waypoints: Waypoints): string {
+  return kind === 'mtt' ? '.mtt.safetensors' : `.${waypointTag(asPlan(waypoints))}.safetensors`;
 }
 
 /** expert_007.mtt.safetensors, expert_007.mct4.safetensors: the one place expert files are named. */
-export function expertFileName(expert: number, kind: TrajectoryKind, waypoints = DEFAULT_WAYPOINTS): string {
+export function expertFileName(expert: number, kind: TrajectoryKind, waypoints: Waypoints = DEFAULT_WAYPOINTS): string {
   return `expert_${String(expert).padStart(3, '0')}${expertFileSuffix(kind, waypoints)}`;
 }
 
 /** The name pattern of a form's files, for messages: expert_NNN.mct4.safetensors. */
-export function expertFilePattern(kind: TrajectoryKind, waypoints = DEFAULT_WAYPOINTS): string {
+export function expertFilePattern(kind: TrajectoryKind, waypoints: Waypoints = DEFAULT_WAYPOINTS): string {
   return `expert_NNN${expertFileSuffix(kind, waypoints)}`;
 }
 
@@ -42,6 +51,7 @@ function metadataOf(format: string, info: ExpertInfo, layout: ParamLayout): Reco
     format,
     trajmatch_expert: JSON.stringify(info),
     param_layout: JSON.stringify(layout.tensors.map((t) => [t.name, t.shape])),
+    published_layout: JSON.stringify(publishedLayout(info.convnet).map((t) => [t.name, t.shape, t.offset])),
   };
 }
 
@@ -50,14 +60,36 @@ export function writeMttExpert(file: string, checkpoints: Float32Array, info: Ex
   return writeSafetensors(file, { checkpoints: { values: checkpoints, shape: [info.epochs + 1, layout.numParams] } }, metadataOf(MTT_FORMAT, info, layout));
 }
 
-export function writeMctExpert(file: string, data: MctData, info: ExpertInfo): Promise<void> {
+export function writeMctExpert(file: string, data: MctData, info: ExpertInfo, plan: Waypoints): Promise<void> {
   const layout = convNetLayout(info.convnet);
   const K = data.waypointEpochs.length;
   return writeSafetensors(file, {
     waypoints: { values: data.waypoints, shape: [K, layout.numParams] },
     fractions: { values: data.fractions, shape: [info.epochs + 1, layout.tensors.length] },
     waypoint_epochs: { values: BigInt64Array.from(data.waypointEpochs, BigInt), shape: [K] },
-  }, metadataOf(MCT_FORMAT, info, layout));
+  }, { ...metadataOf(MCT_FORMAT, info, layout), waypoint_plan: JSON.stringify(asPlan(plan)) });
+}
+
+/**
+ * The waypoint plan an MCT file was made with. Files of earlier versions do not record it: those
+ * with K > 2 evenly placed waypoints match today's uniform scheme; K = 2 files smoothed their last
+ * waypoint, which the published code does not, and other placements are not the published one.
+ */
+function planOf(metadata: Record<string, string>, file: string, epochs: number, w: number[]): WaypointPlan {
+  if (metadata.waypoint_plan !== undefined) {
+    let plan: WaypointPlan | undefined;
+    try {
+      plan = JSON.parse(metadata.waypoint_plan) as WaypointPlan;
+    } catch {
+      plan = undefined;
+    }
+    const ok = plan && ((plan.scheme === 'uniform' && Number.isInteger(plan.count)) || (plan.scheme === 'convexify' && Array.isArray(plan.epochs)));
+    if (!ok) throw new SafetensorsError(`${file}: its waypoint_plan metadata is malformed: ${metadata.waypoint_plan}`);
+    return plan!;
+  }
+  const K = w.length;
+  if (K > 2 && JSON.stringify(waypointEpochs(epochs, K)) === JSON.stringify(w)) return { scheme: 'uniform', count: K };
+  throw new SafetensorsError(`${file}: made by an earlier version whose ${K} waypoints [${w.join(', ')}] were placed or smoothed differently from the published code; delete it and convert its MTT file again (trajmatch convert), or retrain the expert`);
 }
 
 function checkShape(file: string, name: string, shape: number[], expected: number[]): void {
@@ -89,7 +121,7 @@ export function readExpertInfo(file: string, expected?: ExpectedExpert): ExpertI
   return expertOf(readSafetensorsHeader(file).metadata, file, expected).info;
 }
 
-export function openTrajectory(file: string, expected?: ExpectedExpert): Trajectory {
+export function openTrajectory(file: string, expected?: ExpectedExpert & { waypoints?: Waypoints }): Trajectory {
   const content = readSafetensors(file);
   const { format, info } = expertOf(content.metadata, file, expected);
   const layout = convNetLayout(info.convnet);
@@ -113,6 +145,10 @@ export function openTrajectory(file: string, expected?: ExpectedExpert): Traject
   if (K < 2 || w[0] !== 0 || w[K - 1] !== info.epochs || w.some((v, i) => i > 0 && v <= w[i - 1])) {
     throw new SafetensorsError(`${file}: waypoint_epochs [${w.join(',')}] must rise from 0 to ${info.epochs}`);
   }
+  const plan = planOf(content.metadata, file, info.epochs, w);
+  if (expected?.waypoints !== undefined && waypointTag(plan) !== waypointTag(asPlan(expected.waypoints))) {
+    throw new SafetensorsError(`${file}: holds ${describeWaypointPlan(plan)}, but the run asks for ${describeWaypointPlan(asPlan(expected.waypoints))}`);
+  }
   for (const [name, values] of [['waypoints', waypoints.values], ['fractions', fractions.values]] as const) {
     const bad = (values as Float32Array).findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new SafetensorsError(`${file}: tensor ${name} holds a non-finite value at element ${bad}`);
@@ -125,7 +161,7 @@ export function openTrajectory(file: string, expected?: ExpectedExpert): Traject
 }
 
 /** The expert files of one form in a buffer folder, sorted by expert index. */
-export function listExpertFiles(dir: string, kind: TrajectoryKind, waypoints = DEFAULT_WAYPOINTS): string[] {
+export function listExpertFiles(dir: string, kind: TrajectoryKind, waypoints: Waypoints = DEFAULT_WAYPOINTS): string[] {
   if (!fs.existsSync(dir)) return [];
   const suffix = expertFileSuffix(kind, waypoints);
   return fs.readdirSync(dir).filter((f) => /^expert_\d+\./.test(f) && f.endsWith(suffix)).sort().map((f) => path.join(dir, f));

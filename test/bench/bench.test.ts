@@ -85,6 +85,16 @@ describe('the MTT vs MCT bench', () => {
     expect(fs.readFileSync(path.join(partial, 'report.html'), 'utf8')).toContain('<h2>Missing</h2>');
   });
 
+  test('sections: only the speed and memory section and the reference, without reading the dataset', async () => {
+    const out = path.join(root, 'timing-only');
+    const r = await runBench({ ...options(), dataPath: path.join(root, 'nowhere'), outDir: out, sections: ['timing', 'reference'], gradMethods: ['tesla'] }, {}, tiny);
+    expect(r.timing.map((t) => t.gradMethod)).toEqual(['tesla']);
+    expect(r.storage).toBeNull();
+    expect(r.convergence).toEqual([]);
+    expect(r.missing).toEqual(['not asked for (sections): storage, convergence, cross-architecture', expect.stringMatching(/^the PyTorch reference: /)]);
+    await expect(runBench({ ...options(), outDir: out, sections: ['cross-architecture'] }, {}, tiny)).rejects.toThrow(/bench\.sections: cross-architecture evaluates the sets of the convergence runs; add convergence/);
+  });
+
   test('bad options are named', async () => {
     await expect(runBench({ preset: 'huge' } as never)).rejects.toThrow(/bench\.preset: .*\(received "huge"\)/);
   });

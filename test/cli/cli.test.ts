@@ -51,6 +51,29 @@ describe('the command line', () => {
     expect(ipc.err).toMatch(/--ipc: .*\(received -1\)/);
   });
 
+  test('convert: importing and exporting published .pt buffers need their inputs, named', () => {
+    const noDataset = cli('convert', '--from-pt', 'replay_buffer_0.pt');
+    expect(noDataset.code).toBe(1);
+    expect(noDataset.err).toContain('--from-pt needs --dataset: the dataset the experts were trained on (a .pt file does not say)');
+    const missing = cli('convert', '--from-pt', '/nonexistent/replay_buffer_0.pt', '--dataset', 'cifar10');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('/nonexistent/replay_buffer_0.pt: no such file');
+    const unpaired = cli('convert', '--from-pt', '/nonexistent/waypoint_buffer_ip4_0.pt', '--dataset', 'cifar10');
+    expect(unpaired.err).toContain("MCT's buffers come in pairs, and /nonexistent/waypoint_buffer_ip4_0.pt is missing");
+    const empty = cli('convert', '--buffer-dir', '/nonexistent', '--to-pt', '/tmp/x');
+    expect(empty.err).toContain('/nonexistent: no MTT expert files (expert_NNN.mtt.safetensors) to export');
+    const epochs = cli('distill', '--waypoint-epochs', '0,x,50');
+    expect(epochs.err).toContain("expected comma-separated integers such as 0,6,25,50, received '0,x,50'");
+  });
+
+  test('distill --help says where each preset comes from', () => {
+    const r = cli('distill', '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/cifar10-ipc1-mct-zca: .*\n\s+from: MCT distill_compressed\.py closing comment \(48\.48%\)/);
+    expect(r.out).toMatch(/fashion-mnist-cpu: .*\n\s+from: ours/);
+    expect(r.out).toContain('--teacher-label');
+  });
+
   test('info prints the libtorch in use', () => {
     const r = cli('info');
     expect(r.code).toBe(0);

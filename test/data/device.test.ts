@@ -4,7 +4,7 @@ import { liveTensorCount, tensor } from '../../src';
 import { datasetToDevice, loadDataset, readRawDataset } from '../../src/data/dataset';
 import { ZcaWhitening } from '../../src/data/zca';
 import { native } from '../../src/native';
-import { numbers, randomValues } from '../helpers';
+import { maxAbsDiff, numbers, randomValues } from '../helpers';
 import { smoothImage, tempDir, writeImage, writeMnist } from './fixtures';
 
 const root = tempDir('device');
@@ -54,19 +54,52 @@ describe('datasets on the device', () => {
     ds.dispose();
   });
 
-  test('with zca, train and test are whitened and the transform is kept', async () => {
+  test('with zca, the raw [0, 1] pixels are whitened as published: statistics match a float64 computation', async () => {
+    // 4x4 images (D = 16): mean, covariance and W = (C + eps I)^-1/2 are checked in float64 here.
     const fx = writeMnist(path.join(root, 'mnist-zca'), { nTrain: 40, nTest: 10, h: 4, w: 4 });
     const raw = await readRawDataset({ dataset: 'mnist', dataPath: fx.dir });
-    const plain = await datasetToDevice(raw, { device: 'cpu' });
     const white = await datasetToDevice(raw, { device: 'cpu', zca: true });
-    expect(white.zca).toBeDefined();
-    expect(white.zca!.eps).toBe(0.1);
+    const D = 16;
+    const n = 40;
+    const eps = 0.1;
+    expect(white.zca!.eps).toBe(eps);
+    // no mean/std normalisation with ZCA on: the recorded preprocessing and the stats say so
+    expect(white.preprocessing).toEqual({ normalize: null, zca: { eps } });
+    expect(white.stats).toEqual({ mean: [0], std: [1] });
+
+    const x = Array.from(fx.train.pixels, (v) => v / 255);
+    const mean = Array.from({ length: D }, (_, j) => x.filter((_, i) => i % D === j).reduce((a, b) => a + b, 0) / n);
+    const cov = Array.from({ length: D }, (_, a) => Array.from({ length: D }, (_, b) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += (x[i * D + a] - mean[a]) * (x[i * D + b] - mean[b]);
+      return s / (n - 1);
+    }));
+    expect(maxAbsDiff(numbers(white.zca!.mean), mean)).toBeLessThan(1e-6);
+    // W is symmetric and W (C + eps I) W = I: the one symmetric positive definite (C + eps I)^-1/2
+    const w = numbers(white.zca!.whiten);
+    const W = (a: number, b: number) => w[a * D + b];
+    for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) expect(Math.abs(W(a, b) - W(b, a))).toBeLessThan(1e-5);
+    let worst = 0;
+    for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) {
+      let s = 0;
+      for (let k = 0; k < D; k++) for (let l = 0; l < D; l++) s += W(a, k) * (cov[k][l] + (k === l ? eps : 0)) * W(l, b);
+      worst = Math.max(worst, Math.abs(s - (a === b ? 1 : 0)));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    // train and test images are (x - mu) W of their raw pixels; the inverse gives the pixels back
+    for (const [split, pixels] of [[white.train, fx.train.pixels], [white.test, fx.test.pixels]] as const) {
+      const got = numbers(split.images);
+      const want: number[] = [];
+      for (let i = 0; i < split.size; i++) for (let b = 0; b < D; b++) {
+        let s = 0;
+        for (let a = 0; a < D; a++) s += (pixels[i * D + a] / 255 - mean[a]) * W(a, b);
+        want.push(s);
+      }
+      expect(maxAbsDiff(got, want)).toBeLessThan(1e-4);
+    }
     const back = await white.zca!.invert(white.test.images);
-    const a = numbers(back);
-    const b = numbers(plain.test.images);
-    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-4);
+    expect(maxAbsDiff(numbers(back), Array.from(fx.test.pixels, (v) => v / 255))).toBeLessThan(1e-4);
     back.dispose();
-    plain.dispose();
     white.dispose();
   });
 

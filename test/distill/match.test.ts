@@ -110,21 +110,86 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
     expect(c.loss).not.toBe(a.loss);
   });
 
+  describe('soft labels (teacher labels): every gradient method against finite differences', () => {
+    // class probabilities, as a softmax of an expert's outputs gives them
+    const probs = Float64Array.from(randomValues(N * 3, 21), (v) => Math.exp(2 * v));
+    for (let i = 0; i < N; i++) {
+      const z = probs[i * 3] + probs[i * 3 + 1] + probs[i * 3 + 2];
+      for (let c = 0; c < 3; c++) probs[i * 3 + c] /= z;
+    }
+    let soft: Tensor;
+    beforeAll(() => { soft = tensor(probs, [N, 3]); });
+    afterAll(() => soft.dispose());
+    const full = { batchSyn: 4, dsa: 'color_crop_cutout_flip_scale_rotate', seed: 9, synSteps: 4 };
+
+    async function checkFd(options: Partial<MatchInputs>) {
+      const o = { labels: soft, ...options };
+      const r = await match(x0, o);
+      const scale = maxAbs(r.grad);
+      expect(scale).toBeGreaterThan(0);
+      const eps = 1e-6;
+      for (const k of [3, 64, 191, 300, 511, 767]) {
+        const plus = Float64Array.from(x0);
+        const minus = Float64Array.from(x0);
+        plus[k] += eps;
+        minus[k] -= eps;
+        const fd = ((await match(plus, o)).loss - (await match(minus, o)).loss) / (2 * eps);
+        expect(Math.abs(fd - r.grad[k])).toBeLessThan(1e-6 * scale + 1e-10);
+      }
+      const h = 1e-7;
+      const fdLr = ((await match(x0, { ...o, lr: lr + h })).loss - (await match(x0, { ...o, lr: lr - h })).loss) / (2 * h);
+      expect(Math.abs(fdLr - r.gradLr)).toBeLessThan(1e-6 * Math.abs(r.gradLr) + 1e-10);
+      return r;
+    }
+
+    test('unroll: dL/dX and dL/dalpha match central finite differences (minibatches, DSA)', async () => {
+      await checkFd(full);
+    });
+
+    test('adjoint: dL/dX and dL/dalpha match central finite differences, and unroll', async () => {
+      const a = await checkFd({ ...full, method: 'adjoint' });
+      const u = await match(x0, { ...full, labels: soft });
+      expect(relDiff(a.grad, u.grad)).toBeLessThan(1e-6);
+    });
+
+    test('tesla: exact (finite differences) for one step; for more, the loss of unroll', async () => {
+      await checkFd({ ...full, synSteps: 1, method: 'tesla' });
+      const t = await match(x0, { ...full, labels: soft, method: 'tesla' });
+      const u = await match(x0, { ...full, labels: soft });
+      expect(t.loss).toBeCloseTo(u.loss, 12);
+    });
+
+    test('one-hot soft labels give exactly what the class indices give', async () => {
+      const oneHot = tensor(Float64Array.from({ length: N * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)), [N, 3]);
+      for (const method of ['unroll', 'tesla', 'adjoint'] as GradMethod[]) {
+        const a = await match(x0, { ...full, method });
+        const b = await match(x0, { ...full, method, labels: oneHot });
+        expect(b.loss).toBeCloseTo(a.loss, 12);
+        expect(relDiff(b.grad, a.grad)).toBeLessThan(1e-10);
+      }
+      oneHot.dispose();
+    });
+  });
+
   describe('bad input rejects with a message naming the input', () => {
     let images: Tensor;
     beforeAll(() => { images = tensor(x0, [N, 2, 8, 8]); });
     afterAll(() => images.dispose());
 
-    test('labels of the wrong dtype or count', async () => {
+    test('labels of the wrong dtype, count or shape', async () => {
       const int32 = tensor(new Int32Array(N), [N]);
       await expect(matchIteration(spec, { images, labels: int32, start, target, lr, synSteps })).rejects.toThrow(
-        /labels must be a 1-D int64 tensor, received Int/,
+        /labels must be int64 \[6\] \(class indices\) or floating point \[6, 3\] \(soft labels\), received Int \[6\]/,
       );
       const few = tensor(new BigInt64Array(2), [2]);
       await expect(matchIteration(spec, { images, labels: few, start, target, lr, synSteps })).rejects.toThrow(
-        /must hold the same, non-zero number of examples/,
+        /labels must be int64 \[6\].*received Long \[2\]/,
       );
-      disposeAll(int32, few);
+      const softWrong = tensor(new Float64Array(N * 4), [N, 4]);
+      await expect(matchIteration(spec, { images, labels: softWrong, start, target, lr, synSteps })).rejects.toThrow(
+        /soft labels\), received Double \[6, 4\]/,
+      );
+      disposeAll(int32, few, softWrong);
     });
 
     test('a trajectory point from another network', async () => {

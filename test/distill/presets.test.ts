@@ -20,6 +20,21 @@ describe('presets', () => {
     if (d.batchSyn !== undefined) expect(d.batchSyn).toBeLessThanOrEqual(d.ipc * (p.data.dataset === 'cifar100' ? 100 : p.data.dataset === 'tiny-imagenet' ? 200 : 10));
   });
 
+  test('published presets evaluate as the published scripts and name their source; MCT ZCA IPC 1 uses convexify.py waypoints', () => {
+    for (const [name, p] of Object.entries(PRESETS)) {
+      expect(p.source.length).toBeGreaterThan(0);
+      if (p.source === 'ours') continue;
+      expect(p.distill).toMatchObject({ iterations: 5000, evalIt: 100, evalEpochs: 1000, numEval: p.distill.method === 'mtt' ? 5 : 3 });
+      expect(p.buffer).toMatchObject({ numExperts: 100, epochs: 50 });
+      if (!name.endsWith('-mct') || name.startsWith('cifar10-')) expect(p.source).not.toMatch(/^ours/);
+    }
+    expect(PRESETS['cifar10-ipc1-mct-zca']).toMatchObject({
+      data: { dataset: 'cifar10', zca: true },
+      distill: { synSteps: 50, expertEpochs: 5, maxStartEpoch: 3, lrImg: 1000, lrLr: 1e-5, waypointEpochs: [0, 6, 25, 50] },
+    });
+    expect(PRESETS['cifar100-ipc1-mct'].source).toMatch(/^ours/);
+  });
+
   test('the default job: the CPU-sized preset on a CPU, the full one on CUDA', () => {
     expect(defaultPreset('cpu')).toBe('fashion-mnist-cpu');
     expect(defaultPreset('cuda:0')).toBe('fashion-mnist-ipc10');

@@ -3,11 +3,14 @@ import * as path from 'path';
 import { PNG } from 'pngjs';
 import { Dataset, loadDataset } from '../../src/data/dataset';
 import { evaluateSet, randomRealSubset } from '../../src/eval/protocol';
-import { convNetForDataset } from '../../src/model/convnet';
+import { convNetForDataset, convNetForward } from '../../src/model/convnet';
 import { DistillDiverged, DistillEvent, distillDataset, DistillInterrupted } from '../../src/distill/run';
-import { trainExperts } from '../../src/trajectory/buffer';
+import { bufferDir, trainExperts } from '../../src/trajectory/buffer';
 import { readSyntheticSet } from '../../src/synthetic/file';
-import { disposeAll, TrajmatchInputError } from '../../src';
+import { disposeAll, tensor, TrajmatchInputError } from '../../src';
+import { expertFor } from '../../src/distill/sampling';
+import { softmaxRows } from '../../src/distill/teacher';
+import { listExpertFiles, openTrajectory } from '../../src/trajectory/files';
 import { checkNoLeakedHandles } from '../helpers';
 import { tempDir, writeLearnableMnist } from '../data/fixtures';
 
@@ -85,6 +88,37 @@ describe('distillation runs', () => {
     expect(Array.from(readSyntheticSet(resumed.files.synthetic).images)).toEqual(Array.from(readSyntheticSet(straight.files.synthetic).images));
     const its = fs.readFileSync(resumed.files.metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'iteration').map((l) => l.iteration);
     expect(its).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  test("teacher labels: the softmax of the iteration's expert at maxStartEpoch on the images, saved and resumed", async () => {
+    // lr_img so small that the images stay (to float precision) those the labels were made from
+    const options = { ...base, method: 'mct' as const, lrImg: 1e-12, evalIt: 1000, numEval: 1, evalEpochs: 2, teacherLabel: true, checkpointEvery: 1, network };
+    const one = await distillDataset(dataset, { ...options, iterations: 1, runDir: path.join(root, 'teacher-1') });
+    const set = readSyntheticSet(one.files.synthetic);
+    expect(set.softLabels).toHaveLength(10 * 10);
+    const spec = convNetForDataset(dataset, network);
+    const expert = openTrajectory(listExpertFiles(bufferDir(bufferPath, 'mnist', spec, false), 'mct', 3)[expertFor(0, 3, 0)]);
+    const images = tensor(set.images, [10, 1, 10, 10]);
+    const params = tensor(expert.paramsAt(3), [expert.numParams]);
+    const logits = await convNetForward(spec, images, params);
+    const want = softmaxRows(logits.toArray() as Float32Array, 10);
+    disposeAll(images, params, logits);
+    set.softLabels!.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
+    // the labels are not one-hot: the expert is unsure of some images
+    expect(Math.min(...Array.from({ length: 10 }, (_, r) => Math.max(...set.softLabels!.subarray(r * 10, r * 10 + 10))))).toBeLessThan(0.999);
+
+    // a killed run resumes with the soft labels of its checkpoint and ends as an uninterrupted one
+    const straight = await distillDataset(dataset, { ...options, lrImg: 10, iterations: 4, runDir: path.join(root, 'teacher-straight') });
+    const runDir = path.join(root, 'teacher-resumed');
+    const ac = new AbortController();
+    await expect(distillDataset(dataset, { ...options, lrImg: 10, iterations: 4, runDir }, {
+      signal: ac.signal, onEvent: (e) => { if (e.type === 'iteration' && e.iteration === 1) ac.abort(); },
+    })).rejects.toThrow(DistillInterrupted);
+    const resumed = await distillDataset(dataset, { ...options, lrImg: 10, iterations: 4, runDir });
+    const a = readSyntheticSet(straight.files.synthetic);
+    const b = readSyntheticSet(resumed.files.synthetic);
+    expect(Array.from(b.softLabels!)).toEqual(Array.from(a.softLabels!));
+    expect(Array.from(b.images)).toEqual(Array.from(a.images));
   });
 
   describe('bad input', () => {

@@ -26,7 +26,7 @@ checkNoLeakedHandles(); // the engine's handles of every test are freed (tfjs-no
 describe('cross-architecture evaluation', () => {
   test.each(['alexnet', 'resnet18'] as const)('%s learns from a small real set and beats chance on the test split', async (arch) => {
     const set = randomRealSubset(small, 10, 1);
-    const r = await evaluateSetOnArch(small, { ...set, lr: 0.01 }, arch, convNetForDataset(small), { numEval: 1, epochs: 30, batchSize: 10, dsa: null });
+    const r = await evaluateSetOnArch(small, { ...set, lr: 0.01 }, arch, convNetForDataset(small), { numEval: 1, epochs: 8, batchSize: 10, dsa: null });
     expect(r.accuracies).toHaveLength(1);
     expect(r.mean).toBeGreaterThan(0.3); // chance is 0.1
     disposeAll(set.images, set.labels);

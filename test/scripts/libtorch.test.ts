@@ -37,7 +37,7 @@ describe('libtorch discovery', () => {
 
   test('a variable that points at no libtorch is an error naming it, not a silent fall-through', () => {
     expect(() => findLibtorch({ LIBTORCH: path.join(root, 'missing') })).toThrow(
-      /LIBTORCH=.*missing does not hold a libtorch: expected the root of an unzipped libtorch[\s\S]*Provide libtorch in one of three ways/,
+      /LIBTORCH=.*missing does not hold a libtorch: expected the root of an unzipped libtorch[\s\S]*Provide libtorch in one of these ways/,
     );
     expect(() => findLibtorch({ Torch_DIR: root })).toThrow(/Torch_DIR=.* expected the folder that holds TorchConfig\.cmake/);
   });
@@ -48,5 +48,22 @@ describe('libtorch discovery', () => {
   (system ? test : test.skip)('without variables or python3 torch, the system package is found', () => {
     const found = findLibtorch({ PATH: '/nonexistent' });
     expect(found?.source).toBe('the system libtorch');
+  });
+});
+
+describe('what an installed libtorch is', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { inspectLibtorch, usabilityProblem, describe: describeLibtorch } = require('../../scripts/libtorch') as {
+    inspectLibtorch(torchDir: string): { version: string; cxx11Abi: boolean | null; cuda: boolean; missing: string[]; libDir: string; installPrefix: string };
+    usabilityProblem(info: object): string | null;
+    describe(info: object): string;
+  };
+  const debian = '/usr/lib/x86_64-linux-gnu/cmake/Torch';
+  (fs.existsSync(path.join(debian, 'TorchConfig.cmake')) ? test : test.skip)("Debian's libtorch-dev: its version, ABI, CPU-only, complete", () => {
+    const info = inspectLibtorch(debian);
+    expect(info).toMatchObject({ cxx11Abi: true, cuda: false, missing: [], libDir: '/usr/lib/x86_64-linux-gnu', installPrefix: '/usr' });
+    expect(info.version).toMatch(/^(1\.13|2\.\d+)\.\d+$/);
+    expect(usabilityProblem(info)).toBeNull();
+    expect(describeLibtorch(info)).toMatch(/^libtorch \S+ \(CPU-only, C\+\+11 ABI\)$/);
   });
 });

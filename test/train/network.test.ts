@@ -1,7 +1,7 @@
 import { convNetInit, convNetSpec } from '../../src/model/convnet';
 import { Network } from '../../src/train/network';
 import { trainEpoch } from '../../src/train/sgd';
-import { evalSchedule } from '../../src/eval/protocol';
+import { evalEpochPlan } from '../../src/eval/protocol';
 import { disposeAll, tensor, TrajmatchNativeError } from '../../src';
 import { checkNoLeakedHandles, numbers, randomValues } from '../helpers';
 import { Tensor } from '../../src/native';
@@ -115,14 +115,10 @@ describe('network handles', () => {
 });
 
 describe('the evaluation schedule', () => {
-  test('the lr falls tenfold from epoch floor(E / 2) on, the momentum carried', () => {
-    expect(evalSchedule(5, 0.02)).toEqual([
-      { lr: 0.02, restartMomentum: false },
-      { lr: 0.02, restartMomentum: false },
-      { lr: 0.002, restartMomentum: false },
-      { lr: 0.002, restartMomentum: false },
-      { lr: 0.002, restartMomentum: false },
-    ]);
-    expect(evalSchedule(1, 0.1)).toEqual([{ lr: 0.010000000000000002, restartMomentum: false }]);
+  test("evaluate_synset's epochs + 1 epochs, the lr falls tenfold after epoch E / 2 + 1, the momentum restarted there", () => {
+    const plan = evalEpochPlan(5, 0.02);
+    expect(plan.map((p) => +p.lr.toFixed(12))).toEqual([0.02, 0.02, 0.02, 0.02, 0.002, 0.002]);
+    expect(plan.map((p) => p.restartMomentum)).toEqual([false, false, false, false, true, false]);
+    expect(evalEpochPlan(1, 0.1)).toEqual([{ lr: 0.1, restartMomentum: false }, { lr: 0.1, restartMomentum: false }]);
   });
 });

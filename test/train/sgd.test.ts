@@ -92,6 +92,26 @@ describe('training epochs', () => {
     params.dispose();
   });
 
+  test('soft labels train with the soft cross-entropy: one-hot ones step exactly as the classes; others differ', async () => {
+    const oneHot = tensor(Float64Array.from({ length: N * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)), [N, 3]);
+    const soft = tensor(Float64Array.from({ length: N * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 0.8 : 0.1)), [N, 3]);
+    const run = async (l: typeof labels) => {
+      const params = convNetInit(spec, { seed: 8, dtype: 'float64' });
+      const stats = await trainEpoch(spec, { params, images, labels: l, lr: 0.1, batchSize: 4, seed: 2 });
+      const values = numbers(params);
+      params.dispose();
+      return { stats, values };
+    };
+    const hard = await run(labels);
+    const one = await run(oneHot);
+    const smooth = await run(soft);
+    one.values.forEach((v, i) => expect(v).toBeCloseTo(hard.values[i], 12));
+    expect(one.stats.loss).toBeCloseTo(hard.stats.loss, 12);
+    expect(smooth.stats.accuracy).toBe(hard.stats.accuracy); // the same argmax classes, the same predictions
+    expect(Math.max(...smooth.values.map((v, i) => Math.abs(v - hard.values[i])))).toBeGreaterThan(1e-6);
+    disposeAll(oneHot, soft);
+  });
+
   test('bad input is refused with the reason', async () => {
     const params = convNetInit(spec, { seed: 6, dtype: 'float64' });
     await expect(trainEpoch(spec, { params, images, labels, lr: 0.1, momentum: 0.9, seed: 0 })).rejects.toThrow(
@@ -100,7 +120,7 @@ describe('training epochs', () => {
     const short = tensor(new Float64Array(3), [3]);
     await expect(trainEpoch(spec, { params: short, images, labels, lr: 0.1, seed: 0 })).rejects.toThrow(`params must have shape [${numParams}], received [3]`);
     const few = tensor(new BigInt64Array(2), [2]);
-    await expect(evaluate(spec, { params, images, labels: few })).rejects.toThrow(/must hold the same number of examples/);
+    await expect(evaluate(spec, { params, images, labels: few })).rejects.toThrow(/labels must be int64 \[6\] \(class indices\) or floating point \[6, 3\] \(soft labels\), received Long \[2\]/);
     await expect(trainEpoch(spec, { params, images, labels, lr: 0.1, batchSize: 0, seed: 0 })).rejects.toThrow('batchSize must be at least 1, received 0');
     disposeAll(params, short, few);
   });

@@ -69,6 +69,52 @@ describe('the expert buffer', () => {
     expect(Array.from(again.data.fractions)).toEqual(Array.from(mct.data.fractions));
   });
 
+  test("convexify.py's scheme (explicit waypoint epochs): streamed while training = converted from the MTT file", async () => {
+    const plan = { scheme: 'convexify' as const, epochs: [0, 1, 4] };
+    const other = path.join(root, 'convexify');
+    const result = await trainExperts(dataset, { ...base, numExperts: 1, bufferPath: other, network, waypointEpochs: [0, 1, 4] });
+    const streamed = openTrajectory(listExpertFiles(result.dir, 'mct', plan)[0]) as MctTrajectory;
+    expect(path.basename(streamed.file)).toBe('expert_000.mct-0-1-4.safetensors');
+    expect(streamed.data.waypointEpochs).toEqual([0, 1, 4]);
+    const mtt = openTrajectory(listExpertFiles(result.dir, 'mtt')[0]);
+    // waypoint 1 = theta_1/2 + (theta_0 + theta_2)/4; last = theta_4/2 + (theta_2 + theta_3)/4
+    const w1 = mtt.paramsAt(1).map((v, i) => v / 2 + (mtt.paramsAt(0)[i] + mtt.paramsAt(2)[i]) / 4);
+    streamed.waypoint(1).forEach((v, i) => expect(v).toBeCloseTo(w1[i], 6));
+    const converted = path.join(root, 'convexify-converted');
+    fs.mkdirSync(converted);
+    fs.copyFileSync(mtt.file, path.join(converted, path.basename(mtt.file)));
+    await convertBuffer(converted, plan);
+    const again = openTrajectory(listExpertFiles(converted, 'mct', plan)[0]) as MctTrajectory;
+    expect(Array.from(again.data.waypoints)).toEqual(Array.from(streamed.data.waypoints));
+    expect(Array.from(again.data.fractions)).toEqual(Array.from(streamed.data.fractions));
+    // a run that asks for other waypoints does not take this file
+    expect(() => openTrajectory(streamed.file, { dataset: 'mnist', convnet: mtt.info.convnet, waypoints: 3 })).toThrow(
+      /holds waypoints at epochs 0, 1, 4 \(convexify\.py\), but the run asks for K = 3 uniform waypoints/,
+    );
+  });
+
+  test('the preprocessing is part of an expert: recorded, and experts of the old ZCA rule are refused', async () => {
+    const file = listExpertFiles(dir, 'mtt')[0];
+    const mtt = openTrajectory(file);
+    expect(mtt.info.preprocessing).toEqual(dataset.preprocessing);
+    // an expert written before the preprocessing was recorded, trained with ZCA
+    const content = readSafetensors(file);
+    const legacy = JSON.parse(content.metadata.trajmatch_expert);
+    delete legacy.preprocessing;
+    legacy.zca = true;
+    const old = path.join(root, 'old-zca.mtt.safetensors');
+    const values = new Float32Array(new Uint8Array(content.tensors.get('checkpoints')!.bytes).buffer);
+    fs.writeFileSync(old, encodeSafetensors({ checkpoints: { values, shape: [5, P()] } }, { ...content.metadata, trajmatch_expert: JSON.stringify(legacy) }));
+    const expected = { dataset: 'mnist', convnet: mtt.info.convnet, zca: true, preprocessing: { normalize: null, zca: { eps: 0.1 } } };
+    expect(() => openTrajectory(old, expected)).toThrow(
+      /old-zca\.mtt\.safetensors: it was trained before ZCA followed the published rule \(its ZCA was fitted on mean\/std-normalised pixels, not on the raw \[0, 1\] pixels\); retrain the experts/,
+    );
+    // and an expert of other inputs is refused, saying which
+    expect(() => openTrajectory(file, { ...expected, zca: false, preprocessing: { normalize: { mean: [0.5], std: [0.5] }, zca: null } })).toThrow(
+      /its inputs were preprocessed by normalisation with mean 0\.1307 and std 0\.3081, not normalisation with mean 0\.5 and std 0\.5/,
+    );
+  });
+
   test('the experts learn: the last train accuracy beats the first', () => {
     const mtt = openTrajectory(listExpertFiles(dir, 'mtt')[1]);
     expect(mtt.info.trainAccuracy.at(-1)!).toBeGreaterThan(mtt.info.trainAccuracy[0]);

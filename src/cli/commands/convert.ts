@@ -1,23 +1,76 @@
-/** `trajmatch convert`: write MCT's convexified form of an existing MTT buffer. */
+/**
+ * `trajmatch convert`: MTT experts into MCT's convexified form; published .pt buffers into our
+ * expert files (--from-pt); our experts into published .pt buffers (--to-pt).
+ */
 import { Command } from 'commander';
+import { TrajmatchInputError } from '../../errors';
 import { convertBuffer, storageReport } from '../../trajectory/convert';
 import { DEFAULT_WAYPOINTS } from '../../trajectory/files';
-import { addFlags, COMMAND_FLAGS, givenFlags } from '../flags';
+import { exportPublishedBuffer, importPublishedBuffer } from '../../trajectory/interop';
+import { waypointPlan } from '../../trajectory/waypoints';
+import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
+
+interface ConvertFlags {
+  bufferDir?: string;
+  fromPt?: string[];
+  toPt?: string;
+  dataset?: string;
+  zca?: boolean;
+  zcaEps?: number;
+  bufferPath?: string;
+  firstExpert?: number;
+  form?: string;
+  expertsPerFile?: number;
+  waypoints?: number;
+  waypointEpochs?: number[];
+}
 
 export function registerConvert(program: Command): void {
   const flags = COMMAND_FLAGS.convert;
-  const cmd = addFlags(program.command('convert').description('convexify the MTT experts of a buffer folder into MCT files, and report the storage of both forms'), flags);
+  const cmd = addFlags(
+    program
+      .command('convert')
+      .description('convexify the MTT experts of a buffer folder into MCT files (--buffer-dir); import published .pt buffers (--from-pt); export ours as published .pt buffers (--to-pt)'),
+    flags,
+  );
   cmd.action(async () => {
-    const { groups } = givenFlags(cmd, flags);
-    const dir = groups.command!.bufferDir as string;
-    const waypoints = (groups.command!.waypoints as number | undefined) ?? DEFAULT_WAYPOINTS;
-    const json = Boolean(groups.output?.json);
-    const result = await convertBuffer(dir, waypoints, json ? undefined : (f) => console.error(`wrote ${f}`));
-    const storage = storageReport(dir, waypoints);
-    if (json) console.log(JSON.stringify({ ...result, storage }));
-    else {
-      console.log(`${result.converted.length} converted, ${result.kept.length} already there`);
-      console.log(`storage over ${storage.experts} expert(s): MTT ${storage.mttBytes} bytes, MCT (K = ${waypoints}) ${storage.mctBytes} bytes: ${storage.ratio.toFixed(1)}x smaller`);
-    }
+    const given = givenFlags(cmd, flags);
+    await inUserTermsOnError(flags, given.sources, async () => {
+      const c = (given.groups.command ?? {}) as ConvertFlags;
+      const json = Boolean(given.groups.output?.json);
+      const say = (line: string) => { if (!json) console.error(line); };
+      const explicitPlan = c.waypoints !== undefined || c.waypointEpochs !== undefined;
+      const plan = waypointPlan(c.waypoints ?? DEFAULT_WAYPOINTS, c.waypointEpochs);
+      if (c.fromPt) {
+        if (c.toPt || c.bufferDir) throw new TrajmatchInputError('--from-pt imports into --buffer-path; it takes neither --to-pt nor --buffer-dir');
+        if (!c.dataset) throw new TrajmatchInputError('--from-pt needs --dataset: the dataset the experts were trained on (a .pt file does not say)');
+        const result = await importPublishedBuffer(c.fromPt, {
+          dataset: c.dataset, zca: c.zca, zcaEps: c.zcaEps, network: given.groups.network, bufferPath: c.bufferPath,
+          firstExpert: c.firstExpert, waypoints: explicitPlan ? plan : undefined,
+        }, (f) => say(`wrote ${f}`));
+        if (json) console.log(JSON.stringify(result));
+        else console.log(`${result.written.length} expert file(s) written, ${result.kept.length} already there, in ${result.dir}`);
+        return;
+      }
+      if (!c.bufferDir) throw new TrajmatchInputError('convert needs --buffer-dir <dir> (or --from-pt <files...> to import published buffers)');
+      if (c.toPt) {
+        const form = c.form ?? 'mtt';
+        if (form !== 'mtt' && form !== 'mct') throw new TrajmatchInputError(`--form: expected mtt or mct, received '${form}'`);
+        const result = await exportPublishedBuffer(c.bufferDir, c.toPt, { form, waypoints: plan, expertsPerFile: c.expertsPerFile }, (f) => say(`wrote ${f}`));
+        if (json) console.log(JSON.stringify(result));
+        else {
+          console.log(`${result.files.length} .pt file(s) in ${c.toPt}`);
+          console.log(`the published scripts read them from <--buffer_path>/${result.publishedFolder}${form === 'mct' ? '; pass distill_compressed.py --num_interpolation with the number of waypoints (the _ipK of the names, 2 without)' : ''}`);
+        }
+        return;
+      }
+      const result = await convertBuffer(c.bufferDir, plan, (f) => say(`wrote ${f}`));
+      const storage = storageReport(c.bufferDir, plan);
+      if (json) console.log(JSON.stringify({ ...result, storage }));
+      else {
+        console.log(`${result.converted.length} converted, ${result.kept.length} already there`);
+        console.log(`storage over ${storage.experts} expert(s): MTT ${storage.mttBytes} bytes, MCT ${storage.mctBytes} bytes: ${storage.ratio.toFixed(1)}x smaller`);
+      }
+    });
   });
 }

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { JobEvent, runDistillJob } from '../../distill/job';
+import { PRESETS } from '../../distill/presets';
 import { readConfigFile } from '../config-file';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError, mergeGiven } from '../flags';
 import { progressBar, showExpertTraining } from '../progress';
@@ -15,7 +16,13 @@ export function registerDistill(program: Command): void {
     program.command('distill').description('distil a synthetic set with MCT or MTT (no arguments: the default Fashion-MNIST job, sized for this device)'),
     flags,
     { presets: true },
-  );
+  ).addHelpText('after', () => [
+    '',
+    'Presets and where their settings come from (docs/PUBLISHED.md has the full table):',
+    ...Object.entries(PRESETS).map(([name, p]) => `  ${name}: ${p.description}\n      from: ${p.source}`),
+    '',
+    'Defaults without a preset are ours except where a flag says "published".',
+  ].join('\n'));
   cmd.action(async () => {
     const fromFlags = givenFlags(cmd, flags);
     const job = fromFlags.groups.job ?? {};

@@ -6,7 +6,7 @@ import { DatasetOptions, loadDataset } from '../../data/dataset';
 import { TrajmatchInputError } from '../../errors';
 import { convNetForDataset, convNetSpec } from '../../model/convnet';
 import { BASELINE_LR, EVAL_ARCHS, evalOptionsSchema, evaluateSetOnArch, randomRealSubset } from '../../eval/protocol';
-import { readSyntheticSet, syntheticSetTensors } from '../../synthetic/file';
+import { preprocessingProblem, readSyntheticSet, syntheticSetTensors } from '../../synthetic/file';
 import { Tensor } from '../../native';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
 
@@ -40,6 +40,7 @@ export function registerEval(program: Command): void {
       if (set) {
         dataOptions.dataset ??= set.info.dataset as never;
         dataOptions.zca ??= set.info.zca;
+        if (set.info.preprocessing?.zca) dataOptions.zcaEps ??= set.info.preprocessing.zca.eps;
       }
       const dataset = await loadDataset(dataOptions);
       const owned: Tensor[] = [];
@@ -55,6 +56,8 @@ export function registerEval(program: Command): void {
           if (set.info.dataset !== dataset.name || `${set.info.channels}x${set.info.height}x${set.info.width}` !== shape || set.info.zca !== (dataset.zca !== undefined)) {
             throw new TrajmatchInputError(`${file}: distilled from ${set.info.dataset} (${set.info.channels}x${set.info.height}x${set.info.width}${set.info.zca ? ', ZCA' : ''}), but the evaluation data is ${dataset.name} (${shape}${dataset.zca ? ', ZCA' : ''})`);
           }
+          const problem = preprocessingProblem(set.info, dataset.preprocessing);
+          if (problem) throw new TrajmatchInputError(`${file}: ${problem}`);
           ({ images, labels } = syntheticSetTensors(set, dataset.device));
           lr = c.lr ?? set.lr;
         } else {

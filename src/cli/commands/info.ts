@@ -1,6 +1,7 @@
 /** `trajmatch info` and `trajmatch dataset`: what the engine and a dataset look like here. */
 import { Command } from 'commander';
 import { backendInfo, resolveDevice } from '../../backend/device';
+import { describePreprocessing } from '../../data/stats';
 import { loadDataset } from '../../data/dataset';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
 
@@ -12,6 +13,7 @@ export function registerInfo(program: Command): void {
       const info = backendInfo();
       console.log(`libtorch ${info.torchVersion} (${info.builtWithCuda ? 'CUDA build' : 'CPU-only build'}, ${info.cxx11Abi ? 'C++11' : 'pre-C++11'} ABI)`);
       console.log(`CUDA devices: ${info.cudaDeviceCount}; CPU threads: ${info.threads}; CUDA allocator statistics: ${info.deviceMemoryStats ? 'yes' : 'no'}`);
+      console.log(`oneDNN (CPU convolutions): ${info.oneDnn.version ? `${info.oneDnn.version}, ${info.oneDnn.enabled ? 'on' : 'off'}: ${info.oneDnn.reason}` : 'none'}`);
       console.log(`device 'auto' resolves to: ${resolveDevice('auto')}`);
     });
 
@@ -26,7 +28,7 @@ export function registerInfo(program: Command): void {
       console.log(`${ds.name} from ${ds.source}`);
       console.log(`  train ${ds.train.size} images, test ${ds.test.size} images, ${ds.numClasses} classes, ${ds.channels}x${ds.height}x${ds.width}`);
       console.log(`  classes: ${ds.classNames.slice(0, 10).join(', ')}${ds.numClasses > 10 ? ', ...' : ''}`);
-      console.log(`  normalised with mean ${ds.stats.mean.map((v) => v.toFixed(4)).join('/')} std ${ds.stats.std.map((v) => v.toFixed(4)).join('/')}${ds.zca ? `, ZCA-whitened (eps ${ds.zca.eps})` : ''}`);
+      console.log(`  preprocessed by ${describePreprocessing(ds.preprocessing)}`);
       console.log(`  on ${ds.device}, loaded in ${seconds.toFixed(2)} s`);
       ds.dispose();
     });

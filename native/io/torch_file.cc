@@ -1,0 +1,507 @@
+#include "io/torch_file.h"
+
+#include <caffe2/serialize/inline_container.h>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace trajmatch::io {
+
+namespace {
+
+// Nesting deeper than this is refused while the pickle is read (the published buffers nest 4
+// deep): destroying deeply nested values recurses, and a cycle would never end.
+constexpr int kMaxDepth = 32;
+
+// What a GLOBAL may name. Everything else is refused. TypeTag and SpecializedList are the plain
+// data helpers that libtorch's own writer (torch::pickle_save) emits: a type annotation on a list
+// or dict, and typed lists of ints, floats, booleans or tensors.
+enum class Global { RebuildTensor, RebuildParameter, OrderedDict, Storage, TypeTag, SpecializedList };
+
+// A global placed inside a container (the storage type in a persistent id) travels as a string
+// with this prefix; only the persistent-id reader gives it a meaning.
+const std::string kGlobalTag = std::string("\0trajmatch-global\0", 18);
+
+const std::map<std::string, at::ScalarType>& storageTypes() {
+  static const std::map<std::string, at::ScalarType> types = {
+      {"FloatStorage", at::kFloat}, {"DoubleStorage", at::kDouble}, {"HalfStorage", at::kHalf},
+      {"BFloat16Storage", at::kBFloat16}, {"LongStorage", at::kLong}, {"IntStorage", at::kInt},
+      {"ShortStorage", at::kShort}, {"CharStorage", at::kChar}, {"ByteStorage", at::kByte},
+      {"BoolStorage", at::kBool}};
+  return types;
+}
+
+// One entry of the unpickler's stack or memo.
+struct Item {
+  enum class Kind { Value, Mark, Global } kind = Kind::Value;
+  c10::IValue value;
+  Global global = Global::OrderedDict;
+  std::string name;  // of a global: module.name
+};
+
+bool isContainer(const c10::IValue& v) { return v.isList() || v.isGenericDict() || v.isTuple(); }
+
+class Unpickler {
+ public:
+  Unpickler(const std::string& path, caffe2::serialize::PyTorchStreamReader& reader, const char* data, size_t size)
+      : path_(path), reader_(reader), data_(data), size_(size) {}
+
+  c10::IValue run() {
+    while (true) {
+      const size_t at = pos_;
+      const uint8_t op = byte();
+      switch (op) {
+        case 0x80: byte(); break;     // PROTO
+        case 0x95: take(8); break;    // FRAME
+        case '.': return popValue("STOP");
+        case '(': stack_.push_back({Item::Kind::Mark}); break;
+        case ']': push(c10::impl::GenericList(c10::AnyType::get())); break;
+        case ')': push(makeTuple({})); break;
+        case '}': push(c10::impl::GenericDict(c10::AnyType::get(), c10::AnyType::get())); break;
+        case 'l': {  // LIST
+          c10::impl::GenericList list(c10::AnyType::get());
+          for (auto& v : popToMark()) append(list, std::move(v));
+          push(list);
+          break;
+        }
+        case 't': push(makeTuple(popToMark())); break;
+        case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+          std::vector<c10::IValue> items(op - 0x84);
+          for (size_t i = items.size(); i-- > 0;) items[i] = popValue("TUPLE");
+          push(makeTuple(std::move(items)));
+          break;
+        }
+        case 'd': {  // DICT
+          c10::impl::GenericDict dict(c10::AnyType::get(), c10::AnyType::get());
+          setItems(dict, popToMark());
+          push(dict);
+          break;
+        }
+        case 'a': {  // APPEND
+          auto v = popValue("APPEND");
+          auto list = topValue("APPEND");
+          if (!list.isList()) fail("APPEND to something that is not a list");
+          auto l = list.toList();
+          append(l, std::move(v));
+          break;
+        }
+        case 'e': {  // APPENDS
+          auto items = popToMark();
+          auto list = topValue("APPENDS");
+          if (!list.isList()) fail("APPENDS to something that is not a list");
+          auto l = list.toList();
+          for (auto& v : items) append(l, std::move(v));
+          break;
+        }
+        case 's': {  // SETITEM
+          auto v = popValue("SETITEM");
+          auto k = popValue("SETITEM");
+          auto dict = topValue("SETITEM");
+          if (!dict.isGenericDict()) fail("SETITEM on something that is not a dict");
+          auto d = dict.toGenericDict();
+          setItems(d, {std::move(k), std::move(v)});
+          break;
+        }
+        case 'u': {  // SETITEMS
+          auto items = popToMark();
+          auto dict = topValue("SETITEMS");
+          if (!dict.isGenericDict()) fail("SETITEMS on something that is not a dict");
+          auto d = dict.toGenericDict();
+          setItems(d, std::move(items));
+          break;
+        }
+        case 'q': memoize(byte()); break;                   // BINPUT
+        case 'r': memoize(little<uint32_t>()); break;       // LONG_BINPUT
+        case 0x94: memoize(memo_.size()); break;            // MEMOIZE
+        case 'p': memoize(number(line(), "PUT")); break;    // PUT
+        case 'h': recall(byte()); break;                    // BINGET
+        case 'j': recall(little<uint32_t>()); break;        // LONG_BINGET
+        case 'g': recall(number(line(), "GET")); break;     // GET
+        case 'N': push(c10::IValue()); break;
+        case 0x88: push(true); break;
+        case 0x89: push(false); break;
+        case 'J': push(static_cast<int64_t>(little<int32_t>())); break;  // BININT
+        case 'K': push(static_cast<int64_t>(byte())); break;             // BININT1
+        case 'M': push(static_cast<int64_t>(little<uint16_t>())); break; // BININT2
+        case 0x8a: push(long1()); break;                                 // LONG1
+        case 'I': {  // INT (protocol 0; "00"/"01" are booleans)
+          const auto text = line();
+          if (text == "00" || text == "01") push(text == "01");
+          else push(static_cast<int64_t>(number(text, "INT")));
+          break;
+        }
+        case 'G': push(binfloat()); break;                                   // BINFLOAT
+        case 'X': push(text(little<uint32_t>())); break;                    // BINUNICODE
+        case 0x8c: push(text(byte())); break;                               // SHORT_BINUNICODE
+        case 0x8d: push(text(little<uint64_t>())); break;                   // BINUNICODE8
+        case 'U': case 'C': push(text(byte())); break;                      // SHORT_BINSTRING, SHORT_BINBYTES
+        case 'T': case 'B': push(text(little<uint32_t>())); break;          // BINSTRING, BINBYTES
+        case 0x8e: push(text(little<uint64_t>())); break;                   // BINBYTES8
+        case 'c': {  // GLOBAL
+          const auto module = line();
+          const auto name = line();
+          pushGlobal(module, name);
+          break;
+        }
+        case 0x93: {  // STACK_GLOBAL
+          const auto name = popValue("STACK_GLOBAL");
+          const auto module = popValue("STACK_GLOBAL");
+          if (!name.isString() || !module.isString()) fail("STACK_GLOBAL needs two strings");
+          pushGlobal(module.toStringRef(), name.toStringRef());
+          break;
+        }
+        case 'Q': push(persistentStorage(popValue("BINPERSID"))); break;  // BINPERSID
+        case 'R': reduce(); break;                                         // REDUCE
+        case '0': pop("POP"); break;
+        case '1': popToMark(); break;
+        case '2': {  // DUP
+          if (stack_.empty()) fail("DUP on an empty stack");
+          stack_.push_back(stack_.back());
+          break;
+        }
+        case 'b': {  // BUILD: only the attributes an OrderedDict carries (a state_dict's _metadata), dropped
+          pop("BUILD");
+          if (stack_.empty() || stack_.back().kind != Item::Kind::Value || !stack_.back().value.isGenericDict()) {
+            fail("opcode 'BUILD' at byte " + std::to_string(at) +
+                 " would set the state of an object; only plain data is read from .pt files (nothing in the file was run)");
+          }
+          break;
+        }
+        case 'i': case 'o': case 0x81: case 0x92:
+        case 0x82: case 0x83: case 0x84: case 'P':
+          fail("opcode '" + opName(op) + "' at byte " + std::to_string(at) +
+               " would build an object or run code; only plain data is read from .pt files (nothing in the file was run)");
+        default:
+          fail("unsupported pickle opcode 0x" + hex(op) + " at byte " + std::to_string(at));
+      }
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error(path_ + ": " + what);
+  }
+
+  static std::string hex(uint8_t v) {
+    static const char digits[] = "0123456789abcdef";
+    return {digits[v >> 4], digits[v & 15]};
+  }
+  static std::string opName(uint8_t op) {
+    switch (op) {
+      case 'i': return "INST";
+      case 'o': return "OBJ";
+      case 0x81: return "NEWOBJ";
+      case 0x92: return "NEWOBJ_EX";
+      case 'b': return "BUILD";
+      case 'P': return "PERSID";
+      default: return "EXT";
+    }
+  }
+
+  const char* take(size_t n) {
+    if (n > size_ - pos_) fail("the pickle ends early (data.pkl is truncated or corrupt)");
+    const char* p = data_ + pos_;
+    pos_ += n;
+    return p;
+  }
+  uint8_t byte() { return static_cast<uint8_t>(*take(1)); }
+  template <typename T>
+  T little() {
+    T v = 0;
+    const auto* p = reinterpret_cast<const uint8_t*>(take(sizeof(T)));
+    for (size_t i = sizeof(T); i-- > 0;) v = static_cast<T>((static_cast<uint64_t>(v) << 8) | p[i]);
+    return v;
+  }
+  std::string line() {
+    const char* start = data_ + pos_;
+    const void* end = std::memchr(start, '\n', size_ - pos_);
+    if (!end) fail("the pickle ends early (data.pkl is truncated or corrupt)");
+    const size_t n = static_cast<const char*>(end) - start;
+    pos_ += n + 1;
+    return std::string(start, n);
+  }
+  uint64_t number(const std::string& s, const char* what) const {
+    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) {
+      fail(std::string(what) + " with a malformed number '" + s + "'");
+    }
+    return std::stoull(s);
+  }
+  c10::IValue text(uint64_t n) {
+    if (n > size_ - pos_) fail("the pickle ends early (data.pkl is truncated or corrupt)");
+    return std::string(take(static_cast<size_t>(n)), static_cast<size_t>(n));
+  }
+  c10::IValue long1() {
+    const uint8_t n = byte();
+    if (n > 8) fail("an integer of " + std::to_string(n) + " bytes is too large");
+    const auto* p = reinterpret_cast<const uint8_t*>(take(n));
+    uint64_t v = 0;
+    for (size_t i = n; i-- > 0;) v = (v << 8) | p[i];
+    if (n > 0 && n < 8 && (p[n - 1] & 0x80)) v |= ~uint64_t{0} << (8 * n);  // sign-extend
+    return static_cast<int64_t>(v);
+  }
+  c10::IValue binfloat() {
+    const auto* p = reinterpret_cast<const uint8_t*>(take(8));
+    uint64_t bits = 0;
+    for (int i = 0; i < 8; ++i) bits = (bits << 8) | p[i];  // big-endian
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    return d;
+  }
+
+  void push(c10::IValue v) { stack_.push_back({Item::Kind::Value, std::move(v)}); }
+  Item pop(const char* what) {
+    if (stack_.empty() || stack_.back().kind == Item::Kind::Mark) fail(std::string(what) + " on an empty stack");
+    Item item = std::move(stack_.back());
+    stack_.pop_back();
+    return item;
+  }
+  // A global can enter containers only as a tagged string (see kGlobalTag).
+  c10::IValue asValue(Item item) const {
+    if (item.kind == Item::Kind::Global) return kGlobalTag + item.name;
+    return std::move(item.value);
+  }
+  c10::IValue popValue(const char* what) { return asValue(pop(what)); }
+  c10::IValue topValue(const char* what) {
+    if (stack_.empty() || stack_.back().kind != Item::Kind::Value) fail(std::string(what) + " without a container");
+    return stack_.back().value;
+  }
+  std::vector<c10::IValue> popToMark() {
+    std::vector<c10::IValue> items;
+    while (!stack_.empty() && stack_.back().kind != Item::Kind::Mark) {
+      items.push_back(asValue(std::move(stack_.back())));
+      stack_.pop_back();
+    }
+    if (stack_.empty()) fail("a MARK is missing");
+    stack_.pop_back();
+    std::reverse(items.begin(), items.end());
+    return items;
+  }
+  void memoize(uint64_t index) {
+    if (stack_.empty() || stack_.back().kind == Item::Kind::Mark) fail("PUT on an empty stack");
+    memo_[index] = stack_.back();
+  }
+  void recall(uint64_t index) {
+    const auto it = memo_.find(index);
+    if (it == memo_.end()) fail("GET of memo entry " + std::to_string(index) + ", which was never PUT");
+    stack_.push_back(it->second);
+  }
+
+  // Nesting: the height of each container, raised as containers go into containers; refused past
+  // kMaxDepth before the insertion (a cycle keeps raising it, so it is refused too). Containers are
+  // known by address, so every container seen is kept alive until the end: a freed one's address
+  // must not come back as another container's.
+  const void* key(const c10::IValue& v) {
+    const void* k = v.internalToPointer();
+    if (seen_.insert(k).second) alive_.push_back(v);
+    return k;
+  }
+  void raise(const void* node, int h) {
+    std::vector<std::pair<const void*, int>> work{{node, h}};
+    while (!work.empty()) {
+      auto [n, height] = work.back();
+      work.pop_back();
+      if (height > kMaxDepth) fail("values nest deeper than " + std::to_string(kMaxDepth) + " levels (or refer to themselves)");
+      auto& current = height_[n];
+      if (height <= current) continue;
+      current = height;
+      for (const void* parent : parents_[n]) work.push_back({parent, height + 1});
+    }
+  }
+  void adopt(const c10::IValue& container, const c10::IValue& child) {
+    if (!isContainer(child)) return;
+    parents_[key(child)].push_back(key(container));  // first, so that a cycle keeps raising itself
+    raise(key(container), height_[key(child)] + 1);
+  }
+  void append(c10::impl::GenericList& list, c10::IValue v) {
+    adopt(c10::IValue(list), v);
+    list.push_back(std::move(v));
+  }
+  void setItems(c10::impl::GenericDict& dict, std::vector<c10::IValue> items) {
+    if (items.size() % 2 != 0) fail("a dict entry without a value");
+    for (size_t i = 0; i < items.size(); i += 2) {
+      const auto& k = items[i];
+      if (!(k.isString() || k.isInt() || k.isBool() || k.isDouble() || k.isNone())) fail("a dict key that is not a string or number");
+      adopt(c10::IValue(dict), items[i + 1]);
+      dict.insert_or_assign(k, items[i + 1]);
+    }
+  }
+  c10::IValue makeTuple(std::vector<c10::IValue> items) {
+    auto tuple = c10::ivalue::Tuple::create(std::vector<c10::IValue>(items));
+    c10::IValue value(tuple);
+    for (const auto& item : items) adopt(value, item);
+    return value;
+  }
+
+  void pushGlobal(const std::string& module, const std::string& name) {
+    Item item{Item::Kind::Global};
+    item.name = module + "." + name;
+    if (module == "torch._utils" && name == "_rebuild_tensor_v2") item.global = Global::RebuildTensor;
+    else if (module == "torch._utils" && name == "_rebuild_parameter") item.global = Global::RebuildParameter;
+    else if (module == "collections" && name == "OrderedDict") item.global = Global::OrderedDict;
+    else if (module == "torch" && storageTypes().count(name)) item.global = Global::Storage;
+    else if (module == "torch.jit._pickle" && name == "restore_type_tag") item.global = Global::TypeTag;
+    else if (module == "torch.jit._pickle" &&
+             (name == "build_intlist" || name == "build_doublelist" || name == "build_boollist" || name == "build_tensorlist")) {
+      item.global = Global::SpecializedList;
+    }
+    else {
+      fail("refused: the pickle refers to " + module + "." + name +
+           "; only tensors, lists, tuples, dicts, numbers and strings are read from .pt files (nothing in the file was run)");
+    }
+    stack_.push_back(std::move(item));
+  }
+
+  // ('storage', torch.<T>Storage, key, location, numel) -> the storage as a 1-D tensor.
+  c10::IValue persistentStorage(const c10::IValue& pid) {
+    if (!pid.isTuple()) fail("a persistent id that is not a tuple");
+    const auto elements = pid.toTupleRef().elements().vec();
+    if (elements.size() != 5 || !elements[0].isString() || elements[0].toStringRef() != "storage" || !elements[1].isString() ||
+        !elements[2].isString() || !elements[4].isInt()) {
+      fail("a persistent id that is not ('storage', type, key, location, numel)");
+    }
+    const auto& type = elements[1].toStringRef();
+    const auto prefix = kGlobalTag + "torch.";
+    if (type.compare(0, prefix.size(), prefix) != 0 || !storageTypes().count(type.substr(prefix.size()))) {
+      fail("a storage whose type is not one of torch's typed storages");
+    }
+    const auto dtype = storageTypes().at(type.substr(prefix.size()));
+    const auto& id = elements[2].toStringRef();
+    const int64_t numel = elements[4].toInt();
+    const auto cached = storages_.find(id);
+    if (cached != storages_.end()) return cached->second;
+    const std::string record = "data/" + id;
+    if (!reader_.hasRecord(record)) fail("the archive has no record " + record + " for a storage the pickle names");
+    at::DataPtr ptr;
+    size_t bytes = 0;
+    std::tie(ptr, bytes) = reader_.getRecord(record);
+    const auto need = static_cast<size_t>(numel) * c10::elementSize(dtype);
+    if (numel < 0 || need > bytes) {
+      fail("storage " + id + " should hold " + std::to_string(numel) + " values but its record has " + std::to_string(bytes) + " bytes");
+    }
+    auto storage = torch::empty({numel}, torch::TensorOptions().dtype(dtype));
+    if (need > 0) std::memcpy(storage.data_ptr(), ptr.get(), need);
+    storages_[id] = storage;
+    return storage;
+  }
+
+  std::vector<int64_t> ints(const c10::IValue& v, const char* what) const {
+    if (!v.isTuple()) fail(std::string("a tensor whose ") + what + " is not a tuple");
+    std::vector<int64_t> out;
+    for (const auto& e : v.toTupleRef().elements()) {
+      if (!e.isInt() || e.toInt() < 0) fail(std::string("a tensor whose ") + what + " holds something other than a non-negative integer");
+      out.push_back(e.toInt());
+    }
+    return out;
+  }
+
+  void reduce() {
+    const auto args = popValue("REDUCE");
+    Item callable = pop("REDUCE");
+    if (callable.kind != Item::Kind::Global) fail("REDUCE of something that is not a known function");
+    if (!args.isTuple()) fail("REDUCE with arguments that are not a tuple");
+    const auto a = args.toTupleRef().elements().vec();
+    switch (callable.global) {
+      case Global::RebuildTensor: {
+        // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
+        if (a.size() < 4 || !a[0].isTensor() || !a[1].isInt()) fail("_rebuild_tensor_v2 with unexpected arguments");
+        const auto storage = a[0].toTensor();
+        const int64_t offset = a[1].toInt();
+        const auto sizes = ints(a[2], "size");
+        const auto strides = ints(a[3], "stride");
+        if (sizes.size() != strides.size()) fail("a tensor whose size and stride differ in length");
+        int64_t last = offset;
+        bool empty = false;
+        for (size_t d = 0; d < sizes.size(); ++d) {
+          if (sizes[d] == 0) empty = true;
+          else last += (sizes[d] - 1) * strides[d];
+        }
+        if (offset < 0 || (!empty && last >= storage.numel())) fail("a tensor that reaches outside its storage");
+        push(empty ? torch::empty(sizes, storage.options()) : storage.as_strided(sizes, strides, offset).clone());
+        break;
+      }
+      case Global::RebuildParameter:
+        if (a.empty() || !a[0].isTensor()) fail("_rebuild_parameter with unexpected arguments");
+        push(a[0].toTensor());
+        break;
+      case Global::OrderedDict:
+        if (!a.empty()) fail("OrderedDict with arguments");
+        push(c10::impl::GenericDict(c10::AnyType::get(), c10::AnyType::get()));
+        break;
+      case Global::TypeTag:  // (value, type string): the value
+        if (a.size() != 2 || !a[1].isString()) fail("restore_type_tag with unexpected arguments");
+        push(a[0]);
+        break;
+      case Global::SpecializedList:  // (list,): the list
+        if (a.size() != 1 || !a[0].isList()) fail("a typed list with unexpected arguments");
+        push(a[0]);
+        break;
+      case Global::Storage:
+        fail("a storage type called as a function");
+    }
+  }
+
+  const std::string& path_;
+  caffe2::serialize::PyTorchStreamReader& reader_;
+  const char* data_;
+  size_t size_;
+  size_t pos_ = 0;
+  std::vector<Item> stack_;
+  std::unordered_map<uint64_t, Item> memo_;
+  std::unordered_map<std::string, at::Tensor> storages_;
+  std::unordered_map<const void*, int> height_;
+  std::unordered_set<const void*> seen_;
+  std::vector<c10::IValue> alive_;
+  std::unordered_map<const void*, std::vector<const void*>> parents_;
+};
+
+std::string firstBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot be opened");
+  char head[4] = {0, 0, 0, 0};
+  in.read(head, 4);
+  return std::string(head, static_cast<size_t>(in.gcount()));
+}
+
+}  // namespace
+
+c10::IValue loadTorchFile(const std::string& path) {
+  const auto head = firstBytes(path);
+  if (head.size() < 4 || head.compare(0, 4, "PK\x03\x04") != 0) {
+    if (!head.empty() && static_cast<uint8_t>(head[0]) == 0x80) {
+      throw std::runtime_error(path + ": saved in torch's legacy format (_use_new_zipfile_serialization=False); "
+                               "load it and save it again with torch.save (PyTorch 1.6 or newer) to read it here");
+    }
+    throw std::runtime_error(path + ": not a file written by torch.save (expected a zip archive)");
+  }
+  try {
+    caffe2::serialize::PyTorchStreamReader reader(path);
+    if (!reader.hasRecord("data.pkl")) throw std::runtime_error(path + ": a zip archive without data.pkl, so not a torch.save file");
+    at::DataPtr pickle;
+    size_t size = 0;
+    std::tie(pickle, size) = reader.getRecord("data.pkl");
+    Unpickler unpickler(path, reader, static_cast<const char*>(pickle.get()), size);
+    return unpickler.run();
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": not a readable torch.save archive (" + e.what_without_backtrace() + ")");
+  }
+}
+
+void saveTorchFile(const std::string& path, const c10::IValue& value) {
+  const auto bytes = torch::pickle_save(value);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error(path + ": cannot be written");
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) throw std::runtime_error(path + ": writing failed (is the disk full?)");
+}
+
+}  // namespace trajmatch::io

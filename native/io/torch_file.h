@@ -1,0 +1,30 @@
+// torch.save's file format without Python: a zip archive holding <name>/data.pkl (a pickle) and
+// <name>/data/<key> (the raw bytes of each tensor storage). This is how the published MTT and MCT
+// code stores its expert buffers.
+//
+// Reading runs a restricted unpickler of our own over data.pkl: it builds plain data only (lists,
+// tuples, dicts, strings, numbers, booleans, None and tensors) and knows a fixed list of globals
+// (torch._utils._rebuild_tensor_v2 and _rebuild_parameter, collections.OrderedDict, the typed
+// storages, and the type tags and typed lists torch::pickle_save writes); any other global, and every opcode that builds objects (INST, OBJ, NEWOBJ, EXT*;
+// BUILD except for an OrderedDict's attributes, which are dropped), is refused before anything
+// is made of it. Nothing in a file is ever executed. libtorch's own unpickler (torch::pickle_load)
+// is not used for reading because the one of libtorch 1.13 lacks the APPEND and SETITEM opcodes
+// that Python writes for one-element lists and dicts, and the _rebuild_parameter global; the zip
+// container is read with libtorch's PyTorchStreamReader. Writing uses torch::pickle_save, whose
+// output Python's torch.load reads.
+#pragma once
+
+#include <ATen/core/ivalue.h>
+
+#include <string>
+
+namespace trajmatch::io {
+
+// The value saved in a torch.save file. Throws std::runtime_error naming the file and what is
+// wrong (not a zip archive, a refused global or opcode, a tensor outside its storage, ...).
+c10::IValue loadTorchFile(const std::string& path);
+
+// Writes `value` (lists, tuples, numbers, strings and CPU tensors) as torch.save would.
+void saveTorchFile(const std::string& path, const c10::IValue& value);
+
+}  // namespace trajmatch::io

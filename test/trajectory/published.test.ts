@@ -1,0 +1,342 @@
+/**
+ * The published buffers both ways, checked against Python's torch (Debian's python3-torch: CI
+ * installs it, and there a missing one fails these tests instead of skipping them).
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { tensor } from '../../src/backend/tensor';
+import { convNetForward, convNetLayout, convNetSpec } from '../../src/model/convnet';
+import { readSafetensors } from '../../src/io/safetensors';
+import { DEFAULT_DSA_STRATEGY } from '../../src/augment/dsa';
+import { publishedPreprocessing } from '../../src/data/stats';
+import { bufferDir } from '../../src/trajectory/buffer';
+import { expertFileName, listExpertFiles, openTrajectory, writeMctExpert, writeMttExpert } from '../../src/trajectory/files';
+import { segmentsOf } from '../../src/trajectory/segments';
+import { exportPublishedBuffer, importPublishedBuffer } from '../../src/trajectory/interop';
+import { MctRecorder, MctTrajectory } from '../../src/trajectory/mct';
+import { disposePickled, loadTorchFile, readMttBuffer } from '../../src/trajectory/published';
+import { publishedLayout } from '../../src/trajectory/published-names';
+import { tempDir } from '../data/fixtures';
+import { randomValues } from '../helpers';
+
+/** A Python that imports torch: Debian's first (python3 on PATH may be another one). */
+function findPythonTorch(): string | null {
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    try {
+      execFileSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+      return py;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+const python = findPythonTorch();
+const inCi = process.env.CI === 'true';
+const root = tempDir('published');
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function py(script: string, ...args: string[]): string {
+  if (!python) throw new Error('python3-torch is missing: install it with apt-get install python3-torch (CI installs it in .ci/run)');
+  const file = path.join(root, 'script.py');
+  fs.writeFileSync(file, script);
+  return execFileSync(python, [file, ...args], { cwd: root, encoding: 'utf8' });
+}
+
+// A small ConvNet in the published layout (features: conv, norm, relu, pool; classifier) on
+// MNIST-shaped images: the same module order as networks.py's ConvNet.
+const network = { netWidth: 4, depth: 1 };
+const spec = convNetSpec({ channels: 1, height: 28, width: 28, numClasses: 10, ...network });
+const PY_NET = `
+import sys, json, torch, torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 4, 3, padding=3), nn.GroupNorm(4, 4, affine=True), nn.ReLU(), nn.AvgPool2d(2, 2))
+        self.classifier = nn.Linear(4 * 16 * 16, 10)
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+`;
+
+(python || inCi ? describe : describe.skip)('published .pt buffers, with Python torch', () => {
+  test('our published parameter names are those of the published ConvNet, in module order', () => {
+    const out = py(`${PY_NET}
+print(json.dumps([[n, list(p.shape)] for n, p in Net().named_parameters()]))
+`);
+    expect(publishedLayout(spec).map((t) => [t.name, t.shape])).toEqual(JSON.parse(out));
+  });
+
+  test("an MTT replay_buffer_N.pt written by Python's torch.save is read: every checkpoint, exactly", async () => {
+    const dir = path.join(root, 'mtt-in');
+    fs.mkdirSync(dir);
+    py(`${PY_NET}
+import numpy as np
+torch.manual_seed(1)
+net = Net()
+buffer = []
+for e in range(2):
+    trajectory = [[p.detach().clone() for p in net.parameters()]]
+    for epoch in range(3):
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(0.01 * torch.randn_like(p))
+        trajectory.append([p.detach().cpu() for p in net.parameters()])
+    buffer.append(trajectory)
+torch.save(buffer, 'mtt-in/replay_buffer_0.pt')
+flat = torch.stack([torch.stack([torch.cat([p.flatten() for p in c]) for c in t]) for t in buffer])
+flat.numpy().astype(np.float32).tofile('mtt-in/expected.bin')
+`);
+    const expected = new Float32Array(fs.readFileSync(path.join(dir, 'expected.bin')).buffer.slice(0));
+    const bufferPath = path.join(root, 'buffers');
+    const result = await importPublishedBuffer([path.join(dir, 'replay_buffer_0.pt')], { dataset: 'mnist', network, bufferPath });
+    expect(result.written.map((f) => path.basename(f))).toEqual(['expert_000.mtt.safetensors', 'expert_001.mtt.safetensors']);
+    const P = convNetLayout(spec).numParams;
+    for (const [e, file] of result.written.entries()) {
+      const t = openTrajectory(file, { dataset: 'mnist', convnet: spec, zca: false, preprocessing: { normalize: { mean: [0.1307], std: [0.3081] }, zca: null } });
+      expect(t.epochs).toBe(3);
+      expect(t.info.origin).toBe(`replay_buffer_0.pt[${e}]`);
+      for (let epoch = 0; epoch <= 3; epoch++) {
+        const want = expected.subarray((e * 4 + epoch) * P, (e * 4 + epoch + 1) * P);
+        expect(Array.from(t.paramsAt(epoch))).toEqual(Array.from(want));
+      }
+    }
+    // importing again keeps what is there
+    const again = await importPublishedBuffer([path.join(dir, 'replay_buffer_0.pt')], { dataset: 'mnist', network, bufferPath });
+    expect(again.written).toEqual([]);
+    expect(again.kept).toHaveLength(2);
+  });
+
+  test("a .pt we write is read back by Python's torch.load with identical tensors; our safetensors load into the ConvNet by name", async () => {
+    const dir = listExpertFiles(path.join(root, 'buffers', 'mnist', 'convnet-d1-w4-instance-relu-avg'), 'mtt');
+    expect(dir).toHaveLength(2);
+    const ours = path.dirname(dir[0]);
+    const out = path.join(root, 'mtt-out');
+    const result = await exportPublishedBuffer(ours, out, { form: 'mtt' });
+    expect(result.files.map((f) => path.basename(f))).toEqual(['replay_buffer_0.pt']);
+    expect(result.publishedFolder).toBe(path.join('MNIST', 'ConvNetD1'));
+    const check = py(`${PY_NET}
+import numpy as np
+ours = torch.load('mtt-out/replay_buffer_0.pt')
+theirs = torch.load('mtt-in/replay_buffer_0.pt')
+assert type(ours) is list and len(ours) == len(theirs)
+for a, b in zip(ours, theirs):
+    assert type(a) is list and len(a) == len(b)
+    for ca, cb in zip(a, b):
+        assert type(ca) is list and len(ca) == len(cb)
+        for x, y in zip(ca, cb):
+            assert x.dtype == torch.float32 and x.shape == y.shape and torch.equal(x, y), (x.shape, y.shape)
+# the published way to use a checkpoint: assign it to the network's parameters in order
+net = Net()
+with torch.no_grad():
+    for p, v in zip(net.parameters(), ours[1][2]):
+        p.copy_(v)
+# our safetensors file: the flat checkpoints and the published names with their offsets
+raw = open(sys.argv[1], 'rb').read()
+n = int.from_bytes(raw[:8], 'little')
+header = json.loads(raw[8:8 + n])
+layout = json.loads(header['__metadata__']['published_layout'])
+begin, end = header['checkpoints']['data_offsets']
+flat = torch.from_numpy(np.frombuffer(raw[8 + n + begin:8 + n + end], dtype=np.float32).copy()).view(*header['checkpoints']['shape'])
+state = {name: flat[2, offset:offset + int(np.prod(shape))].view(*shape) for name, shape, offset in layout}
+by_name = Net()
+by_name.load_state_dict(state)
+x = torch.randn(5, 1, 28, 28, generator=torch.Generator().manual_seed(3))
+np.save('logits.npy', by_name(x).detach().numpy())
+np.save('x.npy', x.numpy())
+assert torch.allclose(by_name(x), net(x))
+print('ok')
+`, dir[1]);
+    expect(check.trim()).toBe('ok');
+    // the published ConvNet and ours compute the same function of the same checkpoint
+    const x = readNpy(path.join(root, 'x.npy'));
+    const logits = readNpy(path.join(root, 'logits.npy'));
+    const images = tensor(Float32Array.from(x), [5, 1, 28, 28]);
+    const params = tensor(openTrajectory(dir[1]).paramsAt(2), [convNetLayout(spec).numParams]);
+    const ourLogits = await convNetForward(spec, images, params);
+    Array.from(ourLogits.toArray() as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(logits[i], 4));
+    [images, params, ourLogits].forEach((t) => t.dispose());
+  });
+
+  test("MCT's waypoint/step pair written by Python is read, and ours is read back by Python identically", async () => {
+    const dir = path.join(root, 'mct-in');
+    fs.mkdirSync(dir);
+    // K = 3 over T = 4: segments 0..2 and 2..4, three waypoints; fractions rise from 0 to 1 in each
+    py(`${PY_NET}
+torch.manual_seed(2)
+wps, steps = [], []
+for e in range(2):
+    net = Net()
+    w = []
+    for j in range(3):
+        w.append([torch.randn_like(p) for p in net.parameters()])
+    wps.append(w)
+    segs = []
+    for j in range(2):
+        pts = [[torch.tensor(0.) for _ in range(6)]]
+        pts.append([torch.rand(()) for _ in range(6)])
+        pts.append([torch.tensor(1.) for _ in range(6)])
+        segs.append(pts)
+    steps.append(segs)
+torch.save(wps, 'mct-in/waypoint_buffer_ip3_0.pt')
+torch.save(steps, 'mct-in/step_buffer_ip3_0.pt')
+`);
+    const bufferPath = path.join(root, 'mct-buffers');
+    const result = await importPublishedBuffer([path.join(dir, 'waypoint_buffer_ip3_0.pt')], { dataset: 'mnist', network, bufferPath });
+    expect(result.written.map((f) => path.basename(f))).toEqual(['expert_000.mct3.safetensors', 'expert_001.mct3.safetensors']);
+    const mct = openTrajectory(result.written[1]) as MctTrajectory;
+    expect(mct.epochs).toBe(4);
+    expect(mct.data.waypointEpochs).toEqual([0, 2, 4]);
+    const out = path.join(root, 'mct-out');
+    const exported = await exportPublishedBuffer(result.dir, out, { form: 'mct', waypoints: 3 });
+    expect(exported.files.map((f) => path.basename(f))).toEqual(['waypoint_buffer_ip3_0.pt', 'step_buffer_ip3_0.pt']);
+    const check = py(`
+import torch
+for name in ['waypoint_buffer_ip3_0.pt', 'step_buffer_ip3_0.pt']:
+    a, b = torch.load('mct-out/' + name), torch.load('mct-in/' + name)
+    def same(x, y):
+        if isinstance(y, list):
+            assert isinstance(x, list) and len(x) == len(y)
+            for u, v in zip(x, y): same(u, v)
+        else:
+            assert x.shape == y.shape and torch.equal(x.float(), y.float()), (x, y)
+    same(a, b)
+print('ok')
+`);
+    expect(check.trim()).toBe('ok');
+  });
+
+  describe('bad .pt files are refused, naming the file and what was expected', () => {
+    test('a malicious pickle is refused and never run', async () => {
+      const marker = path.join(root, 'pwned');
+      py(`
+import os, torch
+class Evil:
+    def __reduce__(self):
+        return (os.system, ('touch ${marker}',))
+torch.save([Evil()], 'evil.pt')
+`);
+      const file = path.join(root, 'evil.pt');
+      await expect(loadTorchFile(file)).rejects.toThrow(/evil\.pt: refused: the pickle refers to (posix|os)\.system; only tensors, lists, tuples, dicts, numbers and strings are read from \.pt files \(nothing in the file was run\)/);
+      await expect(importPublishedBuffer([file], { dataset: 'mnist', network, bufferPath: path.join(root, 'x') })).rejects.toThrow(/refused/);
+      expect(fs.existsSync(marker)).toBe(false);
+    });
+
+    test('another pickle, the wrong nesting, tensor count or shape', async () => {
+      py(`${PY_NET}
+net = Net()
+ps = [p.detach() for p in net.parameters()]
+torch.save({'state_dict': net.state_dict()}, 'dict.pt')
+torch.save(ps, 'flat.pt')
+torch.save([[ps, [torch.zeros(3)] + ps[1:]]], 'shape.pt')
+torch.save([[ps, ps[:-1]]], 'count.pt')
+torch.save([[ps, ps], [ps]], 'epochs.pt')
+torch.save([[ps, ps], [ps, ps, ps]], 'ragged.pt')
+torch.save(ps, 'legacy.pt', _use_new_zipfile_serialization=False)
+`);
+      const read = (name: string) => readMttBuffer(path.join(root, name), spec);
+      await expect(read('dict.pt')).rejects.toThrow(/dict\.pt: expected MTT's replay_buffer_N\.pt: a list of experts, each a list of per-epoch lists of the network's parameter tensors, found a dict of 1 entries/);
+      await expect(read('flat.pt')).rejects.toThrow(/flat\.pt: expert 0: expected a list of per-epoch checkpoints, found a float32 tensor of shape \[4, 1, 3, 3\]/);
+      await expect(read('epochs.pt')).rejects.toThrow(/epochs\.pt: expert 1: expected at least 2 checkpoints \(epochs 0 and T\), found 1/);
+      await expect(read('ragged.pt')).rejects.toThrow(/ragged\.pt: expert 1 has 3 checkpoints, but expert 0 has 2/);
+      await expect(importPublishedBuffer([path.join(root, 'shape.pt')], { dataset: 'mnist', network, bufferPath: path.join(root, 'y') })).rejects.toThrow(
+        /shape\.pt: expert 0, epoch 1: tensor 0 \(features\.0\.weight\): expected shape \[4, 1, 3, 3\], found \[3\]/,
+      );
+      await expect(read('shape.pt')).rejects.toThrow(/shape\.pt: expert 0, epoch 1: tensor 0 \(features\.0\.weight\): expected shape \[4, 1, 3, 3\], found \[3\]/);
+      await expect(read('count.pt')).rejects.toThrow(/count\.pt: expert 0, epoch 1: expected 6 parameter tensors \(features\.0\.weight, features\.0\.bias, features\.1\.weight, features\.1\.bias, classifier\.weight, classifier\.bias\), found 5/);
+      await expect(read('legacy.pt')).rejects.toThrow(/legacy\.pt: saved in torch's legacy format/);
+      const junk = path.join(root, 'junk.pt');
+      fs.writeFileSync(junk, 'not a pickle at all');
+      await expect(read('junk.pt')).rejects.toThrow(/junk\.pt: not a file written by torch\.save \(expected a zip archive\)/);
+    });
+
+    test('one-element lists, dicts, parameters and other plain data are read; deep nesting is refused', async () => {
+      py(`
+import torch
+torch.save([[torch.nn.Parameter(torch.ones(2))], {'k': (1, 2.5, 'x', None, True)}], 'plain.pt')
+deep = []
+for _ in range(100):
+    deep = [deep]
+torch.save(deep, 'deep.pt')
+cycle = [torch.zeros(1)]
+cycle.append(cycle)
+torch.save(cycle, 'cycle.pt')
+`);
+      const value = await loadTorchFile(path.join(root, 'plain.pt'));
+      const [[param], dict] = value as [[{ toArray(): Float32Array }], { dict: [string, { tuple: unknown[] }][] }];
+      expect(Array.from(param.toArray())).toEqual([1, 1]);
+      expect(dict.dict[0][0]).toBe('k');
+      expect(dict.dict[0][1].tuple).toEqual([1, 2.5, 'x', null, true]);
+      disposePickled(value as never);
+      await expect(loadTorchFile(path.join(root, 'deep.pt'))).rejects.toThrow(/deep\.pt: values nest deeper than 32 levels/);
+      await expect(loadTorchFile(path.join(root, 'cycle.pt'))).rejects.toThrow(/cycle\.pt: values nest deeper than 32 levels \(or refer to themselves\)/);
+    });
+  });
+});
+
+/** A float32 or float64 .npy file's values. */
+function readNpy(file: string): Float64Array {
+  const bytes = fs.readFileSync(file);
+  const headerLength = bytes.readUInt16LE(8);
+  const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
+  const data = bytes.subarray(10 + headerLength);
+  const copy = new Uint8Array(data).buffer;
+  return Float64Array.from(header.includes("'<f8'") ? new Float64Array(copy) : new Float32Array(copy));
+}
+
+describe('the published parameter names (without Python)', () => {
+  test('follow the modules of each block: conv, norm (unless none), activation, pooling (unless none)', () => {
+    const names = (o: object) => publishedLayout(convNetSpec({ channels: 3, height: 32, width: 32, numClasses: 10, netWidth: 8, ...o })).map((t) => t.name);
+    expect(names({ depth: 2 })).toEqual(['features.0.weight', 'features.0.bias', 'features.1.weight', 'features.1.bias', 'features.4.weight', 'features.4.bias', 'features.5.weight', 'features.5.bias', 'classifier.weight', 'classifier.bias']);
+    expect(names({ depth: 2, norm: 'none' })).toEqual(['features.0.weight', 'features.0.bias', 'features.3.weight', 'features.3.bias', 'classifier.weight', 'classifier.bias']);
+    expect(names({ depth: 2, pooling: 'none', netWidth: 2 })).toEqual(['features.0.weight', 'features.0.bias', 'features.1.weight', 'features.1.bias', 'features.3.weight', 'features.3.bias', 'features.4.weight', 'features.4.bias', 'classifier.weight', 'classifier.bias']);
+  });
+
+  test('expert files carry them with the offsets into the flat vector', async () => {
+    const file = path.join(root, 'named.mtt.safetensors');
+    const P = convNetLayout(spec).numParams;
+    await writeMttExpert(file, new Float32Array(2 * P), {
+      dataset: 'mnist', convnet: spec, zca: false, epochs: 1, lrTeacher: 0.01, momentum: 0, weightDecay: 0, batchSize: 256, dsa: null, seed: 0,
+      expert: 0, trainAccuracy: [], testAccuracy: null,
+    });
+    const layout = JSON.parse(readSafetensors(file).metadata.published_layout) as [string, number[], number][];
+    expect(layout).toEqual(convNetLayout(spec).tensors.map((t, i) => [publishedLayout(spec)[i].name, t.shape, t.offset]));
+    expect(layout[4]).toEqual(['classifier.weight', [10, 1024], 4 * 9 + 4 + 4 + 4]);
+  });
+});
+
+describe('our .pt files read back by us (without Python)', () => {
+  test('exported MTT and MCT buffers import to the same experts', async () => {
+    const layout = convNetLayout(spec);
+    const P = layout.numParams;
+    const T = 3;
+    const dir = bufferDir(path.join(root, 'rt'), 'mnist', spec, false);
+    const info = {
+      dataset: 'mnist', convnet: spec, zca: false, preprocessing: publishedPreprocessing('mnist', false), epochs: T, lrTeacher: 0.01, momentum: 0,
+      weightDecay: 0, batchSize: 256, dsa: DEFAULT_DSA_STRATEGY, seed: 0, trainAccuracy: [], testAccuracy: null,
+    };
+    for (const e of [0, 1]) {
+      const checkpoints = Float32Array.from(randomValues((T + 1) * P, 40 + e));
+      await writeMttExpert(path.join(dir, expertFileName(e, 'mtt')), checkpoints, { ...info, expert: e });
+      const recorder = new MctRecorder(T, P, segmentsOf(layout), 3);
+      for (let t = 0; t <= T; t++) recorder.add(t, checkpoints.subarray(t * P, (t + 1) * P));
+      await writeMctExpert(path.join(dir, expertFileName(e, 'mct', 3)), recorder.finish(), { ...info, expert: e }, 3);
+    }
+    const out = path.join(root, 'rt-out');
+    await exportPublishedBuffer(dir, out, { form: 'mtt' });
+    await exportPublishedBuffer(dir, out, { form: 'mct', waypoints: 3 });
+    const result = await importPublishedBuffer([path.join(out, 'replay_buffer_0.pt'), path.join(out, 'waypoint_buffer_ip3_0.pt')], { dataset: 'mnist', network, bufferPath: path.join(root, 'rt2') });
+    expect(result.written.map((f) => path.basename(f)).sort()).toEqual(['expert_000.mct3.safetensors', 'expert_000.mtt.safetensors', 'expert_001.mct3.safetensors', 'expert_001.mtt.safetensors']);
+    for (const e of [0, 1]) {
+      const a = openTrajectory(path.join(dir, expertFileName(e, 'mtt')));
+      const b = openTrajectory(path.join(result.dir, expertFileName(e, 'mtt')));
+      for (let t = 0; t <= T; t++) expect(Array.from(b.paramsAt(t))).toEqual(Array.from(a.paramsAt(t)));
+      const m = openTrajectory(path.join(dir, expertFileName(e, 'mct', 3))) as MctTrajectory;
+      const n = openTrajectory(path.join(result.dir, expertFileName(e, 'mct', 3))) as MctTrajectory;
+      expect(n.data.waypointEpochs).toEqual(m.data.waypointEpochs);
+      expect(Array.from(n.data.waypoints)).toEqual(Array.from(m.data.waypoints));
+      expect(Array.from(n.data.fractions)).toEqual(Array.from(m.data.fractions));
+    }
+  });
+});
