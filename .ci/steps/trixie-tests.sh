@@ -10,30 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . .ci/steps/debian-apt.sh
 
-# What the suite needs in Debian 13: Node and npm, the native build tools, libtorch 2.6 with
-# OpenBLAS and gloo's headers (c10d), the default dataset, Chromium for the bench report's test and
-# python3-torch for the .pt interop tests. Add packages here.
-TRIXIE_PACKAGES=(nodejs npm g++ cmake make ninja-build ca-certificates
-  libtorch-dev libopenblas0-pthread libgloo-dev dataset-fashion-mnist chromium python3-torch)
-
 root=$CI_CACHE/trixie-root
 [ "$(id -u)" = 0 ] || { echo "this step needs root (mmdebstrap and chroot)" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
-
-if [ ! -f "$root/.trajmatch-ci-complete" ]; then
-  if ! command -v mmdebstrap >/dev/null; then
-    apt-get install -y -q --no-install-recommends mmdebstrap >/dev/null \
-      || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends mmdebstrap >/dev/null; }
-  fi
-  echo "making a Debian 13 root in $root (once per machine)"
-  rm -rf "$root.partial" && mkdir -p "$CI_CACHE"
-  # Built beside the final place and renamed when complete: an interrupted run leaves no half root.
-  mmdebstrap --quiet --variant=apt --components=main \
-    --include="$(IFS=,; echo "${TRIXIE_PACKAGES[*]}")" \
-    trixie "$root.partial" "$DEBIAN_MIRROR"
-  touch "$root.partial/.trajmatch-ci-complete"
-  rm -rf "$root" && mv "$root.partial" "$root"
-fi
+bash .ci/steps/trixie-root.sh   # made already when .ci/run started it in the background
 
 mounts=()
 cleanup() {
