@@ -7,7 +7,7 @@
 // maintained package offers: a digest checked while streaming, resumption of a cut transfer with an
 // HTTP Range request, a bounded number of clean retries, mirrors, and a cache in which nothing
 // half-written or half-unpacked is ever visible (files and folders appear by rename when complete).
-const crypto = require('crypto');
+const { createHash } = require('crypto');
 const fs = require('fs');
 const http = require('http');
 const https = require('https');
@@ -148,7 +148,7 @@ async function transfer(url, partial, hashes, state, reporter, timeoutMs) {
     // The server sent the whole file again: start over.
     state.bytes = 0;
     fs.truncateSync(partial, 0);
-    for (const k of Object.keys(hashes)) hashes[k] = crypto.createHash(k);
+    for (const k of Object.keys(hashes)) hashes[k] = createHash(k);
   }
   const length = Number(res.headers['content-length']);
   const total = Number.isFinite(length) ? state.bytes + length : 0;
@@ -195,7 +195,7 @@ async function transfer(url, partial, hashes, state, reporter, timeoutMs) {
 
 /** Removes leftovers of transfers by processes that are gone (a killed download or unpack). */
 function removeStaleParts(dir) {
-  let entries = [];
+  let entries;
   try {
     entries = fs.readdirSync(dir);
   } catch {
@@ -236,8 +236,8 @@ async function fetchVerified({ urls, dest, sha256, md5, size, label, attempts = 
       fs.writeFileSync(partial, '');
       const state = { bytes: 0 };
       const hashes = {};
-      if (sha256) hashes.sha256 = crypto.createHash('sha256');
-      if (md5) hashes.md5 = crypto.createHash('md5');
+      if (sha256) hashes.sha256 = createHash('sha256');
+      if (md5) hashes.md5 = createHash('md5');
       const report = reporter || progressReporter(`trajmatch: downloading ${label || path.basename(dest)} from ${new URL(url).host}`);
       let attempt = 0;
       for (;;) {

@@ -13,8 +13,12 @@ export class TrajmatchInputError extends Error {
 
 /** The native engine reported an error (libtorch or an invariant of the binding). */
 export class TrajmatchNativeError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * @param operation the native export (or handle method) that failed, e.g. "matchIteration"
+   * @param detail the engine's own message
+   */
+  constructor(readonly operation: string, readonly detail: string, options?: { cause?: unknown }) {
+    super(`${operation}: ${detail}`, options);
     this.name = 'TrajmatchNativeError';
   }
 }
@@ -44,32 +48,4 @@ export function describe(value: unknown): string {
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length: number }).length})`;
   if (typeof value === 'object') return value.constructor?.name ? `a ${value.constructor.name}` : 'an object';
   return typeof value;
-}
-
-/**
- * Runs a native call and rethrows its error from here, so the JS stack shows the caller
- * (errors settled on the libuv thread carry no JS stack of their own).
- */
-export async function callNative<T>(operation: string, call: () => Promise<T> | T): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    throw asNativeError(operation, e);
-  }
-}
-
-/** The same for synchronous native calls. */
-export function callNativeSync<T>(operation: string, call: () => T): T {
-  try {
-    return call();
-  } catch (e) {
-    throw asNativeError(operation, e);
-  }
-}
-
-function asNativeError(operation: string, e: unknown): Error {
-  if (e instanceof TrajmatchInputError || e instanceof TrajmatchLoadError) return e;
-  // Duck-typed: errors thrown by the addon may come from another realm (jest's VM contexts).
-  const message = typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
-  return new TrajmatchNativeError(`${operation}: ${message}`, { cause: e });
 }

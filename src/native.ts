@@ -1,6 +1,7 @@
 /**
  * The typed loader of the native addon (build/Release/trajmatch.node) and the raw shape of what
- * it exports. Everything else in src/ talks to the engine through here.
+ * it exports. Only src/engine.ts calls the addon; everything else talks to the engine through it.
+ * Every argument is passed explicitly: the binding holds no defaults.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -66,6 +67,35 @@ export interface PassStats {
   count: number;
 }
 
+/** What a network of the engine is: the functional ConvNet, or a module of the zoo. */
+export type NativeNetworkSpec =
+  | ({ arch: 'convnet' } & NativeConvNetSpec)
+  | { arch: 'alexnet' | 'vgg11' | 'resnet18'; channels: number; height: number; width: number; numClasses: number };
+
+/** The settings of one training epoch, as the engine reads them. */
+export interface NativeEpochArgs {
+  images: Tensor;
+  labels: Tensor;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  batchSize: number;
+  /** A DSA strategy for every batch; none when absent. */
+  dsa?: string;
+  seed: number;
+}
+
+/** A network in the engine, with its momentum buffers (the Network ObjectWrap). */
+export interface NativeNetwork {
+  readonly numParams: number;
+  readonly disposed: boolean;
+  trainEpoch(args: NativeEpochArgs): Promise<PassStats>;
+  evaluate(args: { images: Tensor; labels: Tensor; batchSize: number }): Promise<PassStats>;
+  resetMomentum(): void;
+  parameters(): Tensor;
+  dispose(): void;
+}
+
 /** A process group of a distributed run (see src/distributed/process-group.ts for the wrapper). */
 export interface NativeProcessGroup {
   readonly rank: number;
@@ -87,33 +117,30 @@ export interface NativeProcessGroup {
 
 export interface NativeAddon {
   Tensor: new (...args: never[]) => Tensor;
+  Network: new (...args: never[]) => NativeNetwork;
   backendInfo(): BackendInfo;
   parseDevice(name: string): string;
-  tensor(values: HostArray, shape: number[], options?: { dtype?: DType; device?: string }): Tensor;
+  tensor(values: HostArray, shape: number[], options: { dtype?: DType; device: string }): Tensor;
   liveTensorCount(): number;
   indexSelect(tensor: Tensor, indices: number[]): Tensor;
   devicePeakBytes(device: string, options?: { reset?: boolean }): number | null;
   convnetLayout(spec: NativeConvNetSpec): { numParams: number; tensors: ParamTensor[] };
+  convnetInit(spec: NativeConvNetSpec, options: { seed: number; dtype: DType; device: string }): Tensor;
   convnetForward(spec: NativeConvNetSpec, images: Tensor, params: Tensor): Promise<Tensor>;
+  dsaApply(images: Tensor, options: { strategy: string; seed: number; cotangent?: Tensor }): Promise<{ images: Tensor; grad?: Tensor }>;
+  createNetwork(
+    spec: NativeNetworkSpec,
+    options: { seed: number; dtype: DType; device: string } | { params: Tensor; momentumBuffer?: Tensor },
+  ): Promise<NativeNetwork>;
+  liveNetworkCount(): number;
   matchIteration(
     spec: NativeConvNetSpec,
     inputs: {
       images: Tensor; labels: Tensor; start: Tensor; target: Tensor; lr: number; synSteps: number;
-      batchSyn?: number; dsa?: string; seed?: number; method?: string;
+      batchSyn: number; dsa?: string; seed: number; method: string;
     },
   ): Promise<{ loss: number; gradImages: Tensor; gradLr: number }>;
   sgdStep(param: Tensor, grad: Tensor, buffer: Tensor, options: { lr: number; momentum: number }): void;
-  convnetInit(spec: NativeConvNetSpec, options: { seed: number; dtype?: DType; device?: string }): Tensor;
-  dsaApply(images: Tensor, options: { strategy: string; seed: number; cotangent?: Tensor }): Promise<{ images: Tensor; grad?: Tensor }>;
-  trainEpoch(spec: NativeConvNetSpec, options: {
-    params: Tensor; momentumBuffer?: Tensor; images: Tensor; labels: Tensor;
-    lr: number; momentum: number; weightDecay: number; batchSize: number; dsa?: string; seed: number;
-  }): Promise<PassStats>;
-  zooTrainTest(network: { arch: string; channels: number; height: number; width: number; numClasses: number }, options: {
-    images: Tensor; labels: Tensor; testImages: Tensor; testLabels: Tensor; schedule: { epochs: number; lr: number }[];
-    momentum: number; weightDecay: number; batchSize: number; dsa?: string; seed: number;
-  }): Promise<number>;
-  evaluate(spec: NativeConvNetSpec, options: { params: Tensor; images: Tensor; labels: Tensor; batchSize?: number }): Promise<PassStats>;
   normalizeImages(pixels: Tensor, mean: number[], std: number[]): Promise<Tensor>;
   zcaFit(images: Tensor, eps: number): Promise<{ mean: Tensor; whiten: Tensor; unwhiten: Tensor }>;
   zcaWhiten(images: Tensor, zca: { mean: Tensor; whiten: Tensor; unwhiten: Tensor }): Promise<Tensor>;
@@ -134,11 +161,10 @@ export interface NativeAddon {
 export type PickledValue = Tensor | number | string | boolean | null | PickledValue[] | { tuple: PickledValue[] } | { dict: [PickledValue, PickledValue][] };
 
 const REQUIRED_EXPORTS = [
-  'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'convnetLayout', 'convnetForward', 'matchIteration', 'sgdStep',
-  'normalizeImages', 'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'convnetInit', 'dsaApply', 'trainEpoch', 'evaluate', 'indexSelect', 'zooTrainTest', 'devicePeakBytes',
-  'torchLoad', 'torchSave',
-  'processGroupJoin', 'distributedInfo',
-] as const;
+  'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'indexSelect', 'devicePeakBytes', 'convnetLayout',
+  'convnetInit', 'convnetForward', 'dsaApply', 'Network', 'createNetwork', 'liveNetworkCount', 'matchIteration', 'sgdStep', 'normalizeImages',
+  'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'torchLoad', 'torchSave', 'processGroupJoin', 'distributedInfo',
+] as const satisfies readonly (keyof NativeAddon)[];
 
 /** Where the addon may be: $TRAJMATCH_NATIVE, then the cmake-js build folders of this package. */
 export function defaultAddonPaths(): string[] {

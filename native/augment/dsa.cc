@@ -154,4 +154,14 @@ torch::Tensor dsa(const torch::Tensor& images, const DsaConfig& config, uint64_t
   return applyDsa(images, drawDsa(config, images.size(0), images.size(2), images.size(3), seed, images.options()), config);
 }
 
+std::pair<torch::Tensor, torch::Tensor> dsaWithVjp(const torch::Tensor& images, const DsaConfig& config, uint64_t seed,
+                                                   const torch::Tensor& cotangent) {
+  torch::AutoGradMode gradMode(true);
+  const auto x = images.detach().requires_grad_(true);
+  const auto y = dsa(x, config, seed);
+  TORCH_CHECK(cotangent.sizes() == y.sizes(), "cotangent must have shape ", y.sizes(), ", received ", cotangent.sizes());
+  const auto grad = torch::autograd::grad({y}, {x}, {cotangent})[0];
+  return {y.detach(), grad};
+}
+
 }  // namespace trajmatch::augment

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace trajmatch::augment {
@@ -46,5 +47,10 @@ torch::Tensor applyDsa(const torch::Tensor& images, const DsaDraw& draw, const D
 
 // drawDsa + applyDsa.
 torch::Tensor dsa(const torch::Tensor& images, const DsaConfig& config, uint64_t seed);
+
+// dsa(images) and its vector-Jacobian product d<dsa(images), cotangent>/d images (the cotangent
+// shaped like the output), for checking the augmentation's differentiability.
+std::pair<torch::Tensor, torch::Tensor> dsaWithVjp(const torch::Tensor& images, const DsaConfig& config, uint64_t seed,
+                                                   const torch::Tensor& cotangent);
 
 }  // namespace trajmatch::augment

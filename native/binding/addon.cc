@@ -1,8 +1,8 @@
 // Module init only: each binding module registers its own functions.
 #include <napi.h>
 
+#include "binding/addon_data.h"
 #include "binding/exports.h"
-#include "binding/tensor_handle.h"
 #include "core/device.h"
 #include "core/onednn.h"
 
@@ -10,12 +10,13 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   using namespace trajmatch::binding;
   trajmatch::initThreads();  // ops run synchronously on the JS thread use every core too
   trajmatch::configureOneDnn();  // before the first convolution: off where oneDNN is known bad
-  exports.Set("Tensor", TensorHandle::Init(env));
+  env.SetInstanceData(new AddonData());
   RegisterBackend(env, exports);
   RegisterModel(env, exports);
+  RegisterAugment(env, exports);
+  RegisterTrain(env, exports);
   RegisterDistill(env, exports);
   RegisterData(env, exports);
-  RegisterTrain(env, exports);
   RegisterIo(env, exports);
   RegisterDistributed(env, exports);
   return exports;

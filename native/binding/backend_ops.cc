@@ -71,6 +71,7 @@ Napi::Value DevicePeakBytes(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterBackend(Napi::Env env, Napi::Object exports) {
+  exports.Set("Tensor", TensorHandle::Init(env));
   exports.Set("backendInfo", Napi::Function::New(env, guarded<BackendInfo>, "backendInfo"));
   exports.Set("parseDevice", Napi::Function::New(env, guarded<ParseDevice>, "parseDevice"));
   exports.Set("tensor", Napi::Function::New(env, guarded<CreateTensor>, "tensor"));

@@ -40,11 +40,6 @@ int64_t getInt(const Napi::Object& obj, const char* where, const char* key) {
   return toInt(obj.Get(key), field(where, key));
 }
 
-int64_t getInt(const Napi::Object& obj, const char* where, const char* key, int64_t fallback) {
-  const auto v = obj.Get(key);
-  return v.IsUndefined() ? fallback : toInt(v, field(where, key));
-}
-
 double getNumber(const Napi::Object& obj, const char* where, const char* key) {
   const auto v = obj.Get(key);
   if (!v.IsNumber()) throw Napi::TypeError::New(obj.Env(), field(where, key) + ": expected a number");
@@ -53,9 +48,15 @@ double getNumber(const Napi::Object& obj, const char* where, const char* key) {
   return d;
 }
 
-std::string getString(const Napi::Object& obj, const char* where, const char* key, const std::string& fallback) {
+std::string getString(const Napi::Object& obj, const char* where, const char* key) {
+  const auto v = getOptionalString(obj, where, key);
+  if (!v) throw Napi::TypeError::New(obj.Env(), field(where, key) + " is missing");
+  return *v;
+}
+
+std::optional<std::string> getOptionalString(const Napi::Object& obj, const char* where, const char* key) {
   const auto v = obj.Get(key);
-  if (v.IsUndefined()) return fallback;
+  if (v.IsUndefined()) return std::nullopt;
   if (!v.IsString()) throw Napi::TypeError::New(obj.Env(), field(where, key) + ": expected a string");
   return v.As<Napi::String>().Utf8Value();
 }
@@ -64,16 +65,20 @@ torch::Tensor getTensor(const Napi::Object& obj, const char* where, const char* 
   return TensorHandle::TensorOf(obj.Get(key), field(where, key));
 }
 
+torch::Tensor getOptionalTensor(const Napi::Object& obj, const char* where, const char* key) {
+  return obj.Get(key).IsUndefined() ? torch::Tensor() : getTensor(obj, where, key);
+}
+
 uint64_t getSeed(const Napi::Object& obj, const char* where) {
-  const auto seed = getInt(obj, where, "seed", 0);
+  const auto seed = getInt(obj, where, "seed");
   if (seed < 0) throw Napi::TypeError::New(obj.Env(), field(where, "seed") + ": expected a non-negative integer");
   return static_cast<uint64_t>(seed);
 }
 
 std::optional<augment::DsaConfig> getDsa(const Napi::Object& obj, const char* where) {
-  const auto strategy = getString(obj, where, "dsa", "");
-  if (strategy.empty()) return std::nullopt;
-  return augment::parseDsaStrategy(strategy);
+  const auto strategy = getOptionalString(obj, where, "dsa");
+  if (!strategy) return std::nullopt;
+  return augment::parseDsaStrategy(*strategy);
 }
 
 std::vector<double> toNumbers(const Napi::Value& value, const char* what) {
@@ -115,12 +120,33 @@ model::ConvNetSpec toConvNetSpec(const Napi::Object& obj) {
   spec.height = getInt(obj, "convnet", "height");
   spec.width = getInt(obj, "convnet", "width");
   spec.numClasses = getInt(obj, "convnet", "numClasses");
-  spec.netWidth = getInt(obj, "convnet", "netWidth", spec.netWidth);
-  spec.depth = getInt(obj, "convnet", "depth", spec.depth);
-  spec.norm = model::parseNorm(getString(obj, "convnet", "norm", "instance"));
-  spec.activation = model::parseActivation(getString(obj, "convnet", "activation", "relu"));
-  spec.pooling = model::parsePooling(getString(obj, "convnet", "pooling", "avg"));
+  spec.netWidth = getInt(obj, "convnet", "netWidth");
+  spec.depth = getInt(obj, "convnet", "depth");
+  spec.norm = model::parseNorm(getString(obj, "convnet", "norm"));
+  spec.activation = model::parseActivation(getString(obj, "convnet", "activation"));
+  spec.pooling = model::parsePooling(getString(obj, "convnet", "pooling"));
   return spec;
+}
+
+model::ZooSpec toZooSpec(const Napi::Object& obj) {
+  model::ZooSpec spec;
+  spec.arch = getString(obj, "network", "arch");
+  spec.channels = getInt(obj, "network", "channels");
+  spec.height = getInt(obj, "network", "height");
+  spec.width = getInt(obj, "network", "width");
+  spec.numClasses = getInt(obj, "network", "numClasses");
+  return spec;
+}
+
+train::SgdConfig toSgdConfig(const Napi::Object& obj, const char* where) {
+  train::SgdConfig config;
+  config.lr = getNumber(obj, where, "lr");
+  config.momentum = getNumber(obj, where, "momentum");
+  config.weightDecay = getNumber(obj, where, "weightDecay");
+  config.batchSize = getInt(obj, where, "batchSize");
+  config.dsa = getDsa(obj, where);
+  config.seed = getSeed(obj, where);
+  return config;
 }
 
 }  // namespace trajmatch::binding

@@ -6,13 +6,14 @@
 #include "binding/promise_worker.h"
 #include "binding/tensor_handle.h"
 #include "distill/match.h"
+#include "train/sgd.h"
 
 namespace trajmatch::binding {
 
 namespace {
 
-// async: matchIteration(spec, {images, labels, start, target, lr, synSteps, batchSyn?, dsa?, seed?,
-//   method?}) -> Promise<{loss: number, gradImages: Tensor, gradLr: number}>
+// async: matchIteration(spec, {images, labels, start, target, lr, synSteps, batchSyn, dsa?, seed,
+//   method}) -> Promise<{loss: number, gradImages: Tensor, gradLr: number}>
 Napi::Value MatchIteration(const Napi::CallbackInfo& info) {
   auto net = std::make_shared<model::ConvNet>(toConvNetSpec(argObject(info, 0, "convnet")));
   const auto args = argObject(info, 1, "inputs");
@@ -23,10 +24,10 @@ Napi::Value MatchIteration(const Napi::CallbackInfo& info) {
   in.target = getTensor(args, "inputs", "target");
   in.lr = getNumber(args, "inputs", "lr");
   in.synSteps = getInt(args, "inputs", "synSteps");
-  in.batchSyn = getInt(args, "inputs", "batchSyn", 0);
+  in.batchSyn = getInt(args, "inputs", "batchSyn");
   in.dsa = getDsa(args, "inputs");
   in.seed = getSeed(args, "inputs");
-  in.method = distill::parseGradMethod(getString(args, "inputs", "method", "unroll"));
+  in.method = distill::parseGradMethod(getString(args, "inputs", "method"));
   auto result = std::make_shared<distill::MatchResult>();
   return PromiseWorker::Run(
       info.Env(), "trajmatch.matchIteration", [=] { *result = distill::matchIteration(*net, in); },
@@ -39,20 +40,13 @@ Napi::Value MatchIteration(const Napi::CallbackInfo& info) {
       });
 }
 
-// sync: sgdStep(param, grad, buffer, {lr, momentum}): buffer = momentum * buffer + grad;
-//   param -= lr * buffer, both in place (PyTorch's SGD without weight decay).
+// sync: sgdStep(param, grad, buffer, {lr, momentum}): train::sgdStep without weight decay, in place.
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   auto param = TensorHandle::TensorOf(info[0], "param");
   const auto grad = TensorHandle::TensorOf(info[1], "grad");
   auto buffer = TensorHandle::TensorOf(info[2], "buffer");
   const auto opts = argObject(info, 3, "options");
-  const double lr = getNumber(opts, "options", "lr");
-  const double momentum = getNumber(opts, "options", "momentum");
-  TORCH_CHECK(grad.sizes() == param.sizes() && buffer.sizes() == param.sizes(), "sgdStep: param ", param.sizes(),
-              ", grad ", grad.sizes(), " and buffer ", buffer.sizes(), " must have one shape");
-  torch::NoGradGuard noGrad;
-  buffer.mul_(momentum).add_(grad);
-  param.sub_(buffer * lr);
+  train::sgdStep(param, grad, buffer, getNumber(opts, "options", "lr"), getNumber(opts, "options", "momentum"), 0.0);
   return info.Env().Undefined();
 }
 

@@ -170,11 +170,11 @@ Napi::Value ProcessGroupJoin(const Napi::CallbackInfo& info) {
   distributed::GroupOptions options;
   options.rank = static_cast<int>(getInt(o, "options", "rank"));
   options.worldSize = static_cast<int>(getInt(o, "options", "worldSize"));
-  options.masterAddr = getString(o, "options", "masterAddr", options.masterAddr);
+  options.masterAddr = getString(o, "options", "masterAddr");
   options.masterPort = static_cast<int>(getInt(o, "options", "masterPort"));
-  options.timeout = std::chrono::milliseconds(getInt(o, "options", "timeoutMs", options.timeout.count()));
-  options.backend = distributed::parseBackend(getString(o, "options", "backend", "gloo"));
-  options.device = parseDevice(getString(o, "options", "device", "cpu"));
+  options.timeout = std::chrono::milliseconds(getInt(o, "options", "timeoutMs"));
+  options.backend = distributed::parseBackend(getString(o, "options", "backend"));
+  options.device = parseDevice(getString(o, "options", "device"));
   const auto agreed = o.Get("agreed");
   if (!agreed.IsUndefined()) {
     if (!agreed.IsArray()) throw Napi::TypeError::New(info.Env(), "options.agreed: expected an array of [name, value] pairs");

@@ -1,9 +1,11 @@
-// The functional ConvNet: its parameter layout and forward pass.
+// The functional ConvNet: its parameter layout, initialisation and forward pass.
 #include "binding/convert.h"
 #include "binding/exports.h"
 #include "binding/guard.h"
 #include "binding/promise_worker.h"
 #include "binding/tensor_handle.h"
+#include "core/device.h"
+#include "core/dtype.h"
 #include "model/convnet.h"
 
 namespace trajmatch::binding {
@@ -30,6 +32,15 @@ Napi::Value ConvNetLayout(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// sync: convnetInit(spec, {seed, dtype, device}) -> Tensor with PyTorch's default initialisation
+Napi::Value ConvNetInit(const Napi::CallbackInfo& info) {
+  const model::ConvNet net(toConvNetSpec(argObject(info, 0, "convnet")));
+  const auto opts = argObject(info, 1, "options");
+  const auto dtype = parseDtype(getString(opts, "options", "dtype"));
+  const auto device = parseDevice(getString(opts, "options", "device"));
+  return TensorHandle::Wrap(info.Env(), net.initParams(getSeed(opts, "options"), dtype, device));
+}
+
 // async: convnetForward(spec, images, params) -> Promise<Tensor> of logits [N, numClasses].
 Napi::Value ConvNetForward(const Napi::CallbackInfo& info) {
   auto net = std::make_shared<model::ConvNet>(toConvNetSpec(argObject(info, 0, "convnet")));
@@ -49,6 +60,7 @@ Napi::Value ConvNetForward(const Napi::CallbackInfo& info) {
 
 void RegisterModel(Napi::Env env, Napi::Object exports) {
   exports.Set("convnetLayout", Napi::Function::New(env, guarded<ConvNetLayout>, "convnetLayout"));
+  exports.Set("convnetInit", Napi::Function::New(env, guarded<ConvNetInit>, "convnetInit"));
   exports.Set("convnetForward", Napi::Function::New(env, guarded<ConvNetForward>, "convnetForward"));
 }
 

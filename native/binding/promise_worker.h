@@ -18,13 +18,17 @@ class PromiseWorker : public Napi::AsyncWorker {
  public:
   using Work = std::function<void()>;                     // runs on the worker thread
   using Resolve = std::function<Napi::Value(Napi::Env)>;  // runs on the JS thread afterwards
+  using Done = std::function<void()>;                     // runs on the JS thread once settled, either way
 
   // Queues the work and returns the Promise it will settle.
   static Napi::Promise Run(Napi::Env env, const char* name, Work work, Resolve resolve) {
-    auto* worker = new PromiseWorker(env, name, std::move(work), std::move(resolve));
-    auto promise = worker->deferred_.Promise();
-    worker->Queue();  // the worker deletes itself once settled
-    return promise;
+    return Start(new PromiseWorker(env, name, std::move(work), std::move(resolve), nullptr));
+  }
+
+  // The same for a method of a handle: `owner` (the handle's JS object) is kept alive until the
+  // Promise settles, and `done` runs then (e.g. to mark the handle free again).
+  static Napi::Promise Run(const Napi::Object& owner, const char* name, Work work, Resolve resolve, Done done) {
+    return Start(new PromiseWorker(owner, name, std::move(work), std::move(resolve), std::move(done)));
   }
 
  protected:
@@ -42,6 +46,7 @@ class PromiseWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::HandleScope scope(Env());
+    if (done_) done_();
     try {
       deferred_.Resolve(resolve_(Env()));
     } catch (const Napi::Error& e) {
@@ -51,16 +56,31 @@ class PromiseWorker : public Napi::AsyncWorker {
     }
   }
 
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error& e) override {
+    if (done_) done_();
+    deferred_.Reject(e.Value());
+  }
 
  private:
-  PromiseWorker(Napi::Env env, const char* name, Work work, Resolve resolve)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)),
-        work_(std::move(work)), resolve_(std::move(resolve)) {}
+  PromiseWorker(Napi::Env env, const char* name, Work work, Resolve resolve, Done done)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)),
+        resolve_(std::move(resolve)), done_(std::move(done)) {}
+  PromiseWorker(const Napi::Object& owner, const char* name, Work work, Resolve resolve, Done done)
+      : PromiseWorker(owner.Env(), name, std::move(work), std::move(resolve), std::move(done)) {
+    owner_ = Napi::Persistent(owner);  // released with the worker, on the JS thread, once settled
+  }
+
+  static Napi::Promise Start(PromiseWorker* worker) {
+    auto promise = worker->deferred_.Promise();
+    worker->AsyncWorker::Queue();  // the worker deletes itself once settled
+    return promise;
+  }
 
   Napi::Promise::Deferred deferred_;
   Work work_;
   Resolve resolve_;
+  Done done_;
+  Napi::ObjectReference owner_;
 };
 
 }  // namespace trajmatch::binding

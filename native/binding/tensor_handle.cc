@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "binding/addon_data.h"
 #include "binding/convert.h"
 #include "binding/guard.h"
 #include "core/device.h"
@@ -12,10 +13,6 @@ namespace trajmatch::binding {
 std::atomic<int64_t> TensorHandle::live_{0};
 
 namespace {
-
-struct AddonData {
-  Napi::FunctionReference tensorClass;
-};
 
 // A marker that lets only C++ construct handles.
 const char kInternalTag[] = "trajmatch.internal";
@@ -81,14 +78,12 @@ Napi::Function TensorHandle::Init(Napi::Env env) {
                           InstanceMethod<&TensorHandle::ToArray>("toArray"),
                           InstanceMethod<&TensorHandle::To>("to"),
                           InstanceMethod<&TensorHandle::Dispose>("dispose")});
-  auto* data = new AddonData{Napi::Persistent(cls)};
-  env.SetInstanceData(data);
+  addonData(env).tensorClass = Napi::Persistent(cls);
   return cls;
 }
 
 Napi::Object TensorHandle::Wrap(Napi::Env env, torch::Tensor tensor) {
-  auto* data = env.GetInstanceData<AddonData>();
-  auto obj = data->tensorClass.New({Napi::String::New(env, kInternalTag)});
+  auto obj = addonData(env).tensorClass.New({Napi::String::New(env, kInternalTag)});
   auto* handle = Unwrap(obj);
   handle->tensor_ = std::move(tensor);
   return obj;
@@ -96,8 +91,7 @@ Napi::Object TensorHandle::Wrap(Napi::Env env, torch::Tensor tensor) {
 
 torch::Tensor TensorHandle::TensorOf(const Napi::Value& value, const std::string& what) {
   auto env = value.Env();
-  auto* data = env.GetInstanceData<AddonData>();
-  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(data->tensorClass.Value())) {
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(addonData(env).tensorClass.Value())) {
     throw Napi::TypeError::New(env, what + ": expected a Tensor handle");
   }
   auto* handle = Unwrap(value.As<Napi::Object>());
@@ -175,11 +169,11 @@ Napi::Value TensorHandle::To(const Napi::CallbackInfo& info) {
   return guard(env, [&]() -> Napi::Value {
     const auto& t = Live(env);
     const auto opts = info.Length() > 0 && info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
-    const auto dev = getString(opts, "to", "device", "");
-    const auto dt = getString(opts, "to", "dtype", "");
+    const auto dev = getOptionalString(opts, "to", "device");
+    const auto dt = getOptionalString(opts, "to", "dtype");
     auto options = t.options();
-    if (!dev.empty()) options = options.device(parseDevice(dev));
-    if (!dt.empty()) options = options.dtype(parseDtype(dt));
+    if (dev) options = options.device(parseDevice(*dev));
+    if (dt) options = options.dtype(parseDtype(*dt));
     return Wrap(env, t.to(options, /*non_blocking=*/false, /*copy=*/true));
   });
 }
@@ -196,7 +190,6 @@ Napi::Value CreateTensor(const Napi::CallbackInfo& info) {
   }
   const auto values = info[0].As<Napi::TypedArray>();
   const auto shape = toShape(info[1], "shape");
-  const auto opts = info.Length() > 2 && info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
   const auto sourceType = typedArrayDtype(values);
 
   int64_t expected = 1;
@@ -207,10 +200,10 @@ Napi::Value CreateTensor(const Napi::CallbackInfo& info) {
                                     std::to_string(expected) + " values but the " + typedArrayName(sourceType) +
                                     " holds " + std::to_string(length));
   }
-  const auto dt = getString(opts, "options", "dtype", "");
-  const auto dev = getString(opts, "options", "device", "cpu");
-  const auto targetType = dt.empty() ? sourceType : parseDtype(dt);
-  const auto device = parseDevice(dev);
+  const auto opts = argObject(info, 2, "options");
+  const auto dt = getOptionalString(opts, "options", "dtype");  // absent: the typed array's own
+  const auto targetType = dt ? parseDtype(*dt) : sourceType;
+  const auto device = parseDevice(getString(opts, "options", "device"));
 
   // Copy out of the JS buffer at once: the tensor must not alias memory that JS may reuse.
   auto* base = static_cast<uint8_t*>(values.ArrayBuffer().Data()) + values.ByteOffset();

@@ -46,7 +46,8 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
   static std::atomic<int64_t> live_;
 };
 
-// sync: tensor(typedArray, shape, {dtype?, device?}) copies host values into a new handle.
+// sync: tensor(typedArray, shape, {dtype?, device}) copies host values into a new handle (dtype:
+//   the typed array's when absent).
 Napi::Value CreateTensor(const Napi::CallbackInfo& info);
 
 }  // namespace trajmatch::binding

@@ -7,7 +7,7 @@
 
 namespace trajmatch {
 
-// "float32", "float64", "int32", "int64", "uint8", "int8", "int16", "bool".
+// "float32", "float64", "int32", "int64", "uint8", "int8", "int16", "bool", "float16", "bfloat16".
 // Throws std::invalid_argument listing the accepted names.
 torch::ScalarType parseDtype(const std::string& name);
 std::string dtypeName(torch::ScalarType type);

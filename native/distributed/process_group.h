@@ -36,13 +36,15 @@ struct Capabilities {
 };
 Capabilities capabilities();
 
+// Every field is set by the caller: the defaults (master 127.0.0.1, a timeout of 60 s, Gloo on the
+// CPU) live in TypeScript (src/distributed/process-group.ts).
 struct GroupOptions {
   int rank = 0;
-  int worldSize = 1;
-  std::string masterAddr = "127.0.0.1";
-  int masterPort = 29500;
+  int worldSize = 0;
+  std::string masterAddr;
+  int masterPort = 0;
   // Bounds the rendezvous, each collective, and the silence of a rank before it counts as dead.
-  std::chrono::milliseconds timeout{60000};
+  std::chrono::milliseconds timeout{0};
   BackendKind backend = BackendKind::Gloo;
   // The device of the tensors the collectives take (CPU for Gloo, this rank's GPU for NCCL).
   torch::Device device = torch::kCPU;

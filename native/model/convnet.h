@@ -19,16 +19,18 @@ Norm parseNorm(const std::string& name);
 Activation parseActivation(const std::string& name);
 Pooling parsePooling(const std::string& name);
 
+// Every field is set by the caller: the defaults (published: width 128, depth 3, instance norm,
+// ReLU, average pooling) live in TypeScript (src/model/convnet.ts).
 struct ConvNetSpec {
-  int64_t channels = 3;
-  int64_t height = 32;
-  int64_t width = 32;
-  int64_t numClasses = 10;
-  int64_t netWidth = 128;
-  int64_t depth = 3;
-  Norm norm = Norm::Instance;
+  int64_t channels = 0;
+  int64_t height = 0;
+  int64_t width = 0;
+  int64_t numClasses = 0;
+  int64_t netWidth = 0;
+  int64_t depth = 0;
+  Norm norm = Norm::None;
   Activation activation = Activation::ReLU;
-  Pooling pooling = Pooling::Avg;
+  Pooling pooling = Pooling::None;
 };
 
 // One tensor of the flat parameter vector.

@@ -12,10 +12,10 @@ namespace trajmatch::model {
 
 struct ZooSpec {
   std::string arch;  // "alexnet" | "vgg11" | "resnet18"
-  int64_t channels = 3;
-  int64_t height = 32;
-  int64_t width = 32;
-  int64_t numClasses = 10;
+  int64_t channels = 0;  // every field is set by the caller
+  int64_t height = 0;
+  int64_t width = 0;
+  int64_t numClasses = 0;
 };
 
 // A module mapping images [N, C, H, W] to logits; throws std::invalid_argument for an unknown

@@ -4,8 +4,9 @@
  * pixels. The same seed replays the same augmentation.
  */
 import { z } from 'zod';
-import { callNative, expected } from '../errors';
-import { native, Tensor } from '../native';
+import * as engine from '../engine';
+import { expected } from '../errors';
+import { Tensor } from '../native';
 
 export const DSA_GROUPS = ['color', 'crop', 'cutout', 'flip', 'scale', 'rotate'] as const;
 /** The published strategy. */
@@ -27,6 +28,5 @@ export function applyDsa(
   options: { strategy?: string; seed: number; cotangent?: Tensor },
 ): Promise<{ images: Tensor; grad?: Tensor }> {
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw expected('seed', 'a non-negative integer', options.seed);
-  const strategy = options.strategy ?? DEFAULT_DSA_STRATEGY;
-  return callNative('dsa', () => native().dsaApply(images, { ...options, strategy }));
+  return engine.dsaApply(images, { strategy: options.strategy ?? DEFAULT_DSA_STRATEGY, seed: options.seed, cotangent: options.cotangent });
 }

@@ -1,7 +1,8 @@
 /** Creating tensor handles from host data, with the checks users need to see in JS terms. */
-import { callNativeSync, expected, TrajmatchInputError } from '../errors';
-import { DType, HostArray, native, Tensor } from '../native';
-import { resolveDevice } from './device';
+import * as engine from '../engine';
+import { expected, TrajmatchInputError } from '../errors';
+import { DType, HostArray, Tensor } from '../native';
+import { handleDevice } from './device';
 
 const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'int64', 'uint8', 'int8', 'int16', 'bool', 'float16', 'bfloat16'];
 
@@ -18,9 +19,7 @@ export interface TensorOptions {
  */
 export function tensor(values: HostArray, shape: readonly number[], options: TensorOptions = {}): Tensor {
   if (!ArrayBuffer.isView(values) || values instanceof DataView) throw expected('values', 'a typed array', values);
-  if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
-    throw expected('shape', 'an array of non-negative integers', shape);
-  }
+  if (!isShape(shape)) throw expected('shape', 'an array of non-negative integers', shape);
   const numel = shape.reduce((a, b) => a * b, 1);
   if (numel !== values.length) {
     throw new TrajmatchInputError(
@@ -30,13 +29,16 @@ export function tensor(values: HostArray, shape: readonly number[], options: Ten
   if (options.dtype !== undefined && !DTYPES.includes(options.dtype)) {
     throw expected('dtype', `one of ${DTYPES.join(', ')}`, options.dtype);
   }
-  const device = resolveDevice(options.device ?? 'cpu');
-  return callNativeSync('tensor', () => native().tensor(values, [...shape], { dtype: options.dtype, device }));
+  return engine.tensor(values, [...shape], { dtype: options.dtype, device: handleDevice(options.device) });
+}
+
+function isShape(value: unknown): value is readonly number[] {
+  return Array.isArray(value) && value.every((s) => typeof s === 'number' && Number.isSafeInteger(s) && s >= 0);
 }
 
 /** Handles currently alive in the engine (created and not yet disposed or collected): for leak checks. */
 export function liveTensorCount(): number {
-  return native().liveTensorCount();
+  return engine.liveTensorCount();
 }
 
 /** Disposes every handle given, ignoring ones already disposed. */
@@ -46,5 +48,5 @@ export function disposeAll(...tensors: (Tensor | undefined)[]): void {
 
 /** The rows of a tensor at the given indices, as a new tensor on its device. */
 export function indexSelect(t: Tensor, indices: readonly number[]): Tensor {
-  return callNativeSync('indexSelect', () => native().indexSelect(t, [...indices]));
+  return engine.indexSelect(t, [...indices]);
 }

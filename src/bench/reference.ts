@@ -22,7 +22,7 @@ export interface ReferenceRow {
 export type ReferenceResult = { available: true; script: string; rows: ReferenceRow[] } | { available: false; script: string | null; reason: string };
 
 export function runReference(script: string | undefined, settings: number[], iters: number, device: string): ReferenceResult {
-  if (!script) return { available: false, script: null, reason: 'no reference script was given (--reference path/to/ref_mtt.py)' };
+  if (!script) return { available: false, script: null, reason: 'no reference script was given (bench.reference: path/to/ref_mtt.py)' };
   if (!fs.existsSync(script)) return { available: false, script, reason: `${script} not found` };
   const r = spawnSync('python3', [script, '--settings', settings.join(','), '--methods', 'mtt,mct', '--iters', String(iters), '--device', device.startsWith('cuda') ? 'cuda' : 'cpu'], {
     encoding: 'utf8', timeout: 3600_000, env: { ...process.env, PYTHONUNBUFFERED: '1' },

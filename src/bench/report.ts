@@ -30,7 +30,7 @@ function plotSpec(title: string, values: object[], y: string, yTitle: string): v
       detail: { field: 'seed', type: 'nominal' },
       strokeDash: { field: 'seed', type: 'nominal', title: 'seed' },
     },
-  } as vl.TopLevelSpec;
+  };
 }
 
 function table(head: string[], rows: (string | number)[][]): string {

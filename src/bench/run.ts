@@ -10,16 +10,17 @@ import * as path from 'path';
 import { z } from 'zod';
 import { parseOptions } from '../config/validate';
 import { TrajmatchInputError } from '../errors';
-import { resolveDevice } from '../backend/device';
+import { DEFAULT_DEVICE, resolveDevice } from '../backend/device';
 import { DATASET_NAMES, loadDataset } from '../data/dataset';
 import { convNetForDataset } from '../model/convnet';
 import { DEFAULT_DSA_STRATEGY } from '../augment/dsa';
 import { writeAtomic } from '../io/atomic';
 import { PRESETS } from '../distill/presets';
 import { distillDataset } from '../distill/run';
+import { readMetrics } from '../distill/run-folder';
 import { EvalArch, evaluateSetOnArch, EvalOptions, meanStd } from '../eval/protocol';
 import { readSyntheticSet, syntheticSetTensors } from '../synthetic/file';
-import { bufferDir, trainExperts } from '../trajectory/buffer';
+import { bufferDir, bufferOptionsSchema, DEFAULT_BUFFER_PATH, trainExperts } from '../trajectory/buffer';
 import { storageReport, StorageReport } from '../trajectory/convert';
 import { listExpertFiles } from '../trajectory/files';
 import { machineInfo, MachineInfo } from './machine';
@@ -27,7 +28,7 @@ import { ReferenceResult, runReference } from './reference';
 import { renderReport } from './report';
 import { TimingCell, timeCellInChild, TimingResult } from './timing';
 import { GradMethod } from '../distill/match';
-import { DistillOptions } from '../distill/options';
+import { DistillOptions, distillOptionsSchema } from '../distill/options';
 import { NetworkOptions } from '../model/convnet';
 import { BufferOptions } from '../trajectory/buffer';
 
@@ -38,13 +39,13 @@ export const benchOptionsSchema = z.strictObject({
   /** quick: minutes on a CPU; full: the GPU-sized comparison. */
   preset: z.enum(['quick', 'full']).default('quick'),
   outDir: z.string().min(1).default('bench'),
-  device: z.string().default('auto'),
+  device: z.string().default(DEFAULT_DEVICE),
   /** Seeds of the convergence runs of each method (their spread is the stability). */
   seeds: z.array(z.number().int().nonnegative()).min(1).optional(),
   gradMethods: z.array(z.enum(['unroll', 'tesla', 'adjoint'])).min(1).default(['unroll', 'tesla', 'adjoint']),
   /** Path of the PyTorch reference script (ref_mtt.py). */
   reference: z.string().optional(),
-  bufferPath: z.string().min(1).default('buffers'),
+  bufferPath: z.string().min(1).default(DEFAULT_BUFFER_PATH),
   /** The dataset of the convergence runs (default Fashion-MNIST) and where its files are. */
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
   dataPath: z.string().optional(),
@@ -126,14 +127,13 @@ export interface BenchReport {
 export async function runBench(
   options: BenchOptions = {},
   hooks: { log?: (line: string) => void; signal?: AbortSignal } = {},
-  where = 'bench',
   /** Settings to use instead of the named preset's (tests use tiny ones). */
   custom?: BenchPreset,
 ): Promise<BenchReport> {
-  const o = parseOptions(benchOptionsSchema, options, where);
+  const o = parseOptions(benchOptionsSchema, options, 'bench');
   const preset = custom ?? BENCH_PRESETS[o.preset];
   const seeds = o.seeds ?? preset.seeds;
-  const device = resolveDevice(o.device, where === 'cli' ? '--device' : 'bench.device');
+  const device = resolveDevice(o.device, 'bench.device');
   const log = hooks.log ?? (() => {});
   fs.mkdirSync(o.outDir, { recursive: true });
   const report: BenchReport = {
@@ -154,7 +154,7 @@ export async function runBench(
   };
   try {
     if (want('cross-architecture') && !want('convergence')) {
-      throw new TrajmatchInputError(`${where === 'cli' ? '--sections' : `${where}.sections`}: cross-architecture evaluates the sets of the convergence runs; add convergence`);
+      throw new TrajmatchInputError(`bench.sections: cross-architecture evaluates the sets of the convergence runs; add convergence`);
     }
     if (notAsked.length) report.missing.push(`not asked for (sections): ${notAsked.join(', ')}`);
     await save();
@@ -176,8 +176,8 @@ export async function runBench(
       try {
         const spec = convNetForDataset(dataset, preset.network);
         const dir = bufferDir(o.bufferPath, dataset.name, spec, false);
-        const waypoints = preset.distill.waypoints ?? 4;
-        const wanted = preset.buffer.numExperts ?? 100;
+        const { waypoints } = parseOptions(distillOptionsSchema, preset.distill, 'bench preset distill');
+        const wanted = parseOptions(bufferOptionsSchema, preset.buffer, 'bench preset buffer').numExperts;
         if (listExpertFiles(dir, 'mtt').length < wanted || listExpertFiles(dir, 'mct', waypoints).length < wanted) {
           log(`training experts into ${dir}`);
           await trainExperts(dataset, { ...preset.buffer, bufferPath: o.bufferPath, form: 'both', waypoints, network: preset.network }, { signal: hooks.signal });
@@ -197,8 +197,7 @@ export async function runBench(
             fs.rmSync(runDir, { recursive: true, force: true });
             const began = Date.now();
             const r = await distillDataset(dataset, { ...preset.distill, method, seed, runDir, bufferPath: o.bufferPath, network: preset.network }, { signal: hooks.signal });
-            const losses = fs.readFileSync(r.files.metrics, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
-              .filter((l) => l.type === 'iteration').map((l) => ({ iteration: l.iteration as number, loss: l.loss as number }));
+            const losses = readMetrics(r.files.metrics).flatMap((l) => (l.type === 'iteration' ? [{ iteration: l.iteration, loss: l.loss }] : []));
             report.convergence.push({ method, seed, evals: r.evals, losses, grid: path.relative(o.outDir, r.files.grid), seconds: (Date.now() - began) / 1000 });
             await save();
           }

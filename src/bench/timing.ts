@@ -13,7 +13,7 @@ import { tensor } from '../backend/tensor';
 import { convNetInit, convNetLayout, convNetSpec, ConvNetOptions } from '../model/convnet';
 import { GradMethod, matchIteration, sgdStep } from '../distill/match';
 import { gaussianValues } from '../util/random';
-import { native } from '../native';
+import { devicePeakBytes } from '../engine';
 
 export interface TimingCell {
   gradMethod: GradMethod;
@@ -65,7 +65,7 @@ export async function timeCell(job: TimingJob): Promise<TimingResult> {
   const labels = tensor(Int32Array.from({ length: n }, (_, i) => Math.floor(i / job.cell.ipc)), [n], { dtype: 'int64', device });
   const samples: number[] = [];
   const baselineRssBytes = process.memoryUsage().rss;
-  native().devicePeakBytes(device, { reset: true });
+  devicePeakBytes(device, { reset: true });
   try {
     for (let i = 0; i < job.cell.warmup + job.cell.iterations; i++) {
       const t0 = process.hrtime.bigint();
@@ -83,7 +83,7 @@ export async function timeCell(job: TimingJob): Promise<TimingResult> {
   }
   return {
     ...job.cell, msPerIteration: median(samples), samplesMs: samples,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes, peakDeviceBytes: native().devicePeakBytes(device),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes, peakDeviceBytes: devicePeakBytes(device),
   };
 }
 

@@ -5,10 +5,10 @@
  */
 import * as fs from 'fs';
 import { z } from 'zod';
-import { callNative } from '../errors';
-import { native, Tensor } from '../native';
+import * as engine from '../engine';
+import { Tensor } from '../native';
 import { optionName, parseOptions } from '../config/validate';
-import { resolveDevice } from '../backend/device';
+import { DEFAULT_DEVICE, resolveDevice } from '../backend/device';
 import { tensor } from '../backend/tensor';
 import { readCifar10, readCifar100 } from './cifar';
 import { DatasetError } from './files';
@@ -23,7 +23,7 @@ import { ZcaWhitening } from './zca';
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'tiny-imagenet', 'imagefolder'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
-/** Where each dataset is found without --data-path, and what to pass otherwise. */
+/** Where each dataset is found without a data path (data.dataPath), and what to pass otherwise. */
 const WHERE: Record<DatasetName, { defaultPath?: string; expect: string }> = {
   'fashion-mnist': {
     defaultPath: '/usr/share/datasets/fashion-mnist',
@@ -43,7 +43,7 @@ export const datasetOptionsSchema = z.strictObject({
   /** Without dataPath: download the dataset from its official address into the cache when it is not there. */
   download: z.boolean().default(false),
   /** 'auto' | 'cpu' | 'cuda' | 'cuda:N' */
-  device: z.string().default('auto'),
+  device: z.string().default(DEFAULT_DEVICE),
   /**
    * ZCA-whiten train and test with a transform fitted on the raw [0, 1] training pixels. As in the
    * published code (MTT and MCT utils.py get_dataset), this replaces the mean/std normalisation.
@@ -158,7 +158,7 @@ async function splitToDevice(raw: RawDataset, split: RawSplit, stats: ChannelSta
   const n = split.labels.length;
   const pixels = tensor(split.pixels, [n, raw.channels, raw.height, raw.width], { device });
   try {
-    const images = await callNative('normalizeImages', () => native().normalizeImages(pixels, stats.mean, stats.std));
+    const images = await engine.normalizeImages(pixels, stats.mean, stats.std);
     const labels = tensor(split.labels, [n], { dtype: 'int64', device });
     return { images, labels, size: n, labelValues: split.labels, classIndices: classIndices(split.labels, raw.classNames.length) };
   } finally {

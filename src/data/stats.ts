@@ -26,7 +26,7 @@ export const PUBLISHED_STATS: Record<string, ChannelStats> = {
 
 /** Mean 0 and std 1 per channel: no normalisation (the pixels stay in [0, 1]). */
 export function identityStats(channels: number): ChannelStats {
-  return { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
+  return { mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) };
 }
 
 /**

@@ -31,7 +31,7 @@ export async function readTarMembers(archive: string, wanted: (name: string) => 
     parser.on('end', () => resolve());
     const stream = fs.createReadStream(archive);
     stream.on('error', fail);
-    stream.pipe(parser as unknown as NodeJS.WritableStream);
+    stream.pipe(parser);
   });
   return members;
 }

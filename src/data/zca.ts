@@ -4,8 +4,8 @@
  * that), mean-centred, applied to train and test, with the inverse kept for turning whitened
  * (e.g. distilled) images back into pictures.
  */
-import { callNative } from '../errors';
-import { native, Tensor } from '../native';
+import * as engine from '../engine';
+import { Tensor } from '../native';
 
 export class ZcaWhitening {
   private constructor(
@@ -17,18 +17,18 @@ export class ZcaWhitening {
 
   /** Fits on images [N, C, H, W] (float). */
   static async fit(images: Tensor, eps = 0.1): Promise<ZcaWhitening> {
-    const t = await callNative('zcaFit', () => native().zcaFit(images, eps));
+    const t = await engine.zcaFit(images, eps);
     return new ZcaWhitening(t.mean, t.whiten, t.unwhiten, eps);
   }
 
   /** (x - mu) W, same shape. */
   apply(images: Tensor): Promise<Tensor> {
-    return callNative('zcaWhiten', () => native().zcaWhiten(images, this));
+    return engine.zcaWhiten(images, this);
   }
 
   /** x W^-1 + mu: whitened images back to the pixels the transform was fitted on ([0, 1] for datasets). */
   invert(images: Tensor): Promise<Tensor> {
-    return callNative('zcaUnwhiten', () => native().zcaUnwhiten(images, this));
+    return engine.zcaUnwhiten(images, this);
   }
 
   dispose(): void {

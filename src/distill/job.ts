@@ -24,7 +24,11 @@ export interface JobOptions {
   noPreset?: boolean;
   data?: DatasetOptions;
   network?: NetworkOptions;
-  /** How experts are trained when the buffer has too few. */
+  /**
+   * How experts are trained when the buffer has too few. They go where the distillation reads them:
+   * buffer.bufferPath and buffer.waypoints follow distill's (distill.bufferPath when given, else
+   * buffer.bufferPath).
+   */
   buffer?: BufferOptions;
   distill?: DistillOptions;
   /** Fail instead of training experts when the buffer has too few. */
@@ -45,9 +49,8 @@ export interface JobResult extends DistillResult {
 export async function runDistillJob(
   options: JobOptions = {},
   hooks: { onEvent?: (e: JobEvent) => void; signal?: AbortSignal } = {},
-  where = 'data',
 ): Promise<JobResult> {
-  const device = resolveDevice(options.data?.device ?? 'auto', `${where === 'cli' ? '--' : 'data.'}device`);
+  const device = resolveDevice(options.data?.device, 'data.device');
   const otherDataset = options.data?.dataset !== undefined && options.data.dataset !== 'fashion-mnist';
   const usePreset = options.preset ?? (options.noPreset || otherDataset ? undefined : defaultPreset(device));
   if (usePreset !== undefined && !(usePreset in PRESETS)) {
@@ -55,32 +58,32 @@ export async function runDistillJob(
   }
   const preset = usePreset ? PRESETS[usePreset] : undefined;
   if (preset) hooks.onEvent?.({ type: 'preset', name: usePreset!, description: preset.description });
+
+  // Every option is checked, and every default decided, before seconds of loading and training.
   // The default job fetches Fashion-MNIST into the cache where Debian's package is not installed.
   const defaultJob = options.preset === undefined && usePreset !== undefined;
   const data: DatasetOptions = { ...(defaultJob ? { download: true } : {}), ...preset?.data, ...options.data, device };
   const network: NetworkOptions = { ...preset?.network, ...options.network };
-  const distill: DistillOptions = { ...preset?.distill, ...options.distill };
-  const buffer: BufferOptions = { ...preset?.buffer, ...options.buffer, waypoints: distill.waypoints ?? 4, waypointEpochs: distill.waypointEpochs };
-  if (distill.bufferPath !== undefined) buffer.bufferPath = distill.bufferPath;
+  const given = { buffer: { ...preset?.buffer, ...options.buffer }, distill: { ...preset?.distill, ...options.distill } };
+  const distill = parseOptions(distillOptionsSchema, { ...given.distill, bufferPath: given.distill.bufferPath ?? given.buffer.bufferPath }, 'distill');
+  const buffer = parseOptions(
+    bufferOptionsSchema,
+    { ...given.buffer, bufferPath: distill.bufferPath, waypoints: distill.waypoints, waypointEpochs: distill.waypointEpochs },
+    'buffer',
+  );
+  parseOptions(networkOptionsSchema, network, 'network');
+  datasetOptions(data, 'data');
 
-  // Every option is checked before seconds of loading and training.
-  const style = where === 'cli' ? 'cli' : undefined;
-  parseOptions(distillOptionsSchema, distill, style ?? 'distill');
-  parseOptions(bufferOptionsSchema, buffer, style ?? 'buffer');
-  parseOptions(networkOptionsSchema, network, style ?? 'network');
-  datasetOptions(data, where);
-
-  const dataset = await loadDataset(data, where);
+  const dataset = await loadDataset(data);
   try {
-    const spec = convNetForDataset(dataset, network, where === 'cli' ? 'cli' : 'network');
-    const dir = bufferDir(buffer.bufferPath ?? 'buffers', dataset.name, spec, dataset.zca !== undefined);
-    const method = distill.method ?? 'mct';
-    const wanted = Math.min(buffer.numExperts ?? 100, distill.maxExperts ?? Infinity);
-    const have = listExpertFiles(dir, method, waypointPlan(distill.waypoints ?? 4, distill.waypointEpochs)).length;
+    const spec = convNetForDataset(dataset, network);
+    const dir = bufferDir(buffer.bufferPath, dataset.name, spec, dataset.zca !== undefined);
+    const wanted = Math.min(buffer.numExperts, distill.maxExperts ?? Infinity);
+    const have = listExpertFiles(dir, distill.method, waypointPlan(distill.waypoints, distill.waypointEpochs)).length;
     if (have < wanted) {
       hooks.onEvent?.({ type: 'experts', dir, have, wanted });
       if (options.noExpertTraining) {
-        throw new TrajmatchInputError(`${dir} holds ${have} ${method.toUpperCase()} expert(s), ${wanted} wanted: train them with npm run buffer`);
+        throw new TrajmatchInputError(`${dir} holds ${have} ${distill.method.toUpperCase()} expert(s), ${wanted} wanted: train them with npm run buffer`);
       }
       await trainExperts(dataset, { ...buffer, numExperts: wanted, network }, { onEvent: (event) => hooks.onEvent?.({ type: 'buffer', event }), signal: hooks.signal });
     }

@@ -4,8 +4,9 @@
  * the pixels and to the learnable learning rate, by full unroll (exact, MTT), tesla (constant
  * memory, MCT's published code) or adjoint (exact, recomputed backwards).
  */
-import { callNative, expected } from '../errors';
-import { native, NativeConvNetSpec, Tensor } from '../native';
+import * as engine from '../engine';
+import { expected } from '../errors';
+import { Tensor } from '../native';
 import { ConvNetSpec } from '../model/convnet';
 
 export const GRAD_METHODS = ['unroll', 'tesla', 'adjoint'] as const;
@@ -28,7 +29,7 @@ export interface MatchInputs {
   batchSyn?: number;
   /** DSA strategy applied to each step's minibatch; none when omitted. */
   dsa?: string;
-  /** Seed of the permutations and augmentations (replayed exactly by every recompute). */
+  /** Seed of the permutations and augmentations (replayed exactly by every recompute); 0 when omitted. */
   seed?: number;
   /** How dL/dX and dL/dalpha are computed (default unroll). */
   method?: GradMethod;
@@ -47,10 +48,17 @@ export function matchIteration(spec: ConvNetSpec, inputs: MatchInputs): Promise<
   if (!Number.isFinite(inputs.lr)) throw expected('lr', 'a finite number', inputs.lr);
   if (!Number.isSafeInteger(inputs.synSteps) || inputs.synSteps < 1) throw expected('synSteps', 'a positive integer', inputs.synSteps);
   if (inputs.method !== undefined && !GRAD_METHODS.includes(inputs.method)) throw expected('method', GRAD_METHODS.join(', '), inputs.method);
-  return callNative('matchIteration', () => native().matchIteration(spec as NativeConvNetSpec, inputs));
+  const { images, labels, start, target, lr, synSteps, dsa } = inputs;
+  return engine.matchIteration(spec, {
+    images, labels, start, target, lr, synSteps, dsa,
+    batchSyn: inputs.batchSyn ?? images.shape[0], seed: inputs.seed ?? 0, method: inputs.method ?? 'unroll',
+  });
 }
 
-/** In place: buffer = momentum * buffer + grad; param -= lr * buffer (PyTorch's SGD). */
+/**
+ * In place, PyTorch's SGD without weight decay: buffer = momentum * buffer + grad; param -= lr * buffer
+ * (with momentum 0: param -= lr * grad, the buffer untouched).
+ */
 export function sgdStep(param: Tensor, grad: Tensor, buffer: Tensor, lr: number, momentum: number): void {
-  native().sgdStep(param, grad, buffer, { lr, momentum });
+  engine.sgdStep(param, grad, buffer, { lr, momentum });
 }

@@ -1,6 +1,8 @@
 /** The options of a distillation run, validated with messages that name the option. */
 import { z } from 'zod';
 import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
+import { DEFAULT_BUFFER_PATH } from '../trajectory/buffer';
+import { DEFAULT_WAYPOINTS } from '../trajectory/files';
 import { GRAD_METHODS } from './match';
 
 export const distillOptionsSchema = z.strictObject({
@@ -40,9 +42,9 @@ export const distillOptionsSchema = z.strictObject({
   /** The run folder (outputs and checkpoint); default runs/<dataset>_<method>_ipc<ipc>. */
   runDir: z.string().min(1).optional(),
   /** Root of the expert buffers (as `npm run buffer` writes them). */
-  bufferPath: z.string().min(1).default('buffers'),
+  bufferPath: z.string().min(1).default(DEFAULT_BUFFER_PATH),
   /** K of the MCT files to use (uniform scheme, trajectory_compression.py). */
-  waypoints: z.number().int().min(2).default(4),
+  waypoints: z.number().int().min(2).default(DEFAULT_WAYPOINTS),
   /** Explicit waypoint epochs of the MCT files to use (convexify.py's scheme, e.g. [0, 6, 25, 50]); overrides waypoints. */
   waypointEpochs: z.array(z.number().int().nonnegative()).min(2).optional(),
   /**

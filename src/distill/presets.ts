@@ -100,8 +100,8 @@ export const PRESETS: Record<string, Preset> = {
   'tiny-imagenet-ipc50-mtt': published('tiny-imagenet', 'mtt', 50, false, MTT_TABLE, { synSteps: 20, expertEpochs: 2, maxStartEpoch: 40, lrImg: 10000, lrLr: 1e-4, lrTeacher: 0.01, batchSyn: 300 }, tiny),
 };
 
-// MCT on CIFAR-100 and Tiny ImageNet: the MCT paper's own settings for them are not in our
-// reference (docs/ALGORITHMS.md), so these run MTT's published settings with MCT and say so.
+// MCT on CIFAR-100 and Tiny ImageNet: the MCT paper's own settings for them are not in the
+// published sources we follow, so these run MTT's published settings with MCT and say so.
 for (const name of Object.keys(PRESETS).filter((n) => /^(cifar100|tiny-imagenet)-ipc\d+-mtt$/.test(n))) {
   const mtt = PRESETS[name];
   PRESETS[name.replace(/-mtt$/, '-mct')] = {

@@ -1,58 +1,40 @@
 /**
- * The distillation run (MTT or MCT): the outer loop around the native iteration. It draws an
- * expert and a stretch of its trajectory, runs one iteration (student unroll + gradients), steps
- * the pixels and the learnable lr with SGD (momentum 0.5), evaluates every evalIt iterations with
- * the evaluation protocol and keeps the best set, and checkpoints so that a killed run resumes.
- *
- * Run folder: checkpoint.safetensors (resume state), metrics.jsonl (one line per iteration and per
- * evaluation), synthetic_best.safetensors + grid_best.png (best evaluation so far),
- * synthetic.safetensors + grid.png (the last set) and summary.json.
+ * The distillation run (MTT or MCT): the outer loop around the native iteration. Each iteration
+ * draws an expert and a stretch of its trajectory, runs one native iteration (student unroll +
+ * gradients), and steps the pixels and the learnable lr with SGD (momentum 0.5). Every evalIt
+ * iterations the set is evaluated with the evaluation protocol and the best one kept; checkpoints
+ * let a killed run resume exactly. The parts: the checks that the run fits its experts
+ * (experts.ts), the run folder (run-folder.ts), the initial set (initial-set.ts), the loop (here).
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
-import { TrajmatchInputError } from '../errors';
-import { evaluateSet, randomRealSubset } from '../eval/protocol';
-import { readSafetensors, requireTensor, writeSafetensors } from '../io/safetensors';
-import { writeAtomic } from '../io/atomic';
-import { convNetForDataset, convNetLayout, ConvNetSpec, NetworkOptions } from '../model/convnet';
-import { Tensor } from '../native';
+import { evaluateSet } from '../eval/protocol';
+import { convNetForDataset, ConvNetSpec, convNetLayout, NetworkOptions } from '../model/convnet';
 import { tensor } from '../backend/tensor';
-import { bufferDir } from '../trajectory/buffer';
-import { expertFileName, listExpertFiles, openTrajectory } from '../trajectory/files';
-import { waypointPlan } from '../trajectory/waypoints';
-import { Trajectory } from '../trajectory/trajectory';
 import { writeSyntheticSet } from '../synthetic/file';
-import { gaussianValues, mixSeed } from '../util/random';
+import { seeds } from '../util/seeds';
+import { DistillDiverged, DistillInterrupted } from './errors';
+import { RunExperts, openRunExperts } from './experts';
 import { writeGrid } from './grid';
-import { matchIteration, sgdStep } from './match';
+import { disposeSet, hostSet, initialSet, restoredSet, SyntheticState, syntheticShape } from './initial-set';
+import { GradMethod, matchIteration, sgdStep } from './match';
 import { distillOptionsSchema, DistillOptions, ParsedDistillOptions } from './options';
+import { EvalRecord, RunFolder, RunState } from './run-folder';
 import { expertFor, stretchFor } from './sampling';
-import { SoftLabels, teacherLabels } from './teacher';
+import { teacherLabels } from './teacher';
 
-const MOMENTUM = 0.5; // of both SGD optimisers, as published
-const NATIVE = 3;
-const INIT = 4;
+export { DistillDiverged, DistillInterrupted } from './errors';
+export type { EvalRecord } from './run-folder';
 
-export class DistillInterrupted extends Error {
-  constructor(readonly iteration: number, readonly runDir: string) {
-    super(`distillation interrupted at iteration ${iteration}; the checkpoint in ${runDir} resumes it: run the same command again`);
-    this.name = 'DistillInterrupted';
-  }
-}
+/** Momentum of both SGD optimisers (pixels and lr), as published. */
+const MOMENTUM = 0.5;
 
 export type DistillEvent =
   | { type: 'start'; runDir: string; bufferDir: string; experts: number; iterations: number; resumedAt: number; gradMethod: string }
   | { type: 'iteration'; iteration: number; loss: number; lr: number; seconds: number }
   | { type: 'eval'; iteration: number; mean: number; std: number; accuracies: number[]; best: boolean }
   | { type: 'checkpoint'; iteration: number };
-
-export interface EvalRecord {
-  iteration: number;
-  mean: number;
-  std: number;
-}
 
 export interface DistillResult {
   runDir: string;
@@ -64,16 +46,15 @@ export interface DistillResult {
   files: { synthetic: string; best: string; grid: string; gridBest: string; metrics: string; summary: string };
 }
 
-interface State {
-  iteration: number;
-  lr: number;
-  lrBuffer: number;
-  best: EvalRecord | null;
-  evals: EvalRecord[];
+type Hooks = { onEvent?: (e: DistillEvent) => void; signal?: AbortSignal };
+
+/** The gradient method of a run: the given one, else the published one of its method. */
+export function gradMethodOf(o: ParsedDistillOptions): GradMethod {
+  return o.gradMethod ?? (o.method === 'mtt' ? 'unroll' : 'tesla');
 }
 
 /** The settings a checkpoint belongs to: a resumed run must have the same ones. */
-function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions) {
+function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions): string {
   const { iterations: _i, evalIt: _e, checkpointEvery: _c, numEval: _n, evalEpochs: _ee, runDir: _r, ...rest } = o;
   return JSON.stringify({ dataset: dataset.name, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, spec, ...rest });
 }
@@ -82,240 +63,181 @@ function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOption
 export async function distillDataset(
   dataset: Dataset,
   options: DistillOptions & { network?: NetworkOptions } = {},
-  hooks: { onEvent?: (e: DistillEvent) => void; signal?: AbortSignal } = {},
+  hooks: Hooks = {},
 ): Promise<DistillResult> {
   const { network, ...rest } = options;
   const o = parseOptions(distillOptionsSchema, rest, 'distill');
   const spec = convNetForDataset(dataset, network);
-  const P = convNetLayout(spec).numParams;
-  const gradMethod = o.gradMethod ?? (o.method === 'mtt' ? 'unroll' : 'tesla');
-  const runDir = o.runDir ?? path.join('runs', `${dataset.name}_${o.method}_ipc${o.ipc}`);
-  const nSyn = o.ipc * dataset.numClasses;
+  const experts = openRunExperts(dataset, spec, o);
+  const shape = syntheticShape(dataset, o);
+  const folder = new RunFolder(o.runDir ?? path.join('runs', `${dataset.name}_${o.method}_ipc${o.ipc}`), runIdentity(dataset, spec, o));
 
-  // Experts: the files of the chosen form, checked against the dataset, network and stretch.
-  const dir = bufferDir(o.bufferPath, dataset.name, spec, dataset.zca !== undefined);
-  const plan = waypointPlan(o.waypoints, o.waypointEpochs);
-  let files = listExpertFiles(dir, o.method, plan);
-  if (o.maxExperts !== undefined) files = files.slice(0, o.maxExperts);
-  if (files.length === 0) {
-    throw new TrajmatchInputError(`no ${o.method.toUpperCase()} experts in ${dir} (expected ${o.method === 'mtt' ? 'expert_NNN.mtt.safetensors' : expertFileName(0, 'mct', plan).replace('000', 'NNN')}): train them with npm run buffer (same dataset, network, ZCA setting and waypoints)`);
-  }
-  const expected = { dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, ...(o.method === 'mct' ? { waypoints: plan } : {}) };
-  const first = openTrajectory(files[0], expected);
-  const T = first.epochs;
-  if (o.method === 'mtt' && (!Number.isInteger(o.maxStartEpoch) || !Number.isInteger(o.expertEpochs))) {
-    throw new TrajmatchInputError(`MTT matches checkpoints at integer epochs: maxStartEpoch (${o.maxStartEpoch}) and expertEpochs (${o.expertEpochs}) must be integers`);
-  }
-  // MTT's last target is (maxStartEpoch - 1) + M and must be a checkpoint; MCT caps targets at T.
-  const reach = o.maxStartEpoch - 1 + o.expertEpochs;
-  if (o.method === 'mtt' && reach > T) {
-    throw new TrajmatchInputError(`maxStartEpoch (${o.maxStartEpoch}) + expertEpochs (${o.expertEpochs}) reaches epoch ${reach}, beyond the ${T} epochs of the trajectories in ${dir}`);
-  }
-  if (o.method === 'mct' && o.maxStartEpoch >= T) {
-    throw new TrajmatchInputError(`maxStartEpoch (${o.maxStartEpoch}) must lie below the ${T} epochs of the trajectories in ${dir}`);
-  }
-  if (o.batchSyn !== undefined && o.batchSyn > nSyn) {
-    throw new TrajmatchInputError(`batchSyn (${o.batchSyn}) is larger than the synthetic set (${o.ipc} per class x ${dataset.numClasses} classes = ${nSyn})`);
-  }
-  const smallest = Math.min(...dataset.train.classIndices.map((c) => c.length));
-  if (o.pixInit === 'real' && o.ipc > smallest) {
-    throw new TrajmatchInputError(`ipc (${o.ipc}) is larger than the smallest class of ${dataset.name} (${smallest} training images)`);
-  }
-
-  fs.mkdirSync(runDir, { recursive: true });
-  const out = {
-    checkpoint: path.join(runDir, 'checkpoint.safetensors'),
-    metrics: path.join(runDir, 'metrics.jsonl'),
-    synthetic: path.join(runDir, 'synthetic.safetensors'),
-    best: path.join(runDir, 'synthetic_best.safetensors'),
-    grid: path.join(runDir, 'grid.png'),
-    gridBest: path.join(runDir, 'grid_best.png'),
-    summary: path.join(runDir, 'summary.json'),
-  };
-  const identity = runIdentity(dataset, spec, o);
-  const shape = [nSyn, dataset.channels, dataset.height, dataset.width];
-  const device = dataset.device;
-
-  // Fresh state, or the checkpoint's.
-  let images: Tensor;
-  let imagesBuffer: Tensor;
-  let labels: Tensor;
-  let labelValues: Int32Array;
-  // teacherLabel: the soft labels of the last iteration (the evaluations train on them, as published)
-  let soft: SoftLabels | null = null;
-  let state: State;
-  if (fs.existsSync(out.checkpoint)) {
-    const ck = readSafetensors(out.checkpoint);
-    if (ck.metadata.run !== identity) {
-      throw new TrajmatchInputError(`${out.checkpoint}: this run folder holds a run with other settings; pass another --run-dir, or delete the folder to start over`);
-    }
-    state = JSON.parse(ck.metadata.state) as State;
-    images = tensor(requireTensor(ck, 'images', out.checkpoint, 'F32', 4).values as Float32Array, shape, { device });
-    imagesBuffer = tensor(requireTensor(ck, 'images_momentum', out.checkpoint, 'F32', 4).values as Float32Array, shape, { device });
-    labelValues = Int32Array.from(requireTensor(ck, 'labels', out.checkpoint, 'I64', 1).values as BigInt64Array, Number);
-    labels = tensor(labelValues, [nSyn], { dtype: 'int64', device });
-    if (ck.tensors.has('soft_labels')) {
-      const values = requireTensor(ck, 'soft_labels', out.checkpoint, 'F32', 2).values as Float32Array;
-      soft = { values, tensor: tensor(values, [nSyn, dataset.numClasses], { device }) };
-    }
-    // iterations after the checkpoint are redone: drop their lines
-    if (fs.existsSync(out.metrics)) {
-      const kept = fs.readFileSync(out.metrics, 'utf8').split('\n').filter(Boolean).filter((line) => {
-        const m = JSON.parse(line) as { iteration: number; type: string };
-        return m.type === 'eval' ? state.evals.some((e) => e.iteration === m.iteration) : m.iteration < state.iteration;
-      });
-      await writeAtomic(out.metrics, kept.map((l) => `${l}\n`).join(''));
-    }
+  let state: RunState;
+  let set: SyntheticState;
+  if (folder.hasCheckpoint()) {
+    const ck = await folder.resume();
+    state = ck.state;
+    set = restoredSet(dataset, ck.set, shape);
   } else {
     state = { iteration: 0, lr: o.lrTeacher, lrBuffer: 0, best: null, evals: [] };
-    if (o.pixInit === 'real') {
-      const subset = randomRealSubset(dataset, o.ipc, mixSeed(o.seed, INIT));
-      images = subset.images;
-      labels = subset.labels;
-    } else {
-      images = tensor(gaussianValues(shape.reduce((a, b) => a * b, 1), mixSeed(o.seed, INIT)), shape, { device });
-      labels = tensor(Int32Array.from({ length: nSyn }, (_, i) => Math.floor(i / o.ipc)), [nSyn], { dtype: 'int64', device });
-    }
-    labelValues = Int32Array.from(labels.toArray() as BigInt64Array, Number);
-    imagesBuffer = tensor(new Float32Array(images.numel), shape, { device });
-    if (fs.existsSync(out.metrics)) fs.rmSync(out.metrics);
+    set = initialSet(dataset, o, shape);
+    folder.startFresh();
   }
 
-  const trajectories = new Map<number, Trajectory>();
-  const trajectory = (k: number) => {
-    let t = trajectories.get(k);
-    if (!t) {
-      if (trajectories.size >= 8) trajectories.delete(trajectories.keys().next().value as number); // MTT files are large
-      t = k === 0 ? first : openTrajectory(files[k], expected);
-      if (t.epochs !== T) throw new TrajmatchInputError(`${files[k]}: has ${t.epochs} epochs, but ${files[0]} has ${T}`);
-      trajectories.set(k, t);
-    }
-    return t;
-  };
-
+  const run = new DistillLoop(dataset, spec, o, experts, folder, state, set, hooks);
   const began = Date.now();
-  const log = (line: object) => fs.appendFileSync(out.metrics, `${JSON.stringify(line)}\n`);
-  const info = (iteration: number) => ({
-    dataset: dataset.name, ipc: o.ipc, classNames: dataset.classNames, channels: dataset.channels, height: dataset.height,
-    width: dataset.width, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, method: o.method, convnet: spec, iteration,
+  hooks.onEvent?.({
+    type: 'start', runDir: folder.dir, bufferDir: experts.dir, experts: experts.files.length, iterations: o.iterations,
+    resumedAt: state.iteration, gradMethod: run.gradMethod,
   });
-  /** The synthetic set on the host, and its picture (ZCA undone). */
-  const snapshot = async (iteration: number, setFile: string, gridFile: string) => {
-    const pixels = images.toArray() as Float32Array;
-    await writeSyntheticSet(setFile, { images: pixels, labels: labelValues, softLabels: soft?.values, lr: state.lr, info: info(iteration) });
-    let picture = pixels;
-    if (dataset.zca) {
-      const un = await dataset.zca.invert(images);
-      picture = un.toArray() as Float32Array;
-      un.dispose();
+  try {
+    while (state.iteration < o.iterations) {
+      if (hooks.signal?.aborted) {
+        await run.checkpoint();
+        throw new DistillInterrupted(state.iteration, folder.dir);
+      }
+      if (state.iteration % o.evalIt === 0) await run.evaluate();
+      await run.iterate();
+      if (state.iteration % o.checkpointEvery === 0) await run.checkpoint();
     }
-    await writeGrid(gridFile, {
-      images: picture, labels: labelValues, channels: dataset.channels, height: dataset.height, width: dataset.width,
-      numClasses: dataset.numClasses, mean: dataset.stats.mean, std: dataset.stats.std,
-    });
+    await run.evaluate();
+    await run.snapshot(folder.files.synthetic, folder.files.grid);
+  } catch (e) {
+    if (e instanceof DistillInterrupted || !(hooks.signal?.aborted)) throw e;
+    // aborted inside an evaluation: the state is between iterations, so it can be kept
+    await run.checkpoint();
+    throw new DistillInterrupted(state.iteration, folder.dir);
+  } finally {
+    disposeSet(set);
+  }
+  const f = folder.files;
+  const result: DistillResult = {
+    runDir: folder.dir, spec, best: state.best!, evals: state.evals, lr: state.lr, seconds: (Date.now() - began) / 1000,
+    files: { synthetic: f.synthetic, best: f.best, grid: f.grid, gridBest: f.gridBest, metrics: f.metrics, summary: f.summary },
   };
-  const checkpoint = async () => {
-    const pixels = images.toArray() as Float32Array;
-    const bad = pixels.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) {
-      throw new TrajmatchInputError(`the synthetic images became non-finite before iteration ${state.iteration}; the last checkpoint in ${runDir} is kept: lower --lr-img`);
+  await folder.writeSummary({
+    dataset: dataset.name, method: o.method, gradMethod: run.gradMethod, ipc: o.ipc, iterations: o.iterations, device: dataset.device,
+    experts: experts.files.length, bufferDir: experts.dir, best: result.best, evals: result.evals, lr: result.lr,
+    secondsThisSession: result.seconds, options: o, network: spec,
+  });
+  return result;
+}
+
+/** The loop's steps over one run's state: an iteration, an evaluation, a checkpoint, a snapshot of the set. */
+class DistillLoop {
+  readonly gradMethod: GradMethod;
+  private readonly numParams: number;
+
+  constructor(
+    private readonly dataset: Dataset,
+    private readonly spec: ConvNetSpec,
+    private readonly o: ParsedDistillOptions,
+    private readonly experts: RunExperts,
+    private readonly folder: RunFolder,
+    private readonly state: RunState,
+    private readonly set: SyntheticState,
+    private readonly hooks: Hooks,
+  ) {
+    this.gradMethod = gradMethodOf(o);
+    this.numParams = convNetLayout(spec).numParams;
+  }
+
+  /** Iteration state.iteration: draw the expert and the stretch, match, step the pixels and the lr. */
+  async iterate(): Promise<void> {
+    const { o, state, set } = this;
+    const i = state.iteration;
+    const t0 = Date.now();
+    const k = expertFor(i, this.experts.files.length, o.seed);
+    const traj = this.experts.trajectory(k);
+    const stretch = stretchFor(i, o.method, o.maxStartEpoch, o.expertEpochs, this.experts.epochs, o.seed);
+    const device = this.dataset.device;
+    // MCT's --teacher_label: this iteration's expert at max_start_epoch labels the current images
+    const teacher = o.teacherLabel ? await teacherLabels(this.spec, set.images, traj.paramsAt(o.maxStartEpoch)) : null;
+    const start = tensor(traj.paramsAt(stretch.start), [this.numParams], { device });
+    const target = tensor(traj.paramsAt(stretch.target), [this.numParams], { device });
+    let r;
+    try {
+      r = await matchIteration(this.spec, {
+        images: set.images, labels: teacher?.tensor ?? set.labels, start, target, lr: state.lr, synSteps: o.synSteps, batchSyn: o.batchSyn,
+        dsa: o.dsa ?? undefined, seed: seeds.matchIteration(o.seed, i), method: this.gradMethod,
+      });
+    } catch (e) {
+      teacher?.tensor.dispose();
+      throw e;
+    } finally {
+      start.dispose();
+      target.dispose();
     }
-    await writeSafetensors(out.checkpoint, {
-      images: { values: pixels, shape },
-      images_momentum: { values: imagesBuffer.toArray() as Float32Array, shape },
-      labels: { values: BigInt64Array.from(labelValues, BigInt), shape: [nSyn] },
-      ...(soft ? { soft_labels: { values: soft.values, shape: [nSyn, dataset.numClasses] } } : {}),
-    }, { run: identity, state: JSON.stringify(state) });
-    hooks.onEvent?.({ type: 'checkpoint', iteration: state.iteration });
-  };
-  const evaluateNow = async () => {
+    if (teacher) {
+      set.soft?.tensor.dispose();
+      set.soft = teacher;
+    }
+    if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradLr)) {
+      r.gradImages.dispose();
+      throw new DistillDiverged(i, this.folder.dir, `the matching loss became ${r.loss} at iteration ${i} (${this.experts.files[k]}, epochs ${stretch.start} to ${stretch.target})`, ['distill.lrImg', 'distill.lrLr']);
+    }
+    sgdStep(set.images, r.gradImages, set.imagesMomentum, o.lrImg, MOMENTUM);
+    r.gradImages.dispose();
+    state.lrBuffer = MOMENTUM * state.lrBuffer + r.gradLr;
+    state.lr -= o.lrLr * state.lrBuffer;
+    if (!(state.lr > 0)) {
+      throw new DistillDiverged(i, this.folder.dir, `the learned student lr became ${state.lr} at iteration ${i}`, ['distill.lrLr', 'distill.lrImg']);
+    }
+    state.iteration = i + 1;
+    const seconds = (Date.now() - t0) / 1000;
+    this.folder.log({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, expert: k, start: stretch.start, target: stretch.target, seconds });
+    this.hooks.onEvent?.({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, seconds });
+  }
+
+  /** The evaluation protocol on the set at state.iteration (once per iteration); keeps the best set. */
+  async evaluate(): Promise<void> {
+    const { o, state, set } = this;
     if (state.evals.some((e) => e.iteration === state.iteration)) return;
-    const r = await evaluateSet(dataset, { images, labels: soft?.tensor ?? labels, lr: state.lr }, spec, {
-      numEval: o.numEval, epochs: o.evalEpochs, dsa: o.dsa, seed: mixSeed(o.seed, 5, state.iteration),
-    }, { signal: hooks.signal });
+    const r = await evaluateSet(this.dataset, { images: set.images, labels: set.soft?.tensor ?? set.labels, lr: state.lr }, this.spec, {
+      numEval: o.numEval, epochs: o.evalEpochs, dsa: o.dsa, seed: seeds.evaluation(o.seed, state.iteration),
+    }, { signal: this.hooks.signal });
     const record = { iteration: state.iteration, mean: r.mean, std: r.std };
     const isBest = state.best === null || r.mean > state.best.mean;
     state.evals.push(record);
     if (isBest) {
       state.best = record;
-      await snapshot(state.iteration, out.best, out.gridBest);
+      await this.snapshot(this.folder.files.best, this.folder.files.gridBest);
     }
-    log({ type: 'eval', ...record, accuracies: r.accuracies, lr: state.lr });
-    hooks.onEvent?.({ type: 'eval', ...record, accuracies: r.accuracies, best: isBest });
-    await checkpoint();
-  };
-
-  hooks.onEvent?.({ type: 'start', runDir, bufferDir: dir, experts: files.length, iterations: o.iterations, resumedAt: state.iteration, gradMethod });
-  try {
-    while (state.iteration < o.iterations) {
-      if (hooks.signal?.aborted) {
-        await checkpoint();
-        throw new DistillInterrupted(state.iteration, runDir);
-      }
-      if (state.iteration % o.evalIt === 0) await evaluateNow();
-      const i = state.iteration;
-      const t0 = Date.now();
-      const k = expertFor(i, files.length, o.seed);
-      const traj = trajectory(k);
-      const stretch = stretchFor(i, o.method, o.maxStartEpoch, o.expertEpochs, T, o.seed);
-      // MCT's --teacher_label: this iteration's expert at max_start_epoch labels the current images
-      const teacher = o.teacherLabel ? await teacherLabels(spec, images, traj.paramsAt(o.maxStartEpoch)) : null;
-      const start = tensor(traj.paramsAt(stretch.start), [P], { device });
-      const target = tensor(traj.paramsAt(stretch.target), [P], { device });
-      let r;
-      try {
-        r = await matchIteration(spec, {
-          images, labels: teacher?.tensor ?? labels, start, target, lr: state.lr, synSteps: o.synSteps, batchSyn: o.batchSyn,
-          dsa: o.dsa ?? undefined, seed: mixSeed(o.seed, NATIVE, i), method: gradMethod,
-        });
-      } catch (e) {
-        teacher?.tensor.dispose();
-        throw e;
-      } finally {
-        start.dispose();
-        target.dispose();
-      }
-      if (teacher) {
-        soft?.tensor.dispose();
-        soft = teacher;
-      }
-      if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradLr)) {
-        r.gradImages.dispose();
-        throw new TrajmatchInputError(`the matching loss became ${r.loss} at iteration ${i} (${files[k]}, epochs ${stretch.start} to ${stretch.target}); the last checkpoint in ${runDir} is kept: lower --lr-img or --lr-lr`);
-      }
-      sgdStep(images, r.gradImages, imagesBuffer, o.lrImg, MOMENTUM);
-      r.gradImages.dispose();
-      state.lrBuffer = MOMENTUM * state.lrBuffer + r.gradLr;
-      state.lr -= o.lrLr * state.lrBuffer;
-      if (!(state.lr > 0)) {
-        throw new TrajmatchInputError(`the learned student lr became ${state.lr} at iteration ${i}; the last checkpoint in ${runDir} is kept: lower --lr-lr or --lr-img`);
-      }
-      state.iteration = i + 1;
-      const seconds = (Date.now() - t0) / 1000;
-      log({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, expert: k, start: stretch.start, target: stretch.target, seconds });
-      hooks.onEvent?.({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, seconds });
-      if (state.iteration % o.checkpointEvery === 0) await checkpoint();
-    }
-    await evaluateNow();
-    await snapshot(state.iteration, out.synthetic, out.grid);
-  } catch (e) {
-    if (e instanceof DistillInterrupted || !(hooks.signal?.aborted)) throw e;
-    // aborted inside an evaluation: the state is between iterations, so it can be kept
-    await checkpoint();
-    throw new DistillInterrupted(state.iteration, runDir);
-  } finally {
-    images.dispose();
-    imagesBuffer.dispose();
-    labels.dispose();
-    soft?.tensor.dispose();
+    this.folder.log({ type: 'eval', ...record, accuracies: r.accuracies, lr: state.lr });
+    this.hooks.onEvent?.({ type: 'eval', ...record, accuracies: r.accuracies, best: isBest });
+    await this.checkpoint();
   }
-  const result: DistillResult = {
-    runDir, spec, best: state.best!, evals: state.evals, lr: state.lr, seconds: (Date.now() - began) / 1000,
-    files: { synthetic: out.synthetic, best: out.best, grid: out.grid, gridBest: out.gridBest, metrics: out.metrics, summary: out.summary },
-  };
-  await writeAtomic(out.summary, `${JSON.stringify({
-    dataset: dataset.name, method: o.method, gradMethod, ipc: o.ipc, iterations: o.iterations, device, experts: files.length,
-    bufferDir: dir, best: result.best, evals: result.evals, lr: result.lr, secondsThisSession: result.seconds, options: o, network: spec,
-  }, null, 2)}\n`);
-  return result;
+
+  /** Writes the resume state; refuses (and keeps the last checkpoint) when the pixels are no longer finite. */
+  async checkpoint(): Promise<void> {
+    const host = hostSet(this.set);
+    if (host.images.some((v) => !Number.isFinite(v))) {
+      throw new DistillDiverged(this.state.iteration, this.folder.dir, `the synthetic images became non-finite before iteration ${this.state.iteration}`, ['distill.lrImg']);
+    }
+    await this.folder.writeCheckpoint(this.state, host, this.set.shape);
+    this.hooks.onEvent?.({ type: 'checkpoint', iteration: this.state.iteration });
+  }
+
+  /** The synthetic set file and its picture (ZCA undone). */
+  async snapshot(setFile: string, gridFile: string): Promise<void> {
+    const { dataset, set } = this;
+    const pixels = set.images.toArray() as Float32Array;
+    await writeSyntheticSet(setFile, {
+      images: pixels, labels: set.labelValues, softLabels: set.soft?.values, lr: this.state.lr,
+      info: {
+        dataset: dataset.name, ipc: this.o.ipc, classNames: dataset.classNames, channels: dataset.channels, height: dataset.height,
+        width: dataset.width, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, method: this.o.method, convnet: this.spec, iteration: this.state.iteration,
+      },
+    });
+    let picture = pixels;
+    if (dataset.zca) {
+      const un = await dataset.zca.invert(set.images);
+      picture = un.toArray() as Float32Array;
+      un.dispose();
+    }
+    await writeGrid(gridFile, {
+      images: picture, labels: set.labelValues, channels: dataset.channels, height: dataset.height, width: dataset.width,
+      numClasses: dataset.numClasses, mean: dataset.stats.mean, std: dataset.stats.std,
+    });
+  }
 }

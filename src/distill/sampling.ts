@@ -2,15 +2,13 @@
  * Which expert and which stretch of its trajectory each iteration matches. Every draw is a pure
  * function of (seed, iteration), so a resumed run continues exactly where it stopped.
  */
-import { mixSeed, seededRandom, shuffled } from '../util/random';
-
-const EXPERTS = 1;
-const START = 2;
+import { seededRandom, shuffled } from '../util/random';
+import { seeds } from '../util/seeds';
 
 /** The expert of iteration i: cycle through all experts in a fresh shuffled order each round. */
 export function expertFor(iteration: number, numExperts: number, seed: number): number {
   const round = Math.floor(iteration / numExperts);
-  const order = shuffled(Array.from({ length: numExperts }, (_, k) => k), seededRandom(mixSeed(seed, EXPERTS, round)));
+  const order = shuffled(Array.from({ length: numExperts }, (_, k) => k), seededRandom(seeds.expertOrder(seed, round)));
   return order[iteration % numExperts];
 }
 
@@ -22,7 +20,7 @@ export function expertFor(iteration: number, numExperts: number, seed: number): 
 export function stretchFor(
   iteration: number, method: 'mtt' | 'mct', maxStartEpoch: number, expertEpochs: number, trajectoryEpochs: number, seed: number,
 ): { start: number; target: number } {
-  const u = seededRandom(mixSeed(seed, START, iteration))();
+  const u = seededRandom(seeds.stretch(seed, iteration))();
   if (method === 'mtt') {
     const start = Math.floor(u * maxStartEpoch);
     return { start, target: start + expertEpochs };

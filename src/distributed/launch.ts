@@ -71,8 +71,8 @@ export async function launchLocal(options: LaunchOptions): Promise<void> {
   const threads = env.OMP_NUM_THREADS ?? String(threadsPerRank(nproc));
 
   const children: ChildProcess[] = [];
-  const exited: boolean[] = new Array(nproc).fill(false);
-  const lastError: string[] = new Array(nproc).fill('');
+  const exited: boolean[] = new Array<boolean>(nproc).fill(false);
+  const lastError: string[] = new Array<string>(nproc).fill('');
   let failure: RankFailedError | undefined;
   let killTimer: NodeJS.Timeout | undefined;
 
@@ -94,7 +94,7 @@ export async function launchLocal(options: LaunchOptions): Promise<void> {
       });
       children.push(child);
       for (const stream of ['stdout', 'stderr'] as const) {
-        readline.createInterface({ input: child[stream]! }).on('line', (line) => {
+        readline.createInterface({ input: child[stream] }).on('line', (line) => {
           if (stream === 'stderr' && line.trim() !== '') lastError[rank] = line.trim();
           onLine(rank, stream, line);
         });

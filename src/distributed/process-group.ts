@@ -9,8 +9,9 @@
  */
 import { z } from 'zod';
 import { parseOptions } from '../config/validate';
-import { callNative, TrajmatchNativeError } from '../errors';
-import { native, NativeProcessGroup, Tensor } from '../native';
+import { distributedInfo as engineDistributedInfo, ProcessGroupHandle } from '../engine';
+import { TrajmatchNativeError } from '../errors';
+import { Tensor } from '../native';
 
 export const processGroupOptionsSchema = z.strictObject({
   rank: z.number().int().nonnegative(),
@@ -31,7 +32,7 @@ export type ProcessGroupOptions = z.input<typeof processGroupOptionsSchema>;
 
 /** What this build of the engine can do: c10d at all, Gloo (CPU), NCCL (CUDA). */
 export function distributedInfo(): { c10d: boolean; gloo: boolean; nccl: boolean } {
-  return native().distributedInfo();
+  return engineDistributedInfo();
 }
 
 export class ProcessGroup {
@@ -41,7 +42,7 @@ export class ProcessGroup {
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
-  private constructor(private readonly group: NativeProcessGroup) {
+  private constructor(private readonly group: ProcessGroupHandle) {
     this.signal = this.controller.signal;
     // The heartbeat's tick from this event loop, and the failure check, a few times per beat.
     const every = Math.max(25, Math.min(500, group.timeoutMs / 20));
@@ -59,10 +60,10 @@ export class ProcessGroup {
     const o = parseOptions(processGroupOptionsSchema, options, 'processGroup');
     const backend = o.backend ?? (o.device.startsWith('cuda') ? 'nccl' : 'gloo');
     const agreed = Object.entries(o.agreed).map(([k, v]) => [k, JSON.stringify(v) ?? 'undefined'] as [string, string]);
-    const group = await callNative('processGroup.join', () => native().processGroupJoin({
+    const group = await ProcessGroupHandle.join({
       rank: o.rank, worldSize: o.worldSize, masterAddr: o.masterAddr, masterPort: o.masterPort,
       timeoutMs: Math.round(o.timeoutSeconds * 1000), backend, device: o.device, agreed,
-    }));
+    });
     return new ProcessGroup(group);
   }
 
@@ -114,7 +115,7 @@ export class ProcessGroup {
   async fail(error: unknown): Promise<void> {
     if (this.closed) return;
     const message = error instanceof Error ? error.message : String(error);
-    await callNative('processGroup.fail', () => this.group.fail(message)).catch(() => undefined);
+    await this.group.fail(message).catch(() => undefined);
   }
 
   /**
@@ -125,20 +126,20 @@ export class ProcessGroup {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    await callNative('processGroup.close', () => this.group.close());
+    await this.group.close();
   }
 
   private poll(): void {
     if (this.closed) return;
     this.group.tick();
     const failure = this.group.failure();
-    if (failure !== null && !this.signal.aborted) this.controller.abort(new TrajmatchNativeError(`distributed run: ${failure}`));
+    if (failure !== null && !this.signal.aborted) this.controller.abort(new TrajmatchNativeError('distributed run', failure));
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new TrajmatchNativeError(`processGroup.${what}: the process group was closed`);
+    if (this.closed) throw new TrajmatchNativeError(`ProcessGroup.${what}`, 'the process group was closed');
     try {
-      return await callNative(`processGroup.${what}`, fn);
+      return await fn();
     } catch (e) {
       this.poll(); // a failure that ended the call aborts the signal now, not at the next tick
       throw e;

@@ -5,18 +5,22 @@
  * lr x 0.1 after epoch epochs/2 + 1 with a fresh momentum buffer), then measure top-1 accuracy on
  * the full real test set; report mean +- std (population) over the networks. Soft labels
  * ([N, numClasses] class probabilities) train with the soft cross-entropy, as MCT's code does.
+ * One loop for every architecture (ConvNet, AlexNet, VGG11, ResNet18), one native call per epoch
+ * on a network handle.
  */
 import { z } from 'zod';
 import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
-import { indexSelect, tensor } from '../backend/tensor';
+import { indexSelect } from '../backend/tensor';
 import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
-import { callNative, TrajmatchInputError } from '../errors';
-import { convNetInit, convNetLayout, ConvNetSpec } from '../model/convnet';
-import { native, Tensor } from '../native';
-import { evaluate, trainEpoch } from '../train/sgd';
+import { TrajmatchInputError } from '../errors';
+import { ConvNetSpec } from '../model/convnet';
+import { NETWORK_ARCHS, NetworkArch, NetworkSpec, networkSpecFor } from '../model/network';
+import { Tensor } from '../native';
+import { Network } from '../train/network';
+import { seededRandom, shuffled } from '../util/random';
+import { seeds } from '../util/seeds';
 import { evalSchedule } from './schedule';
-import { mixSeed, seededRandom, shuffled } from '../util/random';
 
 export const evalOptionsSchema = z.strictObject({
   /** Fresh networks to train (published: 5 in MTT's distill.py, 3 in MCT's distill_compressed.py). */
@@ -47,63 +51,82 @@ export interface TrainingSet {
   lr: number;
 }
 
+export interface EvalHooks {
+  onNetwork?: (index: number, accuracy: number) => void;
+  signal?: AbortSignal;
+}
+
+/** What the protocol does in one training epoch of a network. */
+export interface EpochPlan {
+  lr: number;
+  /** Zero the momentum buffers before this epoch (an optimiser restarted with the new lr). */
+  restartMomentum: boolean;
+}
+
+/**
+ * The protocol's epochs for epoch_eval_train = `epochs` and the set's lr: evaluate_synset's phases
+ * (schedule.ts, the one place the schedule is written) one epoch at a time; the first epoch of each
+ * phase after the first restarts the momentum, as the published code builds a new optimiser there.
+ */
+export function evalEpochPlan(epochs: number, lr: number): EpochPlan[] {
+  return evalSchedule(epochs).flatMap((phase, p) =>
+    Array.from({ length: phase.epochs }, (_, e) => ({ lr: lr * phase.lrScale, restartMomentum: p > 0 && e === 0 })),
+  );
+}
+
 export function meanStd(values: number[]): { mean: number; std: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
   return { mean, std };
 }
 
-/** Trains num_eval fresh networks on `set` and tests each on the dataset's test split. */
-export async function evaluateSet(
+/** Trains num_eval fresh networks of `network`'s architecture on `set` and tests each on the dataset's test split. */
+export async function evaluateNetworks(
   dataset: Dataset,
   set: TrainingSet,
-  spec: ConvNetSpec,
+  network: NetworkSpec,
   options: EvalOptions = {},
-  hooks: { onNetwork?: (index: number, accuracy: number) => void; signal?: AbortSignal } = {},
+  hooks: EvalHooks = {},
 ): Promise<EvalResult> {
   const o = parseOptions(evalOptionsSchema, options, 'eval');
   if (!Number.isFinite(set.lr) || set.lr <= 0) throw new TrajmatchInputError(`Expected a positive number for the evaluation lr but received ${set.lr}`);
-  const P = convNetLayout(spec).numParams;
+  const schedule = evalEpochPlan(o.epochs, set.lr);
   const began = Date.now();
   const accuracies: number[] = [];
-  const schedule = evalSchedule(o.epochs);
   for (let k = 0; k < o.numEval; k++) {
-    const params = convNetInit(spec, { seed: mixSeed(o.seed, k, 0xe7a1), device: dataset.device });
+    hooks.signal?.throwIfAborted();
+    const net = await Network.create(network, { seed: seeds.evalNetworkInit(o.seed, k), device: dataset.device });
     try {
-      let epoch = 0;
-      for (const phase of schedule) {
-        // a fresh momentum buffer per phase: the published code builds a new optimiser at the decay
-        const buffer = tensor(new Float32Array(P), [P], { device: dataset.device });
-        try {
-          for (let e = 0; e < phase.epochs; e++, epoch++) {
-            hooks.signal?.throwIfAborted();
-            await trainEpoch(spec, {
-              params, momentumBuffer: buffer, images: set.images, labels: set.labels, lr: set.lr * phase.lrScale, momentum: o.momentum,
-              weightDecay: o.weightDecay, batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: mixSeed(o.seed, k, epoch),
-            });
-          }
-        } finally {
-          buffer.dispose();
-        }
+      for (const [epoch, plan] of schedule.entries()) {
+        hooks.signal?.throwIfAborted();
+        if (plan.restartMomentum) net.resetMomentum();
+        await net.trainEpoch({
+          images: set.images, labels: set.labels, lr: plan.lr, momentum: o.momentum, weightDecay: o.weightDecay,
+          batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: seeds.evalEpoch(o.seed, k, epoch),
+        });
       }
-      const test = await evaluate(spec, { params, images: dataset.test.images, labels: dataset.test.labels });
+      const test = await net.evaluate({ images: dataset.test.images, labels: dataset.test.labels });
       accuracies.push(test.accuracy);
       hooks.onNetwork?.(k, test.accuracy);
     } finally {
-      params.dispose();
+      net.dispose();
     }
   }
   return { accuracies, ...meanStd(accuracies), seconds: (Date.now() - began) / 1000 };
 }
 
+/** The protocol on the ConvNet `spec`. */
+export function evaluateSet(dataset: Dataset, set: TrainingSet, spec: ConvNetSpec, options: EvalOptions = {}, hooks: EvalHooks = {}): Promise<EvalResult> {
+  return evaluateNetworks(dataset, set, { arch: 'convnet', ...spec }, options, hooks);
+}
+
 /** The architectures of cross-architecture evaluation: the ConvNet, and the literature's others for small images. */
-export const EVAL_ARCHS = ['convnet', 'alexnet', 'vgg11', 'resnet18'] as const;
-export type EvalArch = (typeof EVAL_ARCHS)[number];
+export const EVAL_ARCHS = NETWORK_ARCHS;
+export type EvalArch = NetworkArch;
 
 /**
- * The protocol on another architecture (AlexNet, VGG11 with instance norm, ResNet18 with batch
- * norm): num_eval fresh networks trained natively, each in one call, and tested. 'convnet' runs
- * evaluateSet with the given ConvNet.
+ * The protocol on an architecture (AlexNet, VGG11 with instance norm, ResNet18 with batch norm, or
+ * 'convnet': the given ConvNet) for the dataset's input shape.
  */
 export async function evaluateSetOnArch(
   dataset: Dataset,
@@ -111,34 +134,17 @@ export async function evaluateSetOnArch(
   arch: EvalArch,
   convnet: ConvNetSpec,
   options: EvalOptions = {},
-  hooks: { onNetwork?: (index: number, accuracy: number) => void; signal?: AbortSignal } = {},
+  hooks: EvalHooks = {},
 ): Promise<EvalResult> {
-  if (arch === 'convnet') return evaluateSet(dataset, set, convnet, options, hooks);
-  if (!(EVAL_ARCHS as readonly string[]).includes(arch)) throw new TrajmatchInputError(`Expected one of ${EVAL_ARCHS.join(', ')} for arch but received ${JSON.stringify(arch)}`);
-  const o = parseOptions(evalOptionsSchema, options, 'eval');
-  if (!Number.isFinite(set.lr) || set.lr <= 0) throw new TrajmatchInputError(`Expected a positive number for the evaluation lr but received ${set.lr}`);
-  const began = Date.now();
-  const accuracies: number[] = [];
-  for (let k = 0; k < o.numEval; k++) {
-    hooks.signal?.throwIfAborted();
-    const accuracy = await callNative(`evaluate on ${arch}`, () => native().zooTrainTest(
-      { arch, channels: dataset.channels, height: dataset.height, width: dataset.width, numClasses: dataset.numClasses },
-      {
-        images: set.images, labels: set.labels, testImages: dataset.test.images, testLabels: dataset.test.labels,
-        schedule: evalSchedule(o.epochs).map((p) => ({ epochs: p.epochs, lr: set.lr * p.lrScale })),
-        momentum: o.momentum, weightDecay: o.weightDecay, batchSize: o.batchSize, dsa: o.dsa ?? undefined,
-        seed: mixSeed(o.seed, k, 0xa7c4),
-      },
-    ));
-    accuracies.push(accuracy);
-    hooks.onNetwork?.(k, accuracy);
-  }
-  return { accuracies, ...meanStd(accuracies), seconds: (Date.now() - began) / 1000 };
+  return evaluateNetworks(dataset, set, networkSpecFor(arch, dataset, convnet), options, hooks);
 }
+
+/** The lr of the random-real baseline: that of the experts that trained on real data (published lr_teacher). */
+export const BASELINE_LR = 0.01;
 
 /** ipc random real training images of each class (seeded): the baseline any distilled set must beat. */
 export function randomRealSubset(dataset: Dataset, ipc: number, seed: number): { images: Tensor; labels: Tensor; indices: number[] } {
-  const rand = seededRandom(mixSeed(seed, 0xba5e));
+  const rand = seededRandom(seeds.realSubset(seed));
   const indices: number[] = [];
   dataset.train.classIndices.forEach((members, c) => {
     if (members.length < ipc) {

@@ -65,7 +65,7 @@ export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata
   for (const [name, t] of Object.entries(tensors)) {
     const dtype = t.dtype ?? dtypeOf(t.values);
     const numel = t.shape.reduce((a, b) => a * b, 1);
-    if (numel !== t.values.length) throw new Error(`safetensors: tensor ${name} has shape [${t.shape}] but ${t.values.length} values`);
+    if (numel !== t.values.length) throw new Error(`safetensors: tensor ${name} has shape [${t.shape.join(',')}] but ${t.values.length} values`);
     const bytes = new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
     parts.push(bytes);
@@ -116,10 +116,11 @@ function parseHeader(json: Buffer, dataLength: number, file: string): { metadata
     const [begin, end] = offsets as [number, number];
     const dtype = e.dtype as SafetensorsDtype;
     const expectedBytes = (e.shape as number[]).reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
-    if (end - begin !== expectedBytes) throw fail(`tensor ${name} of shape [${e.shape}] ${dtype} needs ${expectedBytes} bytes but spans ${end - begin}`);
+    const shape = e.shape as number[];
+    if (end - begin !== expectedBytes) throw fail(`tensor ${name} of shape [${shape.join(',')}] ${dtype} needs ${expectedBytes} bytes but spans ${end - begin}`);
     if (end > dataLength) throw fail(`tensor ${name} ends at byte ${end} of a ${dataLength}-byte data section (truncated?)`);
     ranges.push([begin, end, name]);
-    entries.set(name, { dtype, shape: e.shape as number[], begin, end });
+    entries.set(name, { dtype, shape, begin, end });
   }
   // The format has no holes and no overlaps: the ranges tile the data section.
   ranges.sort((a, b) => a[0] - b[0]);
@@ -211,6 +212,6 @@ export function tensorValues(entry: TensorEntry, name: string, file: string, wan
 export function requireTensor(content: SafetensorsContent, name: string, file: string, dtype: SafetensorsDtype, rank: number): { shape: number[]; values: Typed } {
   const entry = content.tensors.get(name);
   if (!entry) throw new SafetensorsError(`${file}: tensor ${name} is missing`);
-  if (entry.shape.length !== rank) throw new SafetensorsError(`${file}: tensor ${name} has shape [${entry.shape}], expected ${rank} dimension(s)`);
+  if (entry.shape.length !== rank) throw new SafetensorsError(`${file}: tensor ${name} has shape [${entry.shape.join(',')}], expected ${rank} dimension(s)`);
   return { shape: entry.shape, values: tensorValues(entry, name, file, dtype) };
 }

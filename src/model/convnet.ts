@@ -3,8 +3,10 @@
  * pool, then a linear classifier), run by the engine in functional form on one flat parameter vector.
  */
 import { z } from 'zod';
-import { callNative, callNativeSync, expected } from '../errors';
-import { DType, native, NativeConvNetSpec, ParamTensor, Tensor } from '../native';
+import { handleDevice } from '../backend/device';
+import * as engine from '../engine';
+import { expected } from '../errors';
+import { DType, ParamTensor, Tensor } from '../native';
 import { parseOptions } from '../config/validate';
 
 export const convNetSpecSchema = z.strictObject({
@@ -37,21 +39,21 @@ export function convNetSpec(options: ConvNetOptions, where = 'convnet'): ConvNet
 
 /** Name, shape and offset of every tensor in the flat parameter vector. */
 export function convNetLayout(spec: ConvNetSpec): ParamLayout {
-  return callNativeSync('convnet', () => native().convnetLayout(spec as NativeConvNetSpec));
+  return engine.convnetLayout(spec);
 }
 
 /** Logits [N, numClasses] of images [N, channels, height, width] under the flat parameters. */
 export function convNetForward(spec: ConvNetSpec, images: Tensor, params: Tensor): Promise<Tensor> {
-  return callNative('convnetForward', () => native().convnetForward(spec as NativeConvNetSpec, images, params));
+  return engine.convnetForward(spec, images, params);
 }
 
 /**
  * A fresh flat parameter vector with PyTorch's default layer initialisation, drawn from `seed`
- * (the same seed gives the same network on every device).
+ * (the same seed gives the same network on every device); float32 on the CPU unless asked.
  */
 export function convNetInit(spec: ConvNetSpec, options: { seed: number; dtype?: DType; device?: string }): Tensor {
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw expected('seed', 'a non-negative integer', options.seed);
-  return callNativeSync('convnetInit', () => native().convnetInit(spec as NativeConvNetSpec, options));
+  return engine.convnetInit(spec, { seed: options.seed, dtype: options.dtype ?? 'float32', device: handleDevice(options.device) });
 }
 
 /** The network options a user chooses; the input shape and class count come from the dataset. */

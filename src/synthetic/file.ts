@@ -92,7 +92,7 @@ export function readSyntheticSet(file: string): SyntheticSetData {
     const soft = requireTensor(content, 'soft_labels', file, 'F32', 2);
     const classes = info.classNames.length;
     if (soft.shape[0] !== n || soft.shape[1] !== classes) {
-      throw new SafetensorsError(`${file}: soft_labels has shape [${soft.shape}], expected [${n}, ${classes}]`);
+      throw new SafetensorsError(`${file}: soft_labels has shape [${soft.shape.join(', ')}], expected [${n}, ${classes}]`);
     }
     softLabels = soft.values as Float32Array;
     for (let i = 0; i < n; i++) {

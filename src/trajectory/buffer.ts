@@ -17,20 +17,25 @@ import { z } from 'zod';
 import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
 import { TrajmatchInputError } from '../errors';
-import { convNetForDataset, convNetInit, convNetLayout, convNetTag, ConvNetSpec, NetworkOptions } from '../model/convnet';
+import { convNetForDataset, convNetLayout, convNetTag, ConvNetSpec, NetworkOptions } from '../model/convnet';
 import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
-import { evaluate, trainEpoch } from '../train/sgd';
-import { indexSelect, tensor } from '../backend/tensor';
+import { Network } from '../train/network';
+import { indexSelect } from '../backend/tensor';
 import { Tensor } from '../native';
 import { ProcessGroup } from '../distributed/process-group';
-import { mixSeed, seededRandom, shuffled } from '../util/random';
+import { seededRandom, shuffled } from '../util/random';
+import { seeds } from '../util/seeds';
 import { ExpectedExpert, ExpertInfo } from './expert-info';
-import { expertFileName, openTrajectory, readExpertInfo, writeMctExpert, writeMttExpert } from './files';
+import { convexify } from './convert';
+import { DEFAULT_WAYPOINTS, expertFileName, openTrajectory, readExpertInfo, writeMctExpert, writeMttExpert } from './files';
 import { MctRecorder } from './mct';
 import { MttRecorder } from './mtt';
 import { segmentsOf } from './segments';
 import { TrajectoryRecorder } from './trajectory';
 import { planEpochs, waypointPlan } from './waypoints';
+
+/** Where buffers go unless told: ./buffers. */
+export const DEFAULT_BUFFER_PATH = 'buffers';
 
 export const bufferOptionsSchema = z.strictObject({
   /** E: experts to train (published: 100). */
@@ -46,11 +51,11 @@ export const bufferOptionsSchema = z.strictObject({
   dsa: dsaStrategySchema.nullable().default(DEFAULT_DSA_STRATEGY),
   seed: z.number().int().nonnegative().default(0),
   /** Root folder of buffers; experts go to <bufferPath>/<dataset>/<network tag>. */
-  bufferPath: z.string().min(1).default('buffers'),
+  bufferPath: z.string().min(1).default(DEFAULT_BUFFER_PATH),
   /** Which forms to write: MTT's full checkpoints, MCT's convexified trajectory, or both. */
   form: z.enum(['mtt', 'mct', 'both']).default('both'),
   /** K: MCT waypoints of the uniform scheme (published: 4). */
-  waypoints: z.number().int().min(2).default(4),
+  waypoints: z.number().int().min(2).default(DEFAULT_WAYPOINTS),
   /** Explicit MCT waypoint epochs (e.g. [0, 6, 25, 50]): convexify.py's scheme instead of the uniform one. */
   waypointEpochs: z.array(z.number().int().nonnegative()).min(2).optional(),
   /** Train on this many training images (a seeded random subset) instead of all: for quick runs. */
@@ -99,7 +104,7 @@ function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected:
     const have = readExpertInfo(file, expected);
     const diff = (Object.keys(want) as (keyof typeof want)[]).filter((k) => want[k] !== have[k]);
     if (diff.length > 0) {
-      throw new TrajmatchInputError(`${file}: this buffer was trained with other settings (${diff.map((k) => `${k} ${JSON.stringify(have[k])}, not ${JSON.stringify(want[k])}`).join('; ')}); use another --buffer-path`);
+      throw new TrajmatchInputError(`${file}: this buffer was trained with other settings (${diff.map((k) => `${k} ${JSON.stringify(have[k])}, not ${JSON.stringify(want[k])}`).join('; ')}); use another buffer.bufferPath`);
     }
     return true;
   };
@@ -118,21 +123,12 @@ export async function trainExperts(
   const { network, ...rest } = options;
   const o = parseOptions(bufferOptionsSchema, rest, 'buffer');
   const spec = convNetForDataset(dataset, network);
-  const layout = convNetLayout(spec);
   const dir = bufferDir(o.bufferPath, dataset.name, spec, dataset.zca !== undefined);
   const expected = { dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing };
   const wantMtt = o.form !== 'mct';
   const wantMct = o.form !== 'mtt';
   const plan = waypointPlan(o.waypoints, o.waypointEpochs);
   if (wantMct) planEpochs(plan, o.epochs); // checks the waypoints against T before any work
-
-  let images = dataset.train.images;
-  let labels = dataset.train.labels;
-  if (o.trainLimit !== undefined && o.trainLimit < dataset.train.size) {
-    const pick = shuffled(Array.from({ length: dataset.train.size }, (_, i) => i), seededRandom(mixSeed(o.seed, 0x5eed))).slice(0, o.trainLimit);
-    images = indexSelect(images, pick);
-    labels = indexSelect(labels, pick);
-  }
 
   const skipped: number[] = [];
   const todo: { e: number; done: { mtt: boolean; mct: boolean } }[] = [];
@@ -146,6 +142,15 @@ export async function trainExperts(
   // No rank writes before every rank has scanned: they must all see the same unfinished experts.
   if (group) await sameTodoOnEveryRank(group, dir, todo.map((t) => t.e));
   hooks.onEvent?.({ type: 'start', dir, numExperts: o.numExperts, epochs: o.epochs, skipped });
+
+  // the training subset is made after every check, so that a refusal leaves nothing behind
+  let images = dataset.train.images;
+  let labels = dataset.train.labels;
+  if (o.trainLimit !== undefined && o.trainLimit < dataset.train.size) {
+    const pick = shuffled(Array.from({ length: dataset.train.size }, (_, i) => i), seededRandom(seeds.trainSubset(o.seed))).slice(0, o.trainLimit);
+    images = indexSelect(images, pick);
+    labels = indexSelect(labels, pick);
+  }
 
   let claimed = 0;
   const claim = async () => {
@@ -162,10 +167,8 @@ export async function trainExperts(
       // A run killed between the two writes left the MTT file: derive the MCT form from it.
       if (wantMct && !done.mct && done.mtt && wantMtt) {
         const mtt = openTrajectory(path.join(dir, expertFileName(e, 'mtt')));
-        const recorder = new MctRecorder(o.epochs, layout.numParams, segmentsOf(layout), plan);
-        for (let t = 0; t <= o.epochs; t++) recorder.add(t, mtt.paramsAt(t));
         const file = path.join(dir, expertFileName(e, 'mct', plan));
-        await writeMctExpert(file, recorder.finish(), mtt.info, plan);
+        await writeMctExpert(file, convexify(mtt, plan), mtt.info, plan);
         hooks.onEvent?.({ type: 'expert', expert: e, files: [file], testAccuracy: mtt.info.testAccuracy ?? NaN, seconds: (Date.now() - began) / 1000, converted: true });
         continue;
       }
@@ -226,22 +229,23 @@ async function trainOneExpert(
   const mtt = o.form !== 'mct' ? new MttRecorder(o.epochs, P) : undefined;
   const mct = o.form !== 'mtt' ? new MctRecorder(o.epochs, P, segmentsOf(layout), waypointPlan(o.waypoints, o.waypointEpochs)) : undefined;
   const recorders: TrajectoryRecorder[] = [mtt, mct].filter((r): r is MttRecorder | MctRecorder => r !== undefined);
-  const params = convNetInit(spec, { seed: mixSeed(o.seed, e, 0), device: dataset.device });
-  const momentumBuffer = o.momentum !== 0 ? tensor(new Float32Array(P), [P], { device: dataset.device }) : undefined;
+  const net = await Network.create({ arch: 'convnet', ...spec }, { seed: seeds.expertInit(o.seed, e), device: dataset.device });
   const trainAccuracy: number[] = [];
   let trainSeconds = 0;
   try {
     const record = (epoch: number) => {
+      const params = net.parameters();
       const values = params.toArray() as Float32Array;
+      params.dispose();
       for (const r of recorders) r.add(epoch, values);
     };
     record(0);
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       hooks.signal?.throwIfAborted();
       const began = Date.now();
-      const stats = await trainEpoch(spec, {
-        params, momentumBuffer, images, labels, lr: o.lrTeacher, momentum: o.momentum, weightDecay: o.weightDecay,
-        batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: mixSeed(o.seed, e, epoch),
+      const stats = await net.trainEpoch({
+        images, labels, lr: o.lrTeacher, momentum: o.momentum, weightDecay: o.weightDecay,
+        batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: seeds.expertEpoch(o.seed, e, epoch),
       });
       const seconds = (Date.now() - began) / 1000;
       trainSeconds += seconds;
@@ -249,10 +253,9 @@ async function trainOneExpert(
       record(epoch);
       hooks.onEvent?.({ type: 'epoch', expert: e, epoch, epochs: o.epochs, loss: stats.loss, accuracy: stats.accuracy, seconds });
     }
-    const test = await evaluate(spec, { params, images: dataset.test.images, labels: dataset.test.labels });
+    const test = await net.evaluate({ images: dataset.test.images, labels: dataset.test.labels });
     return { mtt, mct, trainAccuracy, testAccuracy: test.accuracy, trainSeconds };
   } finally {
-    params.dispose();
-    momentumBuffer?.dispose();
+    net.dispose();
   }
 }

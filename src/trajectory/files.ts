@@ -28,9 +28,22 @@ export { asPlan } from './waypoints';
 export const MTT_FORMAT = 'trajmatch.mtt/1';
 export const MCT_FORMAT = 'trajmatch.mct/1';
 
-export function expertFileName(expert: number, kind: TrajectoryKind, waypoints: Waypoints = 4): string {
-  const id = String(expert).padStart(3, '0');
-  return kind === 'mtt' ? `expert_${id}.mtt.safetensors` : `expert_${id}.${waypointTag(asPlan(waypoints))}.safetensors`;
+/** K, MCT's waypoints per trajectory, as published. */
+export const DEFAULT_WAYPOINTS = 4;
+
+/** The end of an expert file's name: ".mtt.safetensors", ".mct4.safetensors" or ".mct-0-6-25-50.safetensors". */
+function expertFileSuffix(kind: TrajectoryKind, waypoints: Waypoints): string {
+  return kind === 'mtt' ? '.mtt.safetensors' : `.${waypointTag(asPlan(waypoints))}.safetensors`;
+}
+
+/** expert_007.mtt.safetensors, expert_007.mct4.safetensors: the one place expert files are named. */
+export function expertFileName(expert: number, kind: TrajectoryKind, waypoints: Waypoints = DEFAULT_WAYPOINTS): string {
+  return `expert_${String(expert).padStart(3, '0')}${expertFileSuffix(kind, waypoints)}`;
+}
+
+/** The name pattern of a form's files, for messages: expert_NNN.mct4.safetensors. */
+export function expertFilePattern(kind: TrajectoryKind, waypoints: Waypoints = DEFAULT_WAYPOINTS): string {
+  return `expert_NNN${expertFileSuffix(kind, waypoints)}`;
 }
 
 function metadataOf(format: string, info: ExpertInfo, layout: ParamLayout): Record<string, string> {
@@ -81,7 +94,7 @@ function planOf(metadata: Record<string, string>, file: string, epochs: number, 
 
 function checkShape(file: string, name: string, shape: number[], expected: number[]): void {
   if (shape.length !== expected.length || shape.some((s, i) => s !== expected[i])) {
-    throw new SafetensorsError(`${file}: tensor ${name} has shape [${shape}], expected [${expected}] for this expert's network and epochs`);
+    throw new SafetensorsError(`${file}: tensor ${name} has shape [${shape.join(',')}], expected [${expected.join(',')}] for this expert's network and epochs`);
   }
 }
 
@@ -130,7 +143,7 @@ export function openTrajectory(file: string, expected?: ExpectedExpert & { waypo
   checkShape(file, 'fractions', fractions.shape, [info.epochs + 1, layout.tensors.length]);
   const w = Array.from(epochs.values as BigInt64Array, Number);
   if (K < 2 || w[0] !== 0 || w[K - 1] !== info.epochs || w.some((v, i) => i > 0 && v <= w[i - 1])) {
-    throw new SafetensorsError(`${file}: waypoint_epochs [${w}] must rise from 0 to ${info.epochs}`);
+    throw new SafetensorsError(`${file}: waypoint_epochs [${w.join(',')}] must rise from 0 to ${info.epochs}`);
   }
   const plan = planOf(content.metadata, file, info.epochs, w);
   if (expected?.waypoints !== undefined && waypointTag(plan) !== waypointTag(asPlan(expected.waypoints))) {
@@ -148,8 +161,8 @@ export function openTrajectory(file: string, expected?: ExpectedExpert & { waypo
 }
 
 /** The expert files of one form in a buffer folder, sorted by expert index. */
-export function listExpertFiles(dir: string, kind: TrajectoryKind, waypoints: Waypoints = 4): string[] {
+export function listExpertFiles(dir: string, kind: TrajectoryKind, waypoints: Waypoints = DEFAULT_WAYPOINTS): string[] {
   if (!fs.existsSync(dir)) return [];
-  const suffix = kind === 'mtt' ? '.mtt.safetensors' : `.${waypointTag(asPlan(waypoints))}.safetensors`;
+  const suffix = expertFileSuffix(kind, waypoints);
   return fs.readdirSync(dir).filter((f) => /^expert_\d+\./.test(f) && f.endsWith(suffix)).sort().map((f) => path.join(dir, f));
 }

@@ -10,7 +10,7 @@ import { TrajmatchInputError } from '../errors';
 import { convNetForDataset, NetworkOptions } from '../model/convnet';
 import { bufferDir } from './buffer';
 import { ExpertInfo } from './expert-info';
-import { asPlan, expertFileName, listExpertFiles, openTrajectory, Waypoints, writeMctExpert, writeMttExpert } from './files';
+import { asPlan, DEFAULT_WAYPOINTS, expertFileName, listExpertFiles, openTrajectory, Waypoints, writeMctExpert, writeMttExpert } from './files';
 import { MctTrajectory } from './mct';
 import { mctFileNames, readMctBuffer, readMttBuffer, writeMctBuffer, writeMttBuffer } from './published';
 import { describeWaypointPlan, planEpochs, WaypointPlan } from './waypoints';
@@ -148,7 +148,7 @@ export function publishedBufferFolder(dataset: string, zca: boolean, depth: numb
 
 /** Writes the experts of one of our buffer folders as published .pt files into outDir. */
 export async function exportPublishedBuffer(dir: string, outDir: string, o: ExportOptions, onFile?: (file: string) => void): Promise<{ files: string[]; publishedFolder: string }> {
-  const plan = asPlan(o.waypoints ?? 4);
+  const plan = asPlan(o.waypoints ?? DEFAULT_WAYPOINTS);
   const sources = listExpertFiles(dir, o.form, plan);
   if (sources.length === 0) {
     throw new TrajmatchInputError(`${dir}: no ${o.form === 'mtt' ? 'MTT expert files (expert_NNN.mtt.safetensors)' : `MCT expert files with ${describeWaypointPlan(plan)}`} to export`);

@@ -14,9 +14,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { tensor } from '../backend/tensor';
-import { callNative, TrajmatchInputError } from '../errors';
+import { torchLoad, torchSave } from '../engine';
+import { TrajmatchInputError } from '../errors';
 import { ConvNetSpec } from '../model/convnet';
-import { native, PickledValue, Tensor } from '../native';
+import { PickledValue, Tensor } from '../native';
 import { MctData } from './mct';
 import { PublishedTensor, publishedLayout } from './published-names';
 
@@ -57,7 +58,7 @@ export function disposePickled(v: PickledValue): void {
 /** Reads a torch.save file: plain data only, nothing in it run. The caller frees the tensors (disposePickled). */
 export function loadTorchFile(file: string): Promise<PickledValue> {
   if (!fs.existsSync(file)) throw new TrajmatchInputError(`${file}: no such file`);
-  return callNative('torchLoad', () => native().torchLoad(path.resolve(file)));
+  return torchLoad(path.resolve(file));
 }
 
 /** Writes a value as torch.save would, atomically (a temporary file renamed over the target). */
@@ -65,7 +66,7 @@ export async function saveTorchFile(file: string, value: PickledValue): Promise<
   await fs.promises.mkdir(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${path.resolve(file)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    await callNative('torchSave', () => native().torchSave(tmp, value));
+    await torchSave(tmp, value);
     await fs.promises.rename(tmp, file);
   } catch (e) {
     await fs.promises.rm(tmp, { force: true });

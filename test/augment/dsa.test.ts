@@ -111,7 +111,7 @@ describe('DSA', () => {
 
   test('an unknown group is named', async () => {
     await expect(applyDsa(images, { strategy: 'color_blur', seed: 1 })).rejects.toThrow(
-      "dsa: unknown DSA augmentation 'blur' in strategy 'color_blur': expected groups from color, crop, cutout, flip, scale, rotate joined by '_'",
+      "dsaApply: unknown DSA augmentation 'blur' in strategy 'color_blur': expected groups from color, crop, cutout, flip, scale, rotate joined by '_'",
     );
   });
 });

@@ -29,7 +29,7 @@ describe('the MTT vs MCT bench', () => {
   const outDir = path.join(root, 'out');
 
   test('the JSON holds every figure for both methods, and the machine', async () => {
-    await runBench({ ...options(), outDir }, {}, 'bench', tiny);
+    await runBench({ ...options(), outDir }, {}, tiny);
     const r = JSON.parse(fs.readFileSync(path.join(outDir, 'bench.json'), 'utf8'));
     expect(r.machine).toMatchObject({ device: 'cpu', cpus: expect.any(Number), libtorch: expect.stringMatching(/^\d/) });
     expect(r.timing.map((t: { gradMethod: string }) => t.gradMethod)).toEqual(['unroll', 'tesla', 'adjoint']);
@@ -77,7 +77,7 @@ describe('the MTT vs MCT bench', () => {
     const partial = path.join(root, 'partial');
     const ac = new AbortController();
     let timed = 0;
-    const run = runBench({ ...options(), outDir: partial }, { signal: ac.signal, log: (l) => { if (l.startsWith('timing') && ++timed === 2) ac.abort(new Error('stop')); } }, 'bench', tiny);
+    const run = runBench({ ...options(), outDir: partial }, { signal: ac.signal, log: (l) => { if (l.startsWith('timing') && ++timed === 2) ac.abort(new Error('stop')); } }, tiny);
     await expect(run).rejects.toThrow('stop');
     const r = JSON.parse(fs.readFileSync(path.join(partial, 'bench.json'), 'utf8'));
     expect(r.timing).toHaveLength(2); // the cell under way when the signal came finishes; the next does not start
@@ -87,12 +87,12 @@ describe('the MTT vs MCT bench', () => {
 
   test('sections: only the speed and memory section and the reference, without reading the dataset', async () => {
     const out = path.join(root, 'timing-only');
-    const r = await runBench({ ...options(), dataPath: path.join(root, 'nowhere'), outDir: out, sections: ['timing', 'reference'], gradMethods: ['tesla'] }, {}, 'bench', tiny);
+    const r = await runBench({ ...options(), dataPath: path.join(root, 'nowhere'), outDir: out, sections: ['timing', 'reference'], gradMethods: ['tesla'] }, {}, tiny);
     expect(r.timing.map((t) => t.gradMethod)).toEqual(['tesla']);
     expect(r.storage).toBeNull();
     expect(r.convergence).toEqual([]);
     expect(r.missing).toEqual(['not asked for (sections): storage, convergence, cross-architecture', expect.stringMatching(/^the PyTorch reference: /)]);
-    await expect(runBench({ ...options(), outDir: out, sections: ['cross-architecture'] }, {}, 'bench', tiny)).rejects.toThrow(/bench\.sections: cross-architecture evaluates the sets of the convergence runs; add convergence/);
+    await expect(runBench({ ...options(), outDir: out, sections: ['cross-architecture'] }, {}, tiny)).rejects.toThrow(/bench\.sections: cross-architecture evaluates the sets of the convergence runs; add convergence/);
   });
 
   test('bad options are named', async () => {

@@ -1,4 +1,6 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 // The command line as users run it (through ts-node, so the test needs no build).
@@ -27,6 +29,26 @@ describe('the command line', () => {
     const evalArgs = cli('eval');
     expect(evalArgs.code).toBe(1);
     expect(evalArgs.err).toContain('eval needs exactly one of --synthetic <file> or --baseline --ipc <n>');
+  });
+
+  test('library errors name the flag or the config-file entry that set the option', () => {
+    const flag = cli('distill', '--net-depth', '0', '--device', 'cpu', '--no-train-experts');
+    expect(flag.code).toBe(1);
+    expect(flag.err).toMatch(/--net-depth: .*\(received 0\)/);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trajmatch-cli-'));
+    const config = path.join(dir, 'job.json');
+    fs.writeFileSync(config, JSON.stringify({ distill: { lrImg: -2 }, network: { depth: 'x' } }));
+    const file = cli('distill', '--config', config);
+    expect(file.code).toBe(1);
+    expect(file.err).toContain(`Invalid options in the config file ${config}:`);
+    expect(file.err).toMatch(/network\.depth: .*\(received "x"\)/);
+    expect(file.err).toMatch(/distill\.lrImg: .*\(received -2\)/);
+    fs.rmSync(dir, { recursive: true, force: true });
+
+    const ipc = cli('eval', '--baseline', '--ipc', '-1');
+    expect(ipc.code).toBe(1);
+    expect(ipc.err).toMatch(/--ipc: .*\(received -1\)/);
   });
 
   test('convert: importing and exporting published .pt buffers need their inputs, named', () => {

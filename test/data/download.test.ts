@@ -130,7 +130,8 @@ describe('dataset downloads from a local server', () => {
     });
 
     test('missing and not asked to download: the error says how to provide it, naming the option', async () => {
-      await expect(readRawDataset({ dataset: 'mnist' }, 'cli')).rejects.toThrow(/dataset 'mnist' needs a data path \(--data-path\).*, or --download to download it into .*datasets\/mnist/);
+      // the library names options by key path; the CLI turns them into its flags (test/cli/cli.test.ts)
+      await expect(readRawDataset({ dataset: 'mnist' })).rejects.toThrow(/dataset 'mnist' needs a data path \(data\.dataPath\).*, or data\.download to download it into .*datasets\/mnist/);
       expect(server.requests).toHaveLength(0);
     });
 

@@ -297,7 +297,7 @@ describe('options', () => {
     await expect(readRawDataset({ dataset: 'cifar10', dataPath: root, imageSize: 32 })).rejects.toThrow(
       "data.imageSize applies only to dataset 'imagefolder', not 'cifar10'",
     );
-    await expect(readRawDataset({ dataset: 'mnist', dataPath: root, channels: 1 }, 'cli')).rejects.toThrow(/--channels applies only/);
+    await expect(readRawDataset({ dataset: 'mnist', dataPath: root, channels: 1 })).rejects.toThrow(/data\.channels applies only/);
     await expect(readRawDataset({ dataset: 'mnist', dataPath: path.join(root, 'nowhere') })).rejects.toThrow(/nowhere: train-images-idx3-ubyte not found/);
   });
 });

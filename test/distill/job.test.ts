@@ -33,3 +33,19 @@ test('the job trains experts when the buffer lacks them, then distils and evalua
   expect(again.find((e) => e.type === 'distill' && e.event.type === 'start')).toMatchObject({ event: { resumedAt: 3 } });
   await expect(runDistillJob({ ...options, preset: 'cifar11' })).rejects.toThrow(/unknown preset 'cifar11'; expected one of fashion-mnist-cpu/);
 });
+
+test('the experts a job trains are the ones it distils from: one buffer folder', async () => {
+  writeLearnableMnist(path.join(root, 'data2'), 100, 50);
+  const own = path.join(root, 'own-buffers');
+  const events: JobEvent[] = [];
+  // only buffer.bufferPath given: the experts go there, and the distillation reads them there
+  const result = await runDistillJob({
+    data: { dataset: 'mnist' as const, dataPath: path.join(root, 'data2'), device: 'cpu' },
+    network: { netWidth: 4, depth: 1 },
+    buffer: { bufferPath: own, numExperts: 1, epochs: 3, batchSize: 50 },
+    distill: { iterations: 1, synSteps: 2, maxStartEpoch: 1, expertEpochs: 1, evalIt: 10, numEval: 1, evalEpochs: 1, runDir: path.join(root, 'run2') },
+  }, { onEvent: (e) => events.push(e) });
+  expect(events.find((e) => e.type === 'experts')).toMatchObject({ dir: expect.stringContaining(own) });
+  expect(events.find((e) => e.type === 'distill' && e.event.type === 'start')).toMatchObject({ event: { bufferDir: expect.stringContaining(own) } });
+  expect(result.evals.map((e) => e.iteration)).toEqual([0, 1]);
+});

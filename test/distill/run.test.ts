@@ -4,13 +4,14 @@ import { PNG } from 'pngjs';
 import { Dataset, loadDataset } from '../../src/data/dataset';
 import { evaluateSet, randomRealSubset } from '../../src/eval/protocol';
 import { convNetForDataset, convNetForward } from '../../src/model/convnet';
-import { DistillEvent, distillDataset, DistillInterrupted } from '../../src/distill/run';
+import { DistillDiverged, DistillEvent, distillDataset, DistillInterrupted } from '../../src/distill/run';
 import { bufferDir, trainExperts } from '../../src/trajectory/buffer';
 import { readSyntheticSet } from '../../src/synthetic/file';
-import { disposeAll, tensor } from '../../src';
+import { disposeAll, tensor, TrajmatchInputError } from '../../src';
 import { expertFor } from '../../src/distill/sampling';
 import { softmaxRows } from '../../src/distill/teacher';
 import { listExpertFiles, openTrajectory } from '../../src/trajectory/files';
+import { checkNoLeakedHandles } from '../helpers';
 import { tempDir, writeLearnableMnist } from '../data/fixtures';
 
 // End to end on a small learnable dataset (10 x 10 images, class c = a bright row c in noise),
@@ -33,6 +34,7 @@ afterAll(() => {
   dataset.dispose();
   fs.rmSync(root, { recursive: true, force: true });
 });
+checkNoLeakedHandles(); // a run frees its tensors and networks, however it ends
 
 describe('distillation runs', () => {
   test('a distilled set beats the random-real baseline of the same IPC on the same evaluation', async () => {
@@ -143,12 +145,23 @@ describe('distillation runs', () => {
       );
     });
 
-    test('a loss that becomes NaN stops the run with a message and keeps the last checkpoint', async () => {
+    test('a loss that becomes NaN stops the run with its own error, naming the options to lower, and keeps the last checkpoint', async () => {
       const runDir = path.join(root, 'nan');
-      await expect(distillDataset(dataset, { ...quick, iterations: 6, checkpointEvery: 1, lrImg: 1e30, runDir })).rejects.toThrow(
-        /(the matching loss became NaN at iteration \d|the synthetic images became non-finite before iteration \d).*the last checkpoint in .*nan is kept/,
+      const run = distillDataset(dataset, { ...quick, iterations: 6, checkpointEvery: 1, lrImg: 1e30, runDir });
+      await expect(run).rejects.toThrow(
+        /(the matching loss became NaN at iteration \d|the synthetic images became non-finite before iteration \d).*the last checkpoint in .*nan is kept: lower distill\.lrImg/,
       );
+      await expect(run).rejects.toBeInstanceOf(DistillDiverged);
+      await expect(run).rejects.not.toBeInstanceOf(TrajmatchInputError);
+      await expect(run).rejects.toMatchObject({ name: 'DistillDiverged', runDir, options: expect.arrayContaining(['distill.lrImg']) });
       expect(fs.existsSync(path.join(runDir, 'checkpoint.safetensors'))).toBe(true);
+    });
+
+    test('a learned lr that falls to zero stops the run the same way', async () => {
+      const runDir = path.join(root, 'lr');
+      const run = distillDataset(dataset, { ...quick, iterations: 6, checkpointEvery: 1, lrLr: 1e6, runDir });
+      await expect(run).rejects.toThrow(/the learned student lr became -?[\d.e+-]+ at iteration \d; the last checkpoint in .*lr is kept: lower distill\.lrLr or distill\.lrImg/);
+      await expect(run).rejects.toMatchObject({ name: 'DistillDiverged', options: ['distill.lrLr', 'distill.lrImg'] });
     });
 
     test('a run folder of another run is refused', async () => {

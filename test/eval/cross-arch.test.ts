@@ -5,6 +5,7 @@ import { evaluateSetOnArch, randomRealSubset } from '../../src/eval/protocol';
 import { convNetForDataset } from '../../src/model/convnet';
 import { disposeAll } from '../../src';
 import { tempDir, writeLearnableMnist, writeMnist } from '../data/fixtures';
+import { checkNoLeakedHandles } from '../helpers';
 
 const root = tempDir('arch');
 let small: Dataset;
@@ -20,6 +21,7 @@ afterAll(() => {
   mnist.dispose();
   fs.rmSync(root, { recursive: true, force: true });
 });
+checkNoLeakedHandles(); // the engine's handles of every test are freed (tfjs-node's habit)
 
 describe('cross-architecture evaluation', () => {
   test.each(['alexnet', 'resnet18'] as const)('%s learns from a small real set and beats chance on the test split', async (arch) => {
@@ -28,7 +30,7 @@ describe('cross-architecture evaluation', () => {
     expect(r.accuracies).toHaveLength(1);
     expect(r.mean).toBeGreaterThan(0.3); // chance is 0.1
     disposeAll(set.images, set.labels);
-  });
+  }, 240000); // 30 epochs of a real CNN: minutes on 2 busy cores
 
   test('every architecture takes 28x28 single-channel images, repeatably by seed', async () => {
     const set = randomRealSubset(mnist, 1, 1);
@@ -49,7 +51,7 @@ describe('cross-architecture evaluation', () => {
       'Expected one of convnet, alexnet, vgg11, resnet18 for arch but received "lenet"',
     );
     await expect(evaluateSetOnArch(small, { ...set, lr: 0.01 }, 'vgg11', convNetForDataset(small), { numEval: 1, epochs: 1 })).rejects.toThrow(
-      'evaluate on vgg11: vgg11: the images are too small for its pooling layers',
+      'createNetwork: vgg11: the images are too small for its pooling layers',
     );
     disposeAll(set.images, set.labels);
   });

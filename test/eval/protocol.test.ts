@@ -6,7 +6,7 @@ import { convNetForDataset } from '../../src/model/convnet';
 import { evaluateSet, meanStd, randomRealSubset } from '../../src/eval/protocol';
 import { readSyntheticSet, SyntheticInfo, writeSyntheticSet } from '../../src/synthetic/file';
 import { disposeAll } from '../../src';
-import { numbers } from '../helpers';
+import { checkNoLeakedHandles, numbers } from '../helpers';
 import { tempDir, writeLearnableMnist } from '../data/fixtures';
 
 const root = tempDir('eval');
@@ -19,6 +19,7 @@ afterAll(() => {
   dataset.dispose();
   fs.rmSync(root, { recursive: true, force: true });
 });
+checkNoLeakedHandles(); // the engine's handles of every test are freed (tfjs-node's habit)
 
 describe('the evaluation protocol', () => {
   test('mean and population std', () => {

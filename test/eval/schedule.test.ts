@@ -4,15 +4,9 @@ import { Dataset, loadDataset } from '../../src/data/dataset';
 import { convNetForDataset } from '../../src/model/convnet';
 import { evaluateSet, evaluateSetOnArch, randomRealSubset } from '../../src/eval/protocol';
 import { evalSchedule } from '../../src/eval/schedule';
-import { native } from '../../src/native';
-import * as sgd from '../../src/train/sgd';
+import { Network } from '../../src/train/network';
 import { disposeAll } from '../../src';
 import { tempDir, writeLearnableMnist } from '../data/fixtures';
-
-jest.mock('../../src/train/sgd', () => {
-  const actual = jest.requireActual('../../src/train/sgd');
-  return { ...actual, trainEpoch: jest.fn(actual.trainEpoch) };
-});
 
 /** evaluate_synset's loop as the published utils.py runs it: the lr of each epoch, and where a new optimiser starts. */
 function publishedLoop(epochEvalTrain: number): { lrs: number[]; freshOptimiser: number[] } {
@@ -64,35 +58,51 @@ describe('the protocol runs that schedule', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
+  /** The protocol's epochs on its network handles: the lr of each, and where the momentum was zeroed before it. */
+  function watchEpochs() {
+    const calls: { lr: number; freshMomentum: boolean }[] = [];
+    let reset = true; // a fresh network starts with zero momentum
+    const { trainEpoch, resetMomentum } = Network.prototype;
+    const train = jest.spyOn(Network.prototype, 'trainEpoch').mockImplementation(function (this: Network, o) {
+      calls.push({ lr: o.lr, freshMomentum: reset });
+      reset = false;
+      return trainEpoch.call(this, o);
+    });
+    const zero = jest.spyOn(Network.prototype, 'resetMomentum').mockImplementation(function (this: Network) {
+      reset = true;
+      resetMomentum.call(this);
+    });
+    return { calls, restore: () => { train.mockRestore(); zero.mockRestore(); } };
+  }
+
   test('ConvNet: epochs + 1 epochs, the lr decayed after epoch epochs/2 + 1, the momentum buffer zero again there', async () => {
     const spec = convNetForDataset(dataset, { netWidth: 4, depth: 1 });
     const subset = randomRealSubset(dataset, 2, 1);
-    const calls: { lr: number; bufferZero: boolean; buffer: unknown }[] = [];
-    const train = sgd.trainEpoch as jest.MockedFunction<typeof sgd.trainEpoch>;
-    train.mockClear();
-    train.mockImplementation(async (s, o) => {
-      const values = o.momentumBuffer!.toArray() as Float32Array;
-      calls.push({ lr: o.lr, bufferZero: values.every((v) => v === 0), buffer: o.momentumBuffer });
-      return jest.requireActual('../../src/train/sgd').trainEpoch(s, o);
-    });
-    await evaluateSet(dataset, { ...subset, lr: 0.02 }, spec, { numEval: 1, epochs: 6 });
+    const watch = watchEpochs();
+    try {
+      await evaluateSet(dataset, { ...subset, lr: 0.02 }, spec, { numEval: 1, epochs: 6 });
+    } finally {
+      watch.restore();
+    }
     // 7 epochs: 0..4 at 0.02 (the decay follows epoch 6 // 2 + 1 = 4), 5..6 at 0.002
-    expect(calls.map((c) => +c.lr.toFixed(10))).toEqual([0.02, 0.02, 0.02, 0.02, 0.02, 0.002, 0.002]);
-    expect(calls.map((c) => c.bufferZero)).toEqual([true, false, false, false, false, true, false]);
-    expect(calls[5].buffer).not.toBe(calls[4].buffer);
-    train.mockImplementation(jest.requireActual('../../src/train/sgd').trainEpoch);
+    expect(watch.calls.map((c) => +c.lr.toFixed(10))).toEqual([0.02, 0.02, 0.02, 0.02, 0.02, 0.002, 0.002]);
+    expect(watch.calls.map((c) => c.freshMomentum)).toEqual([true, false, false, false, false, true, false]);
     disposeAll(subset.images, subset.labels);
   });
 
-  test('other architectures get the same phases, as {epochs, lr}', async () => {
+  test('other architectures get the same phases, through the same protocol', async () => {
     const spec = convNetForDataset(dataset, { netWidth: 4, depth: 1 });
     const subset = randomRealSubset(dataset, 1, 1);
-    const addon = native();
-    const spy = jest.spyOn(addon, 'zooTrainTest');
-    const r = await evaluateSetOnArch(dataset, { ...subset, lr: 0.01 }, 'alexnet', spec, { numEval: 1, epochs: 3 });
+    const watch = watchEpochs();
+    let r;
+    try {
+      r = await evaluateSetOnArch(dataset, { ...subset, lr: 0.01 }, 'alexnet', spec, { numEval: 1, epochs: 3 });
+    } finally {
+      watch.restore();
+    }
     expect(r.accuracies).toHaveLength(1);
-    expect(spy.mock.calls[0][1].schedule).toEqual([{ epochs: 3, lr: 0.01 }, { epochs: 1, lr: expect.closeTo(0.001, 12) }]);
-    spy.mockRestore();
+    expect(watch.calls.map((c) => c.lr)).toEqual([0.01, 0.01, 0.01, expect.closeTo(0.001, 12)]);
+    expect(watch.calls.map((c) => c.freshMomentum)).toEqual([true, false, false, true]);
     disposeAll(subset.images, subset.labels);
   });
 });

@@ -82,7 +82,7 @@ describe('tensor handles', () => {
         new TrajmatchInputError('values: shape [2, 3] needs 6 values but the Float32Array holds 5'),
       );
       // the native layer checks the same on its own
-      expect(() => native().tensor(new Float32Array(5), [2, 3])).toThrow(
+      expect(() => native().tensor(new Float32Array(5), [2, 3], { device: 'cpu' })).toThrow(
         'shape [2, 3] needs 6 values but the Float32Array holds 5',
       );
     });
@@ -91,7 +91,7 @@ describe('tensor handles', () => {
       expect(() => tensor(new Float32Array(6), [2, -3])).toThrow(/Expected an array of non-negative integers for shape but received \[2, -3\]/);
       expect(() => tensor(new Float32Array(6), [2, 3.5])).toThrow(/for shape/);
       expect(() => tensor(new Float32Array(6), 6 as never)).toThrow(/for shape but received 6/);
-      expect(() => native().tensor(new Float32Array(6), [2, -3])).toThrow('shape[1]: sizes cannot be negative, received -3');
+      expect(() => native().tensor(new Float32Array(6), [2, -3], { device: 'cpu' })).toThrow('shape[1]: sizes cannot be negative, received -3');
     });
 
     test('values that are not a supported typed array', () => {

@@ -8,6 +8,7 @@ import { convertBuffer, storageReport } from '../../src/trajectory/convert';
 import { listExpertFiles, MCT_FORMAT, MTT_FORMAT, openTrajectory } from '../../src/trajectory/files';
 import { MctTrajectory } from '../../src/trajectory/mct';
 import { tempDir, writeLearnableMnist } from '../data/fixtures';
+import { checkNoLeakedHandles } from '../helpers';
 
 const root = tempDir('buffer');
 let dataset: Dataset;
@@ -23,6 +24,7 @@ afterAll(() => {
   dataset.dispose();
   fs.rmSync(root, { recursive: true, force: true });
 });
+checkNoLeakedHandles(); // the engine's handles of every test are freed (tfjs-node's habit)
 
 describe('the expert buffer', () => {
   const bufferPath = path.join(root, 'buffers');

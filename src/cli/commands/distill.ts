@@ -4,75 +4,40 @@
  * distillation with evaluations, and where the results are.
  */
 import { Command } from 'commander';
-import { PRESETS } from '../../distill/presets';
-import { DistillOptions } from '../../distill/options';
 import { JobEvent, runDistillJob } from '../../distill/job';
+import { PRESETS } from '../../distill/presets';
 import { readConfigFile } from '../config-file';
-import { addDataOptions, addNetworkOptions, addOutputOptions, dataOptionsFrom, integerListArg, networkOptionsFrom, numberArg, pick } from '../options';
+import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError, mergeGiven } from '../flags';
 import { progressBar, showExpertTraining } from '../progress';
 
-const DISTILL_FLAGS = {
-  method: 'method', ipc: 'ipc', iterations: 'iterations', synSteps: 'synSteps', expertEpochs: 'expertEpochs',
-  maxStartEpoch: 'maxStartEpoch', lrImg: 'lrImg', lrLr: 'lrLr', lrTeacher: 'lrTeacher', batchSyn: 'batchSyn',
-  gradMethod: 'gradMethod', pixInit: 'pixInit', evalIt: 'evalIt', numEval: 'numEval', evalEpochs: 'evalEpochs',
-  checkpointEvery: 'checkpointEvery', seed: 'seed', runDir: 'runDir', bufferPath: 'bufferPath', waypoints: 'waypoints',
-  waypointEpochs: 'waypointEpochs', maxExperts: 'maxExperts', teacherLabel: 'teacherLabel',
-} as const;
-
 export function registerDistill(program: Command): void {
-  const cmd = program
-    .command('distill')
-    .description('distil a synthetic set with MCT or MTT (no arguments: the default Fashion-MNIST job, sized for this device)');
-  addDataOptions(cmd);
-  addNetworkOptions(cmd);
-  addOutputOptions(cmd)
-    .option('--preset <name>', `named settings: ${Object.keys(PRESETS).join(', ')} (default for Fashion-MNIST without --config: fashion-mnist-cpu on a CPU, fashion-mnist-ipc10 on CUDA); flags override it`)
-    .option('--config <file>', 'a JSON file of options ({"data": {...}, "network": {...}, "buffer": {...}, "distill": {...}}); flags override it')
-    .option('--method <m>', 'mct (convexified trajectories, continuous starts) or mtt')
-    .option('--ipc <n>', 'images per class', numberArg('integer'))
-    .option('--iterations <n>', 'distillation iterations', numberArg('integer'))
-    .option('--syn-steps <n>', 'student steps per iteration', numberArg('integer'))
-    .option('--expert-epochs <m>', 'epochs of expert trajectory to match', numberArg('number'))
-    .option('--max-start-epoch <e>', 'starts are drawn below this epoch', numberArg('number'))
-    .option('--lr-img <lr>', 'lr of the pixels', numberArg('number'))
-    .option('--lr-lr <lr>', 'lr of the learnable student lr', numberArg('number'))
-    .option('--lr-teacher <lr>', 'initial student lr', numberArg('number'))
-    .option('--batch-syn <n>', 'synthetic images per student step (default: all)', numberArg('integer'))
-    .option('--grad-method <g>', 'unroll (exact, MTT), tesla (constant memory, MCT) or adjoint (exact, recomputed)')
-    .option('--pix-init <p>', 'real (random real images of each class) or noise')
-    .option('--eval-it <n>', 'evaluate every n iterations (published: 100)', numberArg('integer'))
-    .option('--num-eval <n>', 'networks per evaluation (published: 5 in MTT\'s distill.py, 3 in MCT\'s)', numberArg('integer'))
-    .option('--eval-epochs <n>', 'epoch_eval_train of each evaluation network: it trains n + 1 epochs, as evaluate_synset (published: 1000)', numberArg('integer'))
-    .option('--checkpoint-every <n>', 'iterations between checkpoints', numberArg('integer'))
-    .option('--seed <n>', 'seed of the run', numberArg('integer'))
-    .option('--run-dir <dir>', 'the run folder (default runs/<dataset>_<method>_ipc<ipc>)')
-    .option('--buffer-path <dir>', 'root of the expert buffers (default ./buffers)')
-    .option('--waypoints <k>', 'K of the MCT expert files, uniform scheme (published: 4)', numberArg('integer'))
-    .option('--waypoint-epochs <list>', "MCT expert files with waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)", integerListArg)
-    .option('--teacher-label', "soft labels: the softmax of the iteration's expert at --max-start-epoch on the images (MCT's and TESLA's --teacher_label)")
-    .option('--max-experts <n>', 'use only the first n experts', numberArg('integer'))
-    .option('--no-train-experts', 'fail instead of training experts when the buffer has too few')
-    .addHelpText('after', () => [
-      '',
-      'Presets and where their settings come from (docs/PUBLISHED.md has the full table):',
-      ...Object.entries(PRESETS).map(([name, p]) => `  ${name}: ${p.description}\n      from: ${p.source}`),
-      '',
-      'Defaults without a preset are ours except where a flag says "published".',
-    ].join('\n'))
-    .action(async (flags: Record<string, unknown>) => {
-      const quiet = Boolean(flags.quiet || flags.json);
+  const flags = COMMAND_FLAGS.distill;
+  const cmd = addFlags(
+    program.command('distill').description('distil a synthetic set with MCT or MTT (no arguments: the default Fashion-MNIST job, sized for this device)'),
+    flags,
+    { presets: true },
+  ).addHelpText('after', () => [
+    '',
+    'Presets and where their settings come from (docs/PUBLISHED.md has the full table):',
+    ...Object.entries(PRESETS).map(([name, p]) => `  ${name}: ${p.description}\n      from: ${p.source}`),
+    '',
+    'Defaults without a preset are ours except where a flag says "published".',
+  ].join('\n'));
+  cmd.action(async () => {
+    const fromFlags = givenFlags(cmd, flags);
+    const job = fromFlags.groups.job ?? {};
+    const configFile = job.config as string | undefined;
+    const given = configFile === undefined ? fromFlags : mergeGiven(readConfigFile(configFile), fromFlags);
+    await inUserTermsOnError(flags, given.sources, async () => {
+      const out = given.groups.output ?? {};
+      const quiet = Boolean(out.quiet || out.json);
       const say = (line: string) => { if (!quiet) console.error(line); };
-      const config = flags.config ? readConfigFile(String(flags.config)) : {};
-      const data = { ...config.data, ...dataOptionsFrom(flags) };
-      const network = { ...config.network, ...networkOptionsFrom(flags) };
-      const distill = { ...config.distill, ...(pick(flags, DISTILL_FLAGS) as DistillOptions) };
-      const given = (o: object) => (Object.keys(o).length > 0 ? o : undefined);
       const experts = showExpertTraining(quiet);
       const bar = progressBar('distill |{bar}| {value}/{total} | loss {loss} | lr {lr} | last eval {evalAcc} | ETA {eta_formatted}', !quiet);
       let lastEval = '-';
       const onEvent = (j: JobEvent) => {
         if (j.type === 'preset') say(`preset ${j.name}: ${j.description}`);
-        else if (j.type === 'experts') say(`${j.dir} holds ${j.have} of ${j.wanted} experts${flags.trainExperts === false ? '' : ': training the rest first'}`);
+        else if (j.type === 'experts') say(`${j.dir} holds ${j.have} of ${j.wanted} experts${job.noExpertTraining ? '' : ': training the rest first'}`);
         else if (j.type === 'buffer') experts.onEvent(j.event);
         else {
           const e = j.event;
@@ -93,17 +58,18 @@ export function registerDistill(program: Command): void {
       process.once('SIGINT', stop);
       let result;
       try {
+        const { data, network, buffer, distill } = given.groups;
         result = await runDistillJob({
-          preset: flags.preset as string | undefined, data: given(data), network: given(network), buffer: config.buffer,
-          distill: given(distill), noExpertTraining: flags.trainExperts === false, noPreset: flags.config !== undefined,
-        }, { onEvent, signal: ac.signal }, 'cli');
+          preset: job.preset as string | undefined, data, network, buffer, distill,
+          noExpertTraining: Boolean(job.noExpertTraining), noPreset: configFile !== undefined,
+        }, { onEvent, signal: ac.signal });
       } finally {
         process.removeListener('SIGINT', stop);
         experts.close();
         bar.close();
       }
       const initial = result.evals[0];
-      if (flags.json) {
+      if (out.json) {
         console.log(JSON.stringify({ preset: result.preset, runDir: result.runDir, best: result.best, initial, evals: result.evals, lr: result.lr, files: result.files }));
       } else {
         console.log(`best: ${(100 * result.best.mean).toFixed(2)} +- ${(100 * result.best.std).toFixed(2)}% at iteration ${result.best.iteration} (the initial real images: ${(100 * initial.mean).toFixed(2)}%)`);
@@ -111,4 +77,5 @@ export function registerDistill(program: Command): void {
         console.log(`images: ${result.files.gridBest}; metrics: ${result.files.metrics}; summary: ${result.files.summary}`);
       }
     });
+  });
 }

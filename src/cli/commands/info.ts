@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { backendInfo, resolveDevice } from '../../backend/device';
 import { describePreprocessing } from '../../data/stats';
 import { loadDataset } from '../../data/dataset';
-import { addDataOptions, dataOptionsFrom } from '../options';
+import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
 
 export function registerInfo(program: Command): void {
   program
@@ -17,17 +17,20 @@ export function registerInfo(program: Command): void {
       console.log(`device 'auto' resolves to: ${resolveDevice('auto')}`);
     });
 
-  addDataOptions(
-    program.command('dataset').description('load a dataset onto the device and print what was loaded and how long it took'),
-  ).action(async (flags: Record<string, unknown>) => {
-    const began = process.hrtime.bigint();
-    const ds = await loadDataset(dataOptionsFrom(flags), 'cli');
-    const seconds = Number(process.hrtime.bigint() - began) / 1e9;
-    console.log(`${ds.name} from ${ds.source}`);
-    console.log(`  train ${ds.train.size} images, test ${ds.test.size} images, ${ds.numClasses} classes, ${ds.channels}x${ds.height}x${ds.width}`);
-    console.log(`  classes: ${ds.classNames.slice(0, 10).join(', ')}${ds.numClasses > 10 ? ', ...' : ''}`);
-    console.log(`  preprocessed by ${describePreprocessing(ds.preprocessing)}`);
-    console.log(`  on ${ds.device}, loaded in ${seconds.toFixed(2)} s`);
-    ds.dispose();
+  const flags = COMMAND_FLAGS.dataset;
+  const cmd = addFlags(program.command('dataset').description('load a dataset onto the device and print what was loaded and how long it took'), flags);
+  cmd.action(async () => {
+    const given = givenFlags(cmd, flags);
+    await inUserTermsOnError(flags, given.sources, async () => {
+      const began = process.hrtime.bigint();
+      const ds = await loadDataset(given.groups.data);
+      const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+      console.log(`${ds.name} from ${ds.source}`);
+      console.log(`  train ${ds.train.size} images, test ${ds.test.size} images, ${ds.numClasses} classes, ${ds.channels}x${ds.height}x${ds.width}`);
+      console.log(`  classes: ${ds.classNames.slice(0, 10).join(', ')}${ds.numClasses > 10 ? ', ...' : ''}`);
+      console.log(`  preprocessed by ${describePreprocessing(ds.preprocessing)}`);
+      console.log(`  on ${ds.device}, loaded in ${seconds.toFixed(2)} s`);
+      ds.dispose();
+    });
   });
 }

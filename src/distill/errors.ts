@@ -1,0 +1,28 @@
+/** How a distillation run stops before its end: interrupted, or diverged. Both keep the last checkpoint. */
+
+/** The run was aborted (AbortSignal); its checkpoint resumes it. */
+export class DistillInterrupted extends Error {
+  constructor(readonly iteration: number, readonly runDir: string) {
+    super(`distillation interrupted at iteration ${iteration}; the checkpoint in ${runDir} resumes it: run the same command again`);
+    this.name = 'DistillInterrupted';
+  }
+}
+
+/**
+ * The run diverged: the matching loss or the synthetic images became non-finite, or the learned
+ * student lr fell to zero or below. Not a bad input as such: the settings named in `options` (key
+ * paths such as distill.lrImg) were too large for this run.
+ */
+export class DistillDiverged extends Error {
+  constructor(
+    readonly iteration: number,
+    readonly runDir: string,
+    /** What diverged, in words, e.g. "the matching loss became NaN at iteration 3 (...)". */
+    readonly what: string,
+    /** The options to lower, as key paths. */
+    readonly options: string[],
+  ) {
+    super(`${what}; the last checkpoint in ${runDir} is kept: lower ${options.join(' or ')}`);
+    this.name = 'DistillDiverged';
+  }
+}
