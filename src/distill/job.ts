@@ -11,6 +11,8 @@ import { BufferEvent, BufferOptions, bufferDir, bufferOptionsSchema, trainExpert
 import { listExpertFiles } from '../trajectory/files';
 import { waypointPlan } from '../trajectory/waypoints';
 import { resolveDevice } from '../backend/device';
+import { RankEnv } from '../distributed/env';
+import { checkTrajectoryBatch, joinDistillRanks } from '../distributed/data-parallel';
 import { DistillOptions, distillOptionsSchema } from './options';
 import { defaultPreset, PRESETS } from './presets';
 import { DistillEvent, distillDataset, DistillResult } from './run';
@@ -29,6 +31,12 @@ export interface JobOptions {
   distill?: DistillOptions;
   /** Fail instead of training experts when the buffer has too few. */
   noExpertTraining?: boolean;
+  /**
+   * This process is one rank of a data-parallel run (torchrun's variables, see rankFromEnv): the
+   * ranks meet before loading the data, train missing experts together, and distil with
+   * trajectoryBatch (default: the number of ranks) split over them. Default timeout 60 s.
+   */
+  distributed?: { rank: RankEnv; timeoutSeconds?: number };
 }
 
 export type JobEvent =
@@ -59,19 +67,35 @@ export async function runDistillJob(
   const defaultJob = options.preset === undefined && usePreset !== undefined;
   const data: DatasetOptions = { ...(defaultJob ? { download: true } : {}), ...preset?.data, ...options.data, device };
   const network: NetworkOptions = { ...preset?.network, ...options.network };
+  const distributed = options.distributed && options.distributed.rank.worldSize > 1 ? options.distributed : undefined;
   const distill: DistillOptions = { ...preset?.distill, ...options.distill };
+  if (distributed && distill.trajectoryBatch === undefined) distill.trajectoryBatch = distributed.rank.worldSize;
   const buffer: BufferOptions = { ...preset?.buffer, ...options.buffer, waypoints: distill.waypoints ?? 4, waypointEpochs: distill.waypointEpochs };
   if (distill.bufferPath !== undefined) buffer.bufferPath = distill.bufferPath;
 
   // Every option is checked before seconds of loading and training.
   const style = where === 'cli' ? 'cli' : undefined;
-  parseOptions(distillOptionsSchema, distill, style ?? 'distill');
-  parseOptions(bufferOptionsSchema, buffer, style ?? 'buffer');
-  parseOptions(networkOptionsSchema, network, style ?? 'network');
+  const parsedDistill = parseOptions(distillOptionsSchema, distill, style ?? 'distill');
+  const parsedBuffer = parseOptions(bufferOptionsSchema, buffer, style ?? 'buffer');
+  const parsedNetwork = parseOptions(networkOptionsSchema, network, style ?? 'network');
   datasetOptions(data, where);
 
-  const dataset = await loadDataset(data, where);
+  // The ranks of a data-parallel run meet here, with the settings that must agree (not the run
+  // folder, which only rank 0 writes, nor the data's path and device, which are each host's own).
+  let group;
+  if (distributed) {
+    checkTrajectoryBatch(parsedDistill.trajectoryBatch!, distributed.rank.worldSize, where === 'cli' ? '--trajectory-batch' : 'distill.trajectoryBatch');
+    const { runDir: _r, ...distillSettings } = parsedDistill;
+    const { dataPath: _p, device: _d, ...dataSettings } = data;
+    const timeoutSeconds = distributed.timeoutSeconds ?? 60;
+    group = await joinDistillRanks(distributed.rank, device, timeoutSeconds, {
+      preset: usePreset ?? null, distill: distillSettings, buffer: parsedBuffer, network: parsedNetwork, data: dataSettings,
+      noExpertTraining: Boolean(options.noExpertTraining), timeoutSeconds,
+    });
+  }
+  let dataset;
   try {
+    dataset = await loadDataset(data, where);
     const spec = convNetForDataset(dataset, network, where === 'cli' ? 'cli' : 'network');
     const dir = bufferDir(buffer.bufferPath ?? 'buffers', dataset.name, spec, dataset.zca !== undefined);
     const method = distill.method ?? 'mct';
@@ -82,11 +106,16 @@ export async function runDistillJob(
       if (options.noExpertTraining) {
         throw new TrajmatchInputError(`${dir} holds ${have} ${method.toUpperCase()} expert(s), ${wanted} wanted: train them with npm run buffer`);
       }
-      await trainExperts(dataset, { ...buffer, numExperts: wanted, network }, { onEvent: (event) => hooks.onEvent?.({ type: 'buffer', event }), signal: hooks.signal });
+      await trainExperts(dataset, { ...buffer, numExperts: wanted, network }, { onEvent: (event) => hooks.onEvent?.({ type: 'buffer', event }), signal: hooks.signal, group });
     }
-    const result = await distillDataset(dataset, { ...distill, network }, { onEvent: (event) => hooks.onEvent?.({ type: 'distill', event }), signal: hooks.signal });
+    const result = await distillDataset(dataset, { ...distill, network }, { onEvent: (event) => hooks.onEvent?.({ type: 'distill', event }), signal: hooks.signal, group });
+    await group?.close(); // rank 0 hosts the store: it leaves last
     return { ...result, preset: usePreset ?? null };
+  } catch (e) {
+    await group?.fail(e); // the other ranks stop at once, with this rank's reason
+    throw e;
   } finally {
-    dataset.dispose();
+    await group?.close();
+    dataset?.dispose();
   }
 }

@@ -28,11 +28,12 @@ import { gaussianValues, mixSeed } from '../util/random';
 import { writeGrid } from './grid';
 import { matchIteration, sgdStep } from './match';
 import { distillOptionsSchema, DistillOptions, ParsedDistillOptions } from './options';
-import { expertFor, stretchFor } from './sampling';
-import { SoftLabels, teacherLabels } from './teacher';
+import { SoftLabels } from './teacher';
+import { describeSlots, matchBatch, slotRange, slotsOf } from './trajectory-batch';
+import { checkTrajectoryBatch, eitherSignal, packedAllReduce, shareRunState } from '../distributed/data-parallel';
+import { ProcessGroup } from '../distributed/process-group';
 
 const MOMENTUM = 0.5; // of both SGD optimisers, as published
-const NATIVE = 3;
 const INIT = 4;
 
 export class DistillInterrupted extends Error {
@@ -73,16 +74,21 @@ interface State {
 }
 
 /** The settings a checkpoint belongs to: a resumed run must have the same ones. */
-function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions) {
-  const { iterations: _i, evalIt: _e, checkpointEvery: _c, numEval: _n, evalEpochs: _ee, runDir: _r, ...rest } = o;
-  return JSON.stringify({ dataset: dataset.name, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, spec, ...rest });
+function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions, W: number) {
+  const { iterations: _i, evalIt: _e, checkpointEvery: _c, numEval: _n, evalEpochs: _ee, runDir: _r, trajectoryBatch: _w, ...rest } = o;
+  // W changes the draws; the number of ranks does not (a run resumes on another number of them)
+  return JSON.stringify({ dataset: dataset.name, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, spec, ...rest, ...(W !== 1 ? { trajectoryBatch: W } : {}) });
 }
 
-/** Distils a synthetic set from the experts of the buffer that matches the dataset and network. */
+/**
+ * Distils a synthetic set from the experts of the buffer that matches the dataset and network.
+ * With `hooks.group`, this process is one rank of a data-parallel run (docs/DISTRIBUTED.md): every
+ * rank calls it with the same options; rank 0 writes the run folder and evaluates.
+ */
 export async function distillDataset(
   dataset: Dataset,
   options: DistillOptions & { network?: NetworkOptions } = {},
-  hooks: { onEvent?: (e: DistillEvent) => void; signal?: AbortSignal } = {},
+  hooks: { onEvent?: (e: DistillEvent) => void; signal?: AbortSignal; group?: ProcessGroup } = {},
 ): Promise<DistillResult> {
   const { network, ...rest } = options;
   const o = parseOptions(distillOptionsSchema, rest, 'distill');
@@ -91,6 +97,11 @@ export async function distillDataset(
   const gradMethod = o.gradMethod ?? (o.method === 'mtt' ? 'unroll' : 'tesla');
   const runDir = o.runDir ?? path.join('runs', `${dataset.name}_${o.method}_ipc${o.ipc}`);
   const nSyn = o.ipc * dataset.numClasses;
+  const group = hooks.group;
+  const W = o.trajectoryBatch ?? group?.worldSize ?? 1;
+  checkTrajectoryBatch(W, group?.worldSize ?? 1);
+  const lead = !group || group.rank === 0; // writes the run folder and evaluates
+  const mySlots = slotRange(W, group?.worldSize ?? 1, group?.rank ?? 0);
 
   // Experts: the files of the chosen form, checked against the dataset, network and stretch.
   const dir = bufferDir(o.bufferPath, dataset.name, spec, dataset.zca !== undefined);
@@ -122,7 +133,7 @@ export async function distillDataset(
     throw new TrajmatchInputError(`ipc (${o.ipc}) is larger than the smallest class of ${dataset.name} (${smallest} training images)`);
   }
 
-  fs.mkdirSync(runDir, { recursive: true });
+  if (lead) fs.mkdirSync(runDir, { recursive: true });
   const out = {
     checkpoint: path.join(runDir, 'checkpoint.safetensors'),
     metrics: path.join(runDir, 'metrics.jsonl'),
@@ -132,7 +143,7 @@ export async function distillDataset(
     gridBest: path.join(runDir, 'grid_best.png'),
     summary: path.join(runDir, 'summary.json'),
   };
-  const identity = runIdentity(dataset, spec, o);
+  const identity = runIdentity(dataset, spec, o, W);
   const shape = [nSyn, dataset.channels, dataset.height, dataset.width];
   const device = dataset.device;
 
@@ -144,7 +155,7 @@ export async function distillDataset(
   // teacherLabel: the soft labels of the last iteration (the evaluations train on them, as published)
   let soft: SoftLabels | null = null;
   let state: State;
-  if (fs.existsSync(out.checkpoint)) {
+  if (lead && fs.existsSync(out.checkpoint)) {
     const ck = readSafetensors(out.checkpoint);
     if (ck.metadata.run !== identity) {
       throw new TrajmatchInputError(`${out.checkpoint}: this run folder holds a run with other settings; pass another --run-dir, or delete the folder to start over`);
@@ -159,7 +170,7 @@ export async function distillDataset(
       soft = { values, tensor: tensor(values, [nSyn, dataset.numClasses], { device }) };
     }
     // iterations after the checkpoint are redone: drop their lines
-    if (fs.existsSync(out.metrics)) {
+    if (lead && fs.existsSync(out.metrics)) {
       const kept = fs.readFileSync(out.metrics, 'utf8').split('\n').filter(Boolean).filter((line) => {
         const m = JSON.parse(line) as { iteration: number; type: string };
         return m.type === 'eval' ? state.evals.some((e) => e.iteration === m.iteration) : m.iteration < state.iteration;
@@ -178,7 +189,12 @@ export async function distillDataset(
     }
     labelValues = Int32Array.from(labels.toArray() as BigInt64Array, Number);
     imagesBuffer = tensor(new Float32Array(images.numel), shape, { device });
-    if (fs.existsSync(out.metrics)) fs.rmSync(out.metrics);
+    if (lead && fs.existsSync(out.metrics)) fs.rmSync(out.metrics);
+  }
+  if (group) {
+    // every rank continues rank 0's run: its checkpoint, or its fresh start
+    ({ state, soft } = await shareRunState(group, state, { images, imagesBuffer, labels }, soft, dataset.numClasses));
+    labelValues = Int32Array.from(labels.toArray() as BigInt64Array, Number);
   }
 
   const trajectories = new Map<number, Trajectory>();
@@ -194,7 +210,8 @@ export async function distillDataset(
   };
 
   const began = Date.now();
-  const log = (line: object) => fs.appendFileSync(out.metrics, `${JSON.stringify(line)}\n`);
+  const log = (line: object) => { if (lead) fs.appendFileSync(out.metrics, `${JSON.stringify(line)}\n`); };
+  const signal = eitherSignal(hooks.signal, group?.signal);
   const info = (iteration: number) => ({
     dataset: dataset.name, ipc: o.ipc, classNames: dataset.classNames, channels: dataset.channels, height: dataset.height,
     width: dataset.width, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, method: o.method, convnet: spec, iteration,
@@ -215,6 +232,7 @@ export async function distillDataset(
     });
   };
   const checkpoint = async () => {
+    if (!lead) return;
     const pixels = images.toArray() as Float32Array;
     const bad = pixels.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
@@ -229,10 +247,11 @@ export async function distillDataset(
     hooks.onEvent?.({ type: 'checkpoint', iteration: state.iteration });
   };
   const evaluateNow = async () => {
+    if (!lead) return;
     if (state.evals.some((e) => e.iteration === state.iteration)) return;
     const r = await evaluateSet(dataset, { images, labels: soft?.tensor ?? labels, lr: state.lr }, spec, {
       numEval: o.numEval, epochs: o.evalEpochs, dsa: o.dsa, seed: mixSeed(o.seed, 5, state.iteration),
-    }, { signal: hooks.signal });
+    }, { signal });
     const record = { iteration: state.iteration, mean: r.mean, std: r.std };
     const isBest = state.best === null || r.mean > state.best.mean;
     state.evals.push(record);
@@ -248,40 +267,30 @@ export async function distillDataset(
   hooks.onEvent?.({ type: 'start', runDir, bufferDir: dir, experts: files.length, iterations: o.iterations, resumedAt: state.iteration, gradMethod });
   try {
     while (state.iteration < o.iterations) {
-      if (hooks.signal?.aborted) {
+      if (!group && hooks.signal?.aborted) {
         await checkpoint();
         throw new DistillInterrupted(state.iteration, runDir);
       }
-      if (state.iteration % o.evalIt === 0) await evaluateNow();
+      if (state.iteration % o.evalIt === 0) {
+        await evaluateNow();
+        await group?.join(`evaluated-${state.iteration}`); // rank 0's evaluation has no deadline
+      }
       const i = state.iteration;
       const t0 = Date.now();
-      const k = expertFor(i, files.length, o.seed);
-      const traj = trajectory(k);
-      const stretch = stretchFor(i, o.method, o.maxStartEpoch, o.expertEpochs, T, o.seed);
-      // MCT's --teacher_label: this iteration's expert at max_start_epoch labels the current images
-      const teacher = o.teacherLabel ? await teacherLabels(spec, images, traj.paramsAt(o.maxStartEpoch)) : null;
-      const start = tensor(traj.paramsAt(stretch.start), [P], { device });
-      const target = tensor(traj.paramsAt(stretch.target), [P], { device });
-      let r;
-      try {
-        r = await matchIteration(spec, {
-          images, labels: teacher?.tensor ?? labels, start, target, lr: state.lr, synSteps: o.synSteps, batchSyn: o.batchSyn,
-          dsa: o.dsa ?? undefined, seed: mixSeed(o.seed, NATIVE, i), method: gradMethod,
-        });
-      } catch (e) {
-        teacher?.tensor.dispose();
-        throw e;
-      } finally {
-        start.dispose();
-        target.dispose();
-      }
-      if (teacher) {
+      const slots = slotsOf(i, W, files.length, T, { method: o.method, maxStartEpoch: o.maxStartEpoch, expertEpochs: o.expertEpochs, seed: o.seed });
+      // MCT's --teacher_label: each slot's expert at max_start_epoch labels the current images
+      const r = await matchBatch({
+        spec, images, labels, lr: state.lr, synSteps: o.synSteps, batchSyn: o.batchSyn, dsa: o.dsa ?? undefined, method: gradMethod,
+        teacherEpoch: o.teacherLabel ? o.maxStartEpoch : null, trajectory, slots: slots.slice(mySlots.from, mySlots.to), batch: W,
+        allReduceMean: group ? packedAllReduce(group) : undefined, stopping: group ? Boolean(hooks.signal?.aborted) : false,
+      });
+      if (r.soft) {
         soft?.tensor.dispose();
-        soft = teacher;
+        soft = r.soft;
       }
       if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradLr)) {
         r.gradImages.dispose();
-        throw new TrajmatchInputError(`the matching loss became ${r.loss} at iteration ${i} (${files[k]}, epochs ${stretch.start} to ${stretch.target}); the last checkpoint in ${runDir} is kept: lower --lr-img or --lr-lr`);
+        throw new TrajmatchInputError(`the matching loss became ${r.loss} at iteration ${i} (${describeSlots(slots, files)}); the last checkpoint in ${runDir} is kept: lower --lr-img or --lr-lr`);
       }
       sgdStep(images, r.gradImages, imagesBuffer, o.lrImg, MOMENTUM);
       r.gradImages.dispose();
@@ -292,14 +301,25 @@ export async function distillDataset(
       }
       state.iteration = i + 1;
       const seconds = (Date.now() - t0) / 1000;
-      log({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, expert: k, start: stretch.start, target: stretch.target, seconds });
+      const drawn = W === 1 ? { expert: slots[0].expert, start: slots[0].start, target: slots[0].target } : { slots: slots.map(({ expert, start, target }) => ({ expert, start, target })) };
+      log({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, ...drawn, seconds });
       hooks.onEvent?.({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, seconds });
+      if (r.stop) {
+        // a rank was asked to stop: all stop here, after the same update
+        await checkpoint();
+        throw new DistillInterrupted(state.iteration, runDir);
+      }
       if (state.iteration % o.checkpointEvery === 0) await checkpoint();
     }
     await evaluateNow();
-    await snapshot(state.iteration, out.synthetic, out.grid);
+    if (lead) await snapshot(state.iteration, out.synthetic, out.grid);
+    if (group) {
+      // every rank returns rank 0's evaluations
+      const mine = lead ? JSON.stringify({ best: state.best, evals: state.evals }) : '';
+      Object.assign(state, JSON.parse((await group.allGather('distill-result', mine))[0]));
+    }
   } catch (e) {
-    if (e instanceof DistillInterrupted || !(hooks.signal?.aborted)) throw e;
+    if (e instanceof DistillInterrupted || !(hooks.signal?.aborted) || group?.signal.aborted) throw e;
     // aborted inside an evaluation: the state is between iterations, so it can be kept
     await checkpoint();
     throw new DistillInterrupted(state.iteration, runDir);
@@ -313,7 +333,7 @@ export async function distillDataset(
     runDir, spec, best: state.best!, evals: state.evals, lr: state.lr, seconds: (Date.now() - began) / 1000,
     files: { synthetic: out.synthetic, best: out.best, grid: out.grid, gridBest: out.gridBest, metrics: out.metrics, summary: out.summary },
   };
-  await writeAtomic(out.summary, `${JSON.stringify({
+  if (lead) await writeAtomic(out.summary, `${JSON.stringify({
     dataset: dataset.name, method: o.method, gradMethod, ipc: o.ipc, iterations: o.iterations, device, experts: files.length,
     bufferDir: dir, best: result.best, evals: result.evals, lr: result.lr, secondsThisSession: result.seconds, options: o, network: spec,
   }, null, 2)}\n`);

@@ -6,6 +6,9 @@
 import { Command } from 'commander';
 import { PRESETS } from '../../distill/presets';
 import { DistillOptions } from '../../distill/options';
+import { deviceForRank, rankFromEnv } from '../../distributed/env';
+import { launchLocal } from '../../distributed/launch';
+import { TrajmatchInputError } from '../../errors';
 import { JobEvent, runDistillJob } from '../../distill/job';
 import { readConfigFile } from '../config-file';
 import { addDataOptions, addNetworkOptions, addOutputOptions, dataOptionsFrom, integerListArg, networkOptionsFrom, numberArg, pick } from '../options';
@@ -16,7 +19,7 @@ const DISTILL_FLAGS = {
   maxStartEpoch: 'maxStartEpoch', lrImg: 'lrImg', lrLr: 'lrLr', lrTeacher: 'lrTeacher', batchSyn: 'batchSyn',
   gradMethod: 'gradMethod', pixInit: 'pixInit', evalIt: 'evalIt', numEval: 'numEval', evalEpochs: 'evalEpochs',
   checkpointEvery: 'checkpointEvery', seed: 'seed', runDir: 'runDir', bufferPath: 'bufferPath', waypoints: 'waypoints',
-  waypointEpochs: 'waypointEpochs', maxExperts: 'maxExperts', teacherLabel: 'teacherLabel',
+  waypointEpochs: 'waypointEpochs', maxExperts: 'maxExperts', teacherLabel: 'teacherLabel', trajectoryBatch: 'trajectoryBatch',
 } as const;
 
 export function registerDistill(program: Command): void {
@@ -52,6 +55,9 @@ export function registerDistill(program: Command): void {
     .option('--teacher-label', "soft labels: the softmax of the iteration's expert at --max-start-epoch on the images (MCT's and TESLA's --teacher_label)")
     .option('--max-experts <n>', 'use only the first n experts', numberArg('integer'))
     .option('--no-train-experts', 'fail instead of training experts when the buffer has too few')
+    .option('--trajectory-batch <w>', 'expert stretches matched per iteration, their gradients averaged (default 1; with ranks: their number)', numberArg('integer'))
+    .option('--nproc <n>', 'distil data-parallel over n processes on this host (one per GPU with CUDA); with RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set, this process is one rank of a run over several hosts', numberArg('integer'))
+    .option('--dist-timeout <s>', 'seconds after which a rank that is missing, dead or hung stops the run (default 60)', numberArg('number'))
     .addHelpText('after', () => [
       '',
       'Presets and where their settings come from (docs/PUBLISHED.md has the full table):',
@@ -60,10 +66,22 @@ export function registerDistill(program: Command): void {
       'Defaults without a preset are ours except where a flag says "published".',
     ].join('\n'))
     .action(async (flags: Record<string, unknown>) => {
-      const quiet = Boolean(flags.quiet || flags.json);
+      const rank = rankFromEnv();
+      const nproc = (flags.nproc as number | undefined) ?? 1;
+      const timeoutSeconds = (flags.distTimeout as number | undefined) ?? 60;
+      if (nproc < 1) throw new TrajmatchInputError(`Expected a positive integer for --nproc but received ${nproc}`);
+      if (!(timeoutSeconds > 0)) throw new TrajmatchInputError(`Expected a positive number of seconds for --dist-timeout but received ${timeoutSeconds}`);
+      if (rank === undefined && nproc > 1) {
+        // This process only launches: each rank runs this same command line with its variables set.
+        await launchLocal({ nproc, args: [...process.execArgv, ...process.argv.slice(1)], stopSeconds: timeoutSeconds });
+        return;
+      }
+      // rank 0 reports; the others print only their errors
+      const quiet = Boolean(flags.quiet || flags.json) || (rank !== undefined && rank.rank !== 0);
       const say = (line: string) => { if (!quiet) console.error(line); };
       const config = flags.config ? readConfigFile(String(flags.config)) : {};
       const data = { ...config.data, ...dataOptionsFrom(flags) };
+      if (rank) data.device = deviceForRank(data.device, rank.localRank);
       const network = { ...config.network, ...networkOptionsFrom(flags) };
       const distill = { ...config.distill, ...(pick(flags, DISTILL_FLAGS) as DistillOptions) };
       const given = (o: object) => (Object.keys(o).length > 0 ? o : undefined);
@@ -96,12 +114,14 @@ export function registerDistill(program: Command): void {
         result = await runDistillJob({
           preset: flags.preset as string | undefined, data: given(data), network: given(network), buffer: config.buffer,
           distill: given(distill), noExpertTraining: flags.trainExperts === false, noPreset: flags.config !== undefined,
+          distributed: rank ? { rank, timeoutSeconds } : undefined,
         }, { onEvent, signal: ac.signal }, 'cli');
       } finally {
         process.removeListener('SIGINT', stop);
         experts.close();
         bar.close();
       }
+      if (rank && rank.rank !== 0) return;
       const initial = result.evals[0];
       if (flags.json) {
         console.log(JSON.stringify({ preset: result.preset, runDir: result.runDir, best: result.best, initial, evals: result.evals, lr: result.lr, files: result.files }));
