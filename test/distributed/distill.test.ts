@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as readline from 'readline';
 import { loadDataset } from '../../src/data/dataset';
 import { freePort } from '../../src/distributed/launch';
-import { readSafetensors } from '../../src/io/safetensors';
+import { readSafetensors, requireTensor } from '../../src/io/safetensors';
 import { trainExperts } from '../../src/trajectory/buffer';
 import { tempDir, writeLearnableMnist } from '../data/fixtures';
 
@@ -16,7 +16,7 @@ const bufferPath = path.join(root, 'buffers');
 const network = { netWidth: 4, depth: 1 };
 const timeout = 4; // seconds: the group's timeout in these runs
 const base = {
-  method: 'mct', ipc: 1, synSteps: 4, expertEpochs: 1, maxStartEpoch: 2, lrImg: 10, lrLr: 1e-3, lrTeacher: 0.01, waypoints: 2,
+  method: 'mct', ipc: 1, synSteps: 4, expertEpochs: 1, maxStartEpoch: 2, lrImg: 10, lrLr: 1e-5, lrTeacher: 0.01, waypoints: 2,
   iterations: 6, checkpointEvery: 2, evalIt: 1000, numEval: 1, evalEpochs: 2, bufferPath, network,
 };
 
@@ -52,7 +52,10 @@ async function distill(worldSize: number, options: object, extra: { victim?: num
   }
 }
 
-const images = (runDir: string, file = 'synthetic.safetensors') => readSafetensors(path.join(runDir, file)).tensors.get('images')!.values as Float32Array;
+const images = (runDir: string, file = 'checkpoint.safetensors') => {
+  const f = path.join(runDir, file);
+  return requireTensor(readSafetensors(f), 'images', f, 'F32', 4).values as Float32Array;
+};
 const losses = (runDir: string) => fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
   .filter((l) => l.type === 'iteration').map((l) => l.loss as number);
 
