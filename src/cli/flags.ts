@@ -168,6 +168,16 @@ const DISTILL: Flag[] = [
     help: "soft labels: the softmax of the iteration's expert at --max-start-epoch on the images (MCT's and TESLA's --teacher_label)",
   },
   { flag: '--max-experts <n>', path: 'distill.maxExperts', help: 'use only the first n experts', parse: int },
+  {
+    flag: '--trajectory-batch <w>', path: 'distill.trajectoryBatch', parse: int,
+    help: 'expert stretches matched per iteration, their gradients averaged (default 1; with ranks: their number)',
+  },
+  // how the run is spread over processes: read by the command itself (src/distributed)
+  {
+    flag: '--nproc <n>', path: 'command.nproc', parse: int,
+    help: 'distil data-parallel over n processes on this host (one per GPU with CUDA); with RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set, this process is one rank of a run over several hosts (default 1)',
+  },
+  { flag: '--dist-timeout <s>', path: 'command.distTimeout', help: 'seconds after which a rank that is missing, dead or hung stops the run (default 60)', parse: num },
 ];
 
 const EVAL: Flag[] = [

@@ -11,6 +11,9 @@ import { BufferEvent, BufferOptions, bufferDir, bufferOptionsSchema, trainExpert
 import { listExpertFiles } from '../trajectory/files';
 import { waypointPlan } from '../trajectory/waypoints';
 import { resolveDevice } from '../backend/device';
+import { RankEnv } from '../distributed/env';
+import { checkTrajectoryBatch, joinDistillRanks } from '../distributed/data-parallel';
+import { ProcessGroup } from '../distributed/process-group';
 import { DistillOptions, distillOptionsSchema } from './options';
 import { defaultPreset, PRESETS } from './presets';
 import { DistillEvent, distillDataset, DistillResult } from './run';
@@ -33,6 +36,12 @@ export interface JobOptions {
   distill?: DistillOptions;
   /** Fail instead of training experts when the buffer has too few. */
   noExpertTraining?: boolean;
+  /**
+   * This process is one rank of a data-parallel run (torchrun's variables, see rankFromEnv): the
+   * ranks meet before loading the data, train missing experts together, and distil with
+   * trajectoryBatch (default: the number of ranks) split over them. Default timeout 60 s.
+   */
+  distributed?: { rank: RankEnv; timeoutSeconds?: number };
 }
 
 export type JobEvent =
@@ -64,18 +73,34 @@ export async function runDistillJob(
   const defaultJob = options.preset === undefined && usePreset !== undefined;
   const data: DatasetOptions = { ...(defaultJob ? { download: true } : {}), ...preset?.data, ...options.data, device };
   const network: NetworkOptions = { ...preset?.network, ...options.network };
+  const distributed = options.distributed && options.distributed.rank.worldSize > 1 ? options.distributed : undefined;
   const given = { buffer: { ...preset?.buffer, ...options.buffer }, distill: { ...preset?.distill, ...options.distill } };
+  if (distributed && given.distill.trajectoryBatch === undefined) given.distill.trajectoryBatch = distributed.rank.worldSize;
   const distill = parseOptions(distillOptionsSchema, { ...given.distill, bufferPath: given.distill.bufferPath ?? given.buffer.bufferPath }, 'distill');
   const buffer = parseOptions(
     bufferOptionsSchema,
     { ...given.buffer, bufferPath: distill.bufferPath, waypoints: distill.waypoints, waypointEpochs: distill.waypointEpochs },
     'buffer',
   );
-  parseOptions(networkOptionsSchema, network, 'network');
+  const parsedNetwork = parseOptions(networkOptionsSchema, network, 'network');
   datasetOptions(data, 'data');
 
-  const dataset = await loadDataset(data);
+  // The ranks of a data-parallel run meet here, with the settings that must agree (not the run
+  // folder, which only rank 0 writes, nor the data's path and device, which are each host's own).
+  let group: ProcessGroup | undefined;
+  if (distributed) {
+    checkTrajectoryBatch(distill.trajectoryBatch!, distributed.rank.worldSize, 'distill.trajectoryBatch');
+    const { runDir: _r, ...distillSettings } = distill;
+    const { dataPath: _p, device: _d, ...dataSettings } = data;
+    const timeoutSeconds = distributed.timeoutSeconds ?? 60;
+    group = await joinDistillRanks(distributed.rank, device, timeoutSeconds, {
+      preset: usePreset ?? null, distill: distillSettings, buffer, network: parsedNetwork, data: dataSettings,
+      noExpertTraining: Boolean(options.noExpertTraining), timeoutSeconds,
+    });
+  }
+  let dataset;
   try {
+    dataset = await loadDataset(data);
     const spec = convNetForDataset(dataset, network);
     const dir = bufferDir(buffer.bufferPath, dataset.name, spec, dataset.zca !== undefined);
     const wanted = Math.min(buffer.numExperts, distill.maxExperts ?? Infinity);
@@ -85,11 +110,16 @@ export async function runDistillJob(
       if (options.noExpertTraining) {
         throw new TrajmatchInputError(`${dir} holds ${have} ${distill.method.toUpperCase()} expert(s), ${wanted} wanted: train them with npm run buffer`);
       }
-      await trainExperts(dataset, { ...buffer, numExperts: wanted, network }, { onEvent: (event) => hooks.onEvent?.({ type: 'buffer', event }), signal: hooks.signal });
+      await trainExperts(dataset, { ...buffer, numExperts: wanted, network }, { onEvent: (event) => hooks.onEvent?.({ type: 'buffer', event }), signal: hooks.signal, group });
     }
-    const result = await distillDataset(dataset, { ...distill, network }, { onEvent: (event) => hooks.onEvent?.({ type: 'distill', event }), signal: hooks.signal });
+    const result = await distillDataset(dataset, { ...distill, network }, { onEvent: (event) => hooks.onEvent?.({ type: 'distill', event }), signal: hooks.signal, group });
+    await group?.close(); // rank 0 hosts the store: it leaves last
     return { ...result, preset: usePreset ?? null };
+  } catch (e) {
+    await group?.fail(e); // the other ranks stop at once, with this rank's reason
+    throw e;
   } finally {
-    dataset.dispose();
+    await group?.close();
+    dataset?.dispose();
   }
 }

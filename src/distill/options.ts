@@ -55,6 +55,12 @@ export const distillOptionsSchema = z.strictObject({
   teacherLabel: z.boolean().default(false),
   /** Use only the first this many experts of the buffer. */
   maxExperts: z.number().int().positive().optional(),
+  /**
+   * W: expert stretches matched per iteration on the same synthetic set, their gradients averaged
+   * before the one update (default 1; in a data-parallel run, the number of ranks, of which it must
+   * be a multiple).
+   */
+  trajectoryBatch: z.number().int().positive().optional(),
 });
 
 export type DistillOptions = z.input<typeof distillOptionsSchema>;

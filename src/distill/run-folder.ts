@@ -15,7 +15,9 @@ import { readSafetensors, requireTensor, writeSafetensors } from '../io/safetens
 
 /** A line of metrics.jsonl. */
 export type MetricsLine =
-  | { type: 'iteration'; iteration: number; loss: number; lr: number; expert: number; start: number; target: number; seconds: number }
+  | ({ type: 'iteration'; iteration: number; loss: number; lr: number; seconds: number }
+    // the expert and stretch drawn; with a trajectory batch W > 1, every slot's
+    & ({ expert: number; start: number; target: number } | { slots: { expert: number; start: number; target: number }[] }))
   | { type: 'eval'; iteration: number; mean: number; std: number; accuracies: number[]; lr: number };
 
 /** The lines of a metrics.jsonl file. */
@@ -59,11 +61,12 @@ export class RunFolder {
   readonly files: { checkpoint: string; metrics: string; synthetic: string; best: string; grid: string; gridBest: string; summary: string };
 
   /**
-   * The folder `dir` (created) of a run whose settings are `identity`: a checkpoint of another
-   * run is refused rather than resumed.
+   * The folder `dir` of a run whose settings are `identity`: a checkpoint of another run is
+   * refused rather than resumed. Created unless `create` is false (the ranks of a data-parallel
+   * run other than rank 0, which never write it).
    */
-  constructor(readonly dir: string, private readonly identity: string) {
-    fs.mkdirSync(dir, { recursive: true });
+  constructor(readonly dir: string, private readonly identity: string, create = true) {
+    if (create) fs.mkdirSync(dir, { recursive: true });
     this.files = {
       checkpoint: path.join(dir, 'checkpoint.safetensors'),
       metrics: path.join(dir, 'metrics.jsonl'),

@@ -4,25 +4,27 @@
  * gradients), and steps the pixels and the learnable lr with SGD (momentum 0.5). Every evalIt
  * iterations the set is evaluated with the evaluation protocol and the best one kept; checkpoints
  * let a killed run resume exactly. The parts: the checks that the run fits its experts
- * (experts.ts), the run folder (run-folder.ts), the initial set (initial-set.ts), the loop (here).
+ * (experts.ts), the run folder (run-folder.ts), the initial set (initial-set.ts), the W stretches
+ * of an iteration (trajectory-batch.ts), the loop (here). With a process group, this process is one
+ * rank of a data-parallel run (docs/DISTRIBUTED.md): rank 0 writes the run folder and evaluates.
  */
 import * as path from 'path';
 import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
 import { evaluateSet } from '../eval/protocol';
-import { convNetForDataset, ConvNetSpec, convNetLayout, NetworkOptions } from '../model/convnet';
-import { tensor } from '../backend/tensor';
+import { convNetForDataset, ConvNetSpec, NetworkOptions } from '../model/convnet';
+import { checkTrajectoryBatch, eitherSignal, packedAllReduce, shareRunState } from '../distributed/data-parallel';
+import { ProcessGroup } from '../distributed/process-group';
 import { writeSyntheticSet } from '../synthetic/file';
 import { seeds } from '../util/seeds';
 import { DistillDiverged, DistillInterrupted } from './errors';
 import { RunExperts, openRunExperts } from './experts';
 import { writeGrid } from './grid';
 import { disposeSet, hostSet, initialSet, restoredSet, SyntheticState, syntheticShape } from './initial-set';
-import { GradMethod, matchIteration, sgdStep } from './match';
+import { GradMethod, sgdStep } from './match';
 import { distillOptionsSchema, DistillOptions, ParsedDistillOptions } from './options';
 import { EvalRecord, RunFolder, RunState } from './run-folder';
-import { expertFor, stretchFor } from './sampling';
-import { teacherLabels } from './teacher';
+import { describeSlots, matchBatch, slotRange, slotsOf } from './trajectory-batch';
 
 export { DistillDiverged, DistillInterrupted } from './errors';
 export type { EvalRecord } from './run-folder';
@@ -46,7 +48,7 @@ export interface DistillResult {
   files: { synthetic: string; best: string; grid: string; gridBest: string; metrics: string; summary: string };
 }
 
-type Hooks = { onEvent?: (e: DistillEvent) => void; signal?: AbortSignal };
+type Hooks = { onEvent?: (e: DistillEvent) => void; signal?: AbortSignal; group?: ProcessGroup };
 
 /** The gradient method of a run: the given one, else the published one of its method. */
 export function gradMethodOf(o: ParsedDistillOptions): GradMethod {
@@ -54,12 +56,17 @@ export function gradMethodOf(o: ParsedDistillOptions): GradMethod {
 }
 
 /** The settings a checkpoint belongs to: a resumed run must have the same ones. */
-function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions): string {
-  const { iterations: _i, evalIt: _e, checkpointEvery: _c, numEval: _n, evalEpochs: _ee, runDir: _r, ...rest } = o;
-  return JSON.stringify({ dataset: dataset.name, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, spec, ...rest });
+function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions, W: number): string {
+  const { iterations: _i, evalIt: _e, checkpointEvery: _c, numEval: _n, evalEpochs: _ee, runDir: _r, trajectoryBatch: _w, ...rest } = o;
+  // W changes the draws; the number of ranks does not (a run resumes on another number of them)
+  return JSON.stringify({ dataset: dataset.name, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, spec, ...rest, ...(W !== 1 ? { trajectoryBatch: W } : {}) });
 }
 
-/** Distils a synthetic set from the experts of the buffer that matches the dataset and network. */
+/**
+ * Distils a synthetic set from the experts of the buffer that matches the dataset and network.
+ * With `hooks.group`, this process is one rank of a data-parallel run: every rank calls it with
+ * the same options; rank 0 writes the run folder and evaluates.
+ */
 export async function distillDataset(
   dataset: Dataset,
   options: DistillOptions & { network?: NetworkOptions } = {},
@@ -70,21 +77,30 @@ export async function distillDataset(
   const spec = convNetForDataset(dataset, network);
   const experts = openRunExperts(dataset, spec, o);
   const shape = syntheticShape(dataset, o);
-  const folder = new RunFolder(o.runDir ?? path.join('runs', `${dataset.name}_${o.method}_ipc${o.ipc}`), runIdentity(dataset, spec, o));
+  const group = hooks.group;
+  const W = o.trajectoryBatch ?? group?.worldSize ?? 1;
+  checkTrajectoryBatch(W, group?.worldSize ?? 1);
+  const lead = !group || group.rank === 0; // writes the run folder and evaluates
+  const folder = new RunFolder(o.runDir ?? path.join('runs', `${dataset.name}_${o.method}_ipc${o.ipc}`), runIdentity(dataset, spec, o, W), lead);
 
   let state: RunState;
   let set: SyntheticState;
-  if (folder.hasCheckpoint()) {
+  if (lead && folder.hasCheckpoint()) {
     const ck = await folder.resume();
     state = ck.state;
     set = restoredSet(dataset, ck.set, shape);
   } else {
     state = { iteration: 0, lr: o.lrTeacher, lrBuffer: 0, best: null, evals: [] };
     set = initialSet(dataset, o, shape);
-    folder.startFresh();
+    if (lead) folder.startFresh();
+  }
+  if (group) {
+    // every rank continues rank 0's run: its checkpoint, or its fresh start
+    ({ state, soft: set.soft } = await shareRunState(group, state, { images: set.images, imagesBuffer: set.imagesMomentum, labels: set.labels }, set.soft, dataset.numClasses));
+    set.labelValues = Int32Array.from(set.labels.toArray() as BigInt64Array, Number);
   }
 
-  const run = new DistillLoop(dataset, spec, o, experts, folder, state, set, hooks);
+  const run = new DistillLoop(dataset, spec, o, experts, folder, state, set, { ...hooks, signal: eitherSignal(hooks.signal, group?.signal) }, W, lead);
   const began = Date.now();
   hooks.onEvent?.({
     type: 'start', runDir: folder.dir, bufferDir: experts.dir, experts: experts.files.length, iterations: o.iterations,
@@ -92,18 +108,32 @@ export async function distillDataset(
   });
   try {
     while (state.iteration < o.iterations) {
-      if (hooks.signal?.aborted) {
+      // with ranks, a stop is agreed through the iteration's all-reduce instead, so all stop together
+      if (!group && hooks.signal?.aborted) {
         await run.checkpoint();
         throw new DistillInterrupted(state.iteration, folder.dir);
       }
-      if (state.iteration % o.evalIt === 0) await run.evaluate();
-      await run.iterate();
+      if (state.iteration % o.evalIt === 0) {
+        await run.evaluate();
+        await group?.join(`evaluated-${state.iteration}`); // rank 0's evaluation has no deadline
+      }
+      const stop = await run.iterate(Boolean(group && hooks.signal?.aborted));
+      if (stop) {
+        // a rank was asked to stop: all stop here, after the same update
+        await run.checkpoint();
+        throw new DistillInterrupted(state.iteration, folder.dir);
+      }
       if (state.iteration % o.checkpointEvery === 0) await run.checkpoint();
     }
     await run.evaluate();
-    await run.snapshot(folder.files.synthetic, folder.files.grid);
+    if (lead) await run.snapshot(folder.files.synthetic, folder.files.grid);
+    if (group) {
+      // every rank returns rank 0's evaluations
+      const mine = lead ? JSON.stringify({ best: state.best, evals: state.evals }) : '';
+      Object.assign(state, JSON.parse((await group.allGather('distill-result', mine))[0]));
+    }
   } catch (e) {
-    if (e instanceof DistillInterrupted || !(hooks.signal?.aborted)) throw e;
+    if (e instanceof DistillInterrupted || !(hooks.signal?.aborted) || group?.signal.aborted) throw e;
     // aborted inside an evaluation: the state is between iterations, so it can be kept
     await run.checkpoint();
     throw new DistillInterrupted(state.iteration, folder.dir);
@@ -115,7 +145,7 @@ export async function distillDataset(
     runDir: folder.dir, spec, best: state.best!, evals: state.evals, lr: state.lr, seconds: (Date.now() - began) / 1000,
     files: { synthetic: f.synthetic, best: f.best, grid: f.grid, gridBest: f.gridBest, metrics: f.metrics, summary: f.summary },
   };
-  await folder.writeSummary({
+  if (lead) await folder.writeSummary({
     dataset: dataset.name, method: o.method, gradMethod: run.gradMethod, ipc: o.ipc, iterations: o.iterations, device: dataset.device,
     experts: experts.files.length, bufferDir: experts.dir, best: result.best, evals: result.evals, lr: result.lr,
     secondsThisSession: result.seconds, options: o, network: spec,
@@ -126,7 +156,6 @@ export async function distillDataset(
 /** The loop's steps over one run's state: an iteration, an evaluation, a checkpoint, a snapshot of the set. */
 class DistillLoop {
   readonly gradMethod: GradMethod;
-  private readonly numParams: number;
 
   constructor(
     private readonly dataset: Dataset,
@@ -137,44 +166,39 @@ class DistillLoop {
     private readonly state: RunState,
     private readonly set: SyntheticState,
     private readonly hooks: Hooks,
+    /** The trajectory batch: stretches matched per iteration, over all ranks. */
+    private readonly W: number,
+    /** Whether this process writes the run folder and evaluates (rank 0, or the only process). */
+    private readonly lead: boolean,
   ) {
     this.gradMethod = gradMethodOf(o);
-    this.numParams = convNetLayout(spec).numParams;
   }
 
-  /** Iteration state.iteration: draw the expert and the stretch, match, step the pixels and the lr. */
-  async iterate(): Promise<void> {
+  /**
+   * Iteration state.iteration: draw the W slots (expert and stretch each), match this rank's share,
+   * average over the batch, step the pixels and the lr. `stopping`: this process wants to stop,
+   * which the ranks learn from each other here; returns whether any rank does.
+   */
+  async iterate(stopping = false): Promise<boolean> {
     const { o, state, set } = this;
+    const group = this.hooks.group;
     const i = state.iteration;
     const t0 = Date.now();
-    const k = expertFor(i, this.experts.files.length, o.seed);
-    const traj = this.experts.trajectory(k);
-    const stretch = stretchFor(i, o.method, o.maxStartEpoch, o.expertEpochs, this.experts.epochs, o.seed);
-    const device = this.dataset.device;
-    // MCT's --teacher_label: this iteration's expert at max_start_epoch labels the current images
-    const teacher = o.teacherLabel ? await teacherLabels(this.spec, set.images, traj.paramsAt(o.maxStartEpoch)) : null;
-    const start = tensor(traj.paramsAt(stretch.start), [this.numParams], { device });
-    const target = tensor(traj.paramsAt(stretch.target), [this.numParams], { device });
-    let r;
-    try {
-      r = await matchIteration(this.spec, {
-        images: set.images, labels: teacher?.tensor ?? set.labels, start, target, lr: state.lr, synSteps: o.synSteps, batchSyn: o.batchSyn,
-        dsa: o.dsa ?? undefined, seed: seeds.matchIteration(o.seed, i), method: this.gradMethod,
-      });
-    } catch (e) {
-      teacher?.tensor.dispose();
-      throw e;
-    } finally {
-      start.dispose();
-      target.dispose();
-    }
-    if (teacher) {
+    const slots = slotsOf(i, this.W, this.experts.files.length, this.experts.epochs, { method: o.method, maxStartEpoch: o.maxStartEpoch, expertEpochs: o.expertEpochs, seed: o.seed });
+    const mine = slotRange(this.W, group?.worldSize ?? 1, group?.rank ?? 0);
+    // MCT's --teacher_label: each slot's expert at max_start_epoch labels the current images
+    const r = await matchBatch({
+      spec: this.spec, images: set.images, labels: set.labels, lr: state.lr, synSteps: o.synSteps, batchSyn: o.batchSyn, dsa: o.dsa ?? undefined,
+      method: this.gradMethod, teacherEpoch: o.teacherLabel ? o.maxStartEpoch : null, trajectory: (k) => this.experts.trajectory(k),
+      slots: slots.slice(mine.from, mine.to), batch: this.W, allReduceMean: group ? packedAllReduce(group) : undefined, stopping,
+    });
+    if (r.soft) {
       set.soft?.tensor.dispose();
-      set.soft = teacher;
+      set.soft = r.soft;
     }
     if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradLr)) {
       r.gradImages.dispose();
-      throw new DistillDiverged(i, this.folder.dir, `the matching loss became ${r.loss} at iteration ${i} (${this.experts.files[k]}, epochs ${stretch.start} to ${stretch.target})`, ['distill.lrImg', 'distill.lrLr']);
+      throw new DistillDiverged(i, this.folder.dir, `the matching loss became ${r.loss} at iteration ${i} (${describeSlots(slots, this.experts.files)})`, ['distill.lrImg', 'distill.lrLr']);
     }
     sgdStep(set.images, r.gradImages, set.imagesMomentum, o.lrImg, MOMENTUM);
     r.gradImages.dispose();
@@ -185,14 +209,18 @@ class DistillLoop {
     }
     state.iteration = i + 1;
     const seconds = (Date.now() - t0) / 1000;
-    this.folder.log({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, expert: k, start: stretch.start, target: stretch.target, seconds });
+    const drawn = this.W === 1
+      ? { expert: slots[0].expert, start: slots[0].start, target: slots[0].target }
+      : { slots: slots.map(({ expert, start, target }) => ({ expert, start, target })) };
+    if (this.lead) this.folder.log({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, ...drawn, seconds });
     this.hooks.onEvent?.({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, seconds });
+    return r.stop;
   }
 
   /** The evaluation protocol on the set at state.iteration (once per iteration); keeps the best set. */
   async evaluate(): Promise<void> {
     const { o, state, set } = this;
-    if (state.evals.some((e) => e.iteration === state.iteration)) return;
+    if (!this.lead || state.evals.some((e) => e.iteration === state.iteration)) return;
     const r = await evaluateSet(this.dataset, { images: set.images, labels: set.soft?.tensor ?? set.labels, lr: state.lr }, this.spec, {
       numEval: o.numEval, epochs: o.evalEpochs, dsa: o.dsa, seed: seeds.evaluation(o.seed, state.iteration),
     }, { signal: this.hooks.signal });
@@ -210,6 +238,7 @@ class DistillLoop {
 
   /** Writes the resume state; refuses (and keeps the last checkpoint) when the pixels are no longer finite. */
   async checkpoint(): Promise<void> {
+    if (!this.lead) return;
     const host = hostSet(this.set);
     if (host.images.some((v) => !Number.isFinite(v))) {
       throw new DistillDiverged(this.state.iteration, this.folder.dir, `the synthetic images became non-finite before iteration ${this.state.iteration}`, ['distill.lrImg']);

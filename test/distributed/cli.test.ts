@@ -39,3 +39,23 @@ test('bad launch settings are refused, naming them', () => {
   expect(workers.code).toBe(1);
   expect(workers.err).toContain('Expected a positive integer for --workers but received 0');
 });
+
+test('distill --nproc 2 distils over two local ranks (after the buffer above); rank 0 alone reports', () => {
+  const runDir = path.join(root, 'run');
+  const distill = ['distill', '--dataset', 'mnist', '--data-path', path.join(root, 'data'), '--device', 'cpu', '--net-width', '4', '--net-depth', '1',
+    '--waypoints', '2', '--buffer-path', path.join(root, 'buffers'), '--max-experts', '4', '--method', 'mct', '--max-start-epoch', '1',
+    '--expert-epochs', '1', '--syn-steps', '2', '--iterations', '2', '--eval-it', '1000', '--num-eval', '1', '--eval-epochs', '1',
+    '--run-dir', runDir, '--json', '--dist-timeout', '20', '--nproc', '2'];
+  const r = cli(distill);
+  expect(r.err).not.toMatch(/Error|failed/);
+  expect(r.code).toBe(0);
+  const out = r.out.trim().split('\n');
+  expect(out).toHaveLength(1);
+  expect(JSON.parse(out[0])).toMatchObject({ runDir, evals: [{ iteration: 0 }, { iteration: 2 }] });
+  const lines = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  expect(lines.filter((l) => l.type === 'iteration').map((l) => l.slots.length)).toEqual([2, 2]); // W defaults to the ranks
+
+  const odd = cli([...distill, '--trajectory-batch', '3', '--run-dir', path.join(root, 'odd')]);
+  expect(odd.code).toBe(1);
+  expect(odd.err).toContain('--trajectory-batch (3) must be a multiple of the number of ranks (2)');
+});

@@ -5,6 +5,8 @@
 import * as fs from 'fs';
 import { tensor } from '../../src/backend/tensor';
 import { loadDataset } from '../../src/data/dataset';
+import { distillDataset } from '../../src/distill/run';
+import { joinDistillRanks } from '../../src/distributed/data-parallel';
 import { rankFromEnv } from '../../src/distributed/env';
 import { ProcessGroup } from '../../src/distributed/process-group';
 import { trainExperts } from '../../src/trajectory/buffer';
@@ -49,8 +51,40 @@ async function buffer(): Promise<void> {
   report({ skipped: result.skipped, trained: result.trained.map((t) => ({ expert: t.expert, rank: t.rank ?? 0 })) });
 }
 
+/** A data-parallel distillation (TM_DISTILL: its options); the victim kills itself after iteration TM_KILL_AT. */
+async function distill(): Promise<void> {
+  const dataset = await loadDataset({ dataset: 'mnist', dataPath: process.env.TM_DATA!, device: 'cpu' });
+  const options = JSON.parse(process.env.TM_DISTILL!);
+  const killAt = Number(process.env.TM_KILL_AT ?? -1);
+  const { runDir: _r, ...agreed } = options;
+  let last = Date.now();
+  let group;
+  try {
+    group = env.worldSize > 1 ? await joinDistillRanks(env, 'cpu', timeoutSeconds, { distill: agreed }) : undefined;
+    const result = await distillDataset(dataset, options, {
+      group,
+      onEvent: (e) => {
+        if (e.type !== 'iteration') return;
+        last = Date.now();
+        if (e.iteration === killAt && env.rank === victim) {
+          fs.writeSync(1, `${JSON.stringify({ rank: env.rank, killedAfter: e.iteration })}\n`);
+          process.kill(process.pid, 'SIGKILL');
+        }
+      },
+    });
+    await group?.close();
+    report({ lr: result.lr, best: result.best, evals: result.evals.map((x) => x.iteration) });
+  } catch (e) {
+    report({ error: (e as Error).message, seconds: (Date.now() - last) / 1000 });
+    await group?.close();
+  } finally {
+    dataset.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   if (scenario === 'buffer') return buffer();
+  if (scenario === 'distill') return distill();
   const group = await join();
   if (scenario === 'dies') {
     await collectiveAfterVictim(group, () => process.exit(3));

@@ -6,9 +6,16 @@
 import { Command } from 'commander';
 import { JobEvent, runDistillJob } from '../../distill/job';
 import { PRESETS } from '../../distill/presets';
+import { deviceForRank, rankFromEnv } from '../../distributed/env';
+import { launchLocal } from '../../distributed/launch';
+import { expected } from '../../errors';
 import { readConfigFile } from '../config-file';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError, mergeGiven } from '../flags';
 import { progressBar, showExpertTraining } from '../progress';
+
+/** Processes of a run without --nproc, and the seconds of --dist-timeout without it. */
+const DEFAULT_NPROC = 1;
+const DEFAULT_DIST_TIMEOUT = 60;
 
 export function registerDistill(program: Command): void {
   const flags = COMMAND_FLAGS.distill;
@@ -29,8 +36,20 @@ export function registerDistill(program: Command): void {
     const configFile = job.config as string | undefined;
     const given = configFile === undefined ? fromFlags : mergeGiven(readConfigFile(configFile), fromFlags);
     await inUserTermsOnError(flags, given.sources, async () => {
+      const command = given.groups.command ?? {};
+      const rank = rankFromEnv();
+      const nproc = (command.nproc as number | undefined) ?? DEFAULT_NPROC;
+      const timeoutSeconds = (command.distTimeout as number | undefined) ?? DEFAULT_DIST_TIMEOUT;
+      if (nproc < 1) throw expected('--nproc', 'a positive integer', nproc);
+      if (!(timeoutSeconds > 0)) throw expected('--dist-timeout', 'a positive number of seconds', timeoutSeconds);
+      if (rank === undefined && nproc > 1) {
+        // This process only launches: each rank runs this same command line with its variables set.
+        await launchLocal({ nproc, args: [...process.execArgv, ...process.argv.slice(1)], stopSeconds: timeoutSeconds });
+        return;
+      }
       const out = given.groups.output ?? {};
-      const quiet = Boolean(out.quiet || out.json);
+      // rank 0 reports; the others print only their errors
+      const quiet = Boolean(out.quiet || out.json) || (rank !== undefined && rank.rank !== 0);
       const say = (line: string) => { if (!quiet) console.error(line); };
       const experts = showExpertTraining(quiet);
       const bar = progressBar('distill |{bar}| {value}/{total} | loss {loss} | lr {lr} | last eval {evalAcc} | ETA {eta_formatted}', !quiet);
@@ -58,16 +77,19 @@ export function registerDistill(program: Command): void {
       process.once('SIGINT', stop);
       let result;
       try {
-        const { data, network, buffer, distill } = given.groups;
+        const { network, buffer, distill } = given.groups;
+        const data = rank ? { ...given.groups.data, device: deviceForRank(given.groups.data?.device as string | undefined, rank.localRank) } : given.groups.data;
         result = await runDistillJob({
           preset: job.preset as string | undefined, data, network, buffer, distill,
           noExpertTraining: Boolean(job.noExpertTraining), noPreset: configFile !== undefined,
+          distributed: rank ? { rank, timeoutSeconds } : undefined,
         }, { onEvent, signal: ac.signal });
       } finally {
         process.removeListener('SIGINT', stop);
         experts.close();
         bar.close();
       }
+      if (rank && rank.rank !== 0) return;
       const initial = result.evals[0];
       if (out.json) {
         console.log(JSON.stringify({ preset: result.preset, runDir: result.runDir, best: result.best, initial, evals: result.evals, lr: result.lr, files: result.files }));
