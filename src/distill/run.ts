@@ -14,7 +14,7 @@ import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
 import { TrajmatchInputError } from '../errors';
 import { evaluateSet, randomRealSubset } from '../eval/protocol';
-import { readSafetensors, requireTensor, writeSafetensors } from '../io/safetensors';
+import { classIndices, readSafetensors, requireTensor, writeSafetensors } from '../io/safetensors';
 import { writeAtomic } from '../io/atomic';
 import { convNetForDataset, convNetLayout, ConvNetSpec, NetworkOptions } from '../model/convnet';
 import { Tensor } from '../native';
@@ -152,7 +152,7 @@ export async function distillDataset(
     state = JSON.parse(ck.metadata.state) as State;
     images = tensor(requireTensor(ck, 'images', out.checkpoint, 'F32', 4).values as Float32Array, shape, { device });
     imagesBuffer = tensor(requireTensor(ck, 'images_momentum', out.checkpoint, 'F32', 4).values as Float32Array, shape, { device });
-    labelValues = Int32Array.from(requireTensor(ck, 'labels', out.checkpoint, 'I64', 1).values as BigInt64Array, Number);
+    labelValues = classIndices(requireTensor(ck, 'labels', out.checkpoint, 'I64', 1).values as BigInt64Array, dataset.numClasses, 'labels', out.checkpoint);
     labels = tensor(labelValues, [nSyn], { dtype: 'int64', device });
     if (ck.tensors.has('soft_labels')) {
       const values = requireTensor(ck, 'soft_labels', out.checkpoint, 'F32', 2).values as Float32Array;

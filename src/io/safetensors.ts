@@ -229,3 +229,17 @@ export function requireTensor(content: SafetensorsContent, name: string, file: s
   if (entry.shape.length !== rank) throw new SafetensorsError(`${file}: tensor ${name} has shape [${entry.shape}], expected ${rank} dimension(s)`);
   return { shape: entry.shape, values: tensorValues(entry, name, file, dtype) };
 }
+
+/**
+ * Class indices read from an I64 tensor, each checked to be in [0, numClasses) before it is narrowed
+ * (a stored 2^40 would otherwise wrap to a valid-looking class).
+ */
+export function classIndices(values: BigInt64Array, numClasses: number, name: string, file: string): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < 0n || v >= BigInt(numClasses)) throw new SafetensorsError(`${file}: ${name}[${i}] is ${v}, expected a class index in [0, ${numClasses})`);
+    out[i] = Number(v);
+  }
+  return out;
+}
