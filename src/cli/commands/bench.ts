@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import * as path from 'path';
 import { BenchOptions, runBench } from '../../bench/run';
 import { pick } from '../options';
+import { interruptExitCode, onInterrupt } from '../interrupt';
 
 export function registerBench(program: Command): void {
   program
@@ -25,7 +26,7 @@ export function registerBench(program: Command): void {
       }) as BenchOptions;
       const ac = new AbortController();
       const stop = () => ac.abort(new Error('interrupted'));
-      process.once('SIGINT', stop);
+      const release = onInterrupt(stop);
       const outDir = options.outDir ?? 'bench';
       try {
         const report = await runBench(options, { log: flags.json ? undefined : (l) => console.error(l), signal: ac.signal }, 'cli');
@@ -45,12 +46,12 @@ export function registerBench(program: Command): void {
       } catch (e) {
         if (ac.signal.aborted) {
           console.error(`bench interrupted: what was measured is in ${path.join(outDir, 'bench.json')} and report.html, whose "missing" says what is not`);
-          process.exitCode = 130;
+          process.exitCode = interruptExitCode() ?? 130;
           return;
         }
         throw e;
       } finally {
-        process.removeListener('SIGINT', stop);
+        release();
       }
     });
 }

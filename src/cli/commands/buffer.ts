@@ -11,6 +11,7 @@ import { storageReport } from '../../trajectory/convert';
 import { waypointPlan } from '../../trajectory/waypoints';
 import { addDataOptions, addNetworkOptions, addOutputOptions, dataOptionsFrom, integerListArg, networkOptionsFrom, numberArg, pick } from '../options';
 import { showExpertTraining } from '../progress';
+import { onInterrupt } from '../interrupt';
 
 export function registerBuffer(program: Command): void {
   const cmd = program.command('buffer').description('train expert trajectories on the real data (a killed run resumes at the next expert)');
@@ -59,7 +60,7 @@ export function registerBuffer(program: Command): void {
       const onEvent = progress.onEvent;
       const ac = new AbortController();
       const stop = () => ac.abort(new Error('interrupted: finished experts are kept; run the same command again to resume'));
-      process.once('SIGINT', stop);
+      const release = onInterrupt(stop);
       let group: ProcessGroup | undefined;
       try {
         const network = networkOptionsFrom(flags);
@@ -97,7 +98,7 @@ export function registerBuffer(program: Command): void {
           console.log(`experts in ${result.dir}`);
         }
       } finally {
-        process.removeListener('SIGINT', stop);
+        release();
         await group?.close(); // after a failure: at once
         progress.close();
         dataset.dispose();

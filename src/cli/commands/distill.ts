@@ -10,6 +10,7 @@ import { JobEvent, runDistillJob } from '../../distill/job';
 import { readConfigFile } from '../config-file';
 import { addDataOptions, addNetworkOptions, addOutputOptions, dataOptionsFrom, integerListArg, networkOptionsFrom, numberArg, pick } from '../options';
 import { progressBar, showExpertTraining } from '../progress';
+import { onInterrupt } from '../interrupt';
 
 const DISTILL_FLAGS = {
   method: 'method', ipc: 'ipc', iterations: 'iterations', synSteps: 'synSteps', expertEpochs: 'expertEpochs',
@@ -90,7 +91,7 @@ export function registerDistill(program: Command): void {
       };
       const ac = new AbortController();
       const stop = () => ac.abort(new Error('interrupted'));
-      process.once('SIGINT', stop);
+      const release = onInterrupt(stop);
       let result;
       try {
         result = await runDistillJob({
@@ -98,7 +99,7 @@ export function registerDistill(program: Command): void {
           distill: given(distill), noExpertTraining: flags.trainExperts === false, noPreset: flags.config !== undefined,
         }, { onEvent, signal: ac.signal }, 'cli');
       } finally {
-        process.removeListener('SIGINT', stop);
+        release();
         experts.close();
         bar.close();
       }
