@@ -192,6 +192,12 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
       disposeAll(int32, few, softWrong);
     });
 
+    test('start == target is an error, not Infinity or NaN', async () => {
+      await expect(matchIteration(spec, { images, labels, start, target: start, lr, synSteps })).rejects.toThrow(
+        'start and target must be different points of the trajectory (||start - target||^2 is 0)',
+      );
+    });
+
     test('labels outside [0, numClasses): -100 (PyTorch\'s ignore_index) and a class past the last', async () => {
       for (const bad of [-100n, 3n]) {
         const values = new BigInt64Array(N);
