@@ -14,6 +14,7 @@ import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
 import { TrajmatchInputError } from '../errors';
 import { evaluateSet, randomRealSubset } from '../eval/protocol';
+import { checkSyntheticSetFits } from '../synthetic/size';
 import { classIndices, readSafetensors, requireTensor, writeSafetensors } from '../io/safetensors';
 import { writeAtomic } from '../io/atomic';
 import { convNetForDataset, convNetLayout, ConvNetSpec, NetworkOptions } from '../model/convnet';
@@ -121,6 +122,7 @@ export async function distillDataset(
   if (o.pixInit === 'real' && o.ipc > smallest) {
     throw new TrajmatchInputError(`ipc (${o.ipc}) is larger than the smallest class of ${dataset.name} (${smallest} training images)`);
   }
+  checkSyntheticSetFits(o.ipc, dataset.numClasses, [nSyn, dataset.channels, dataset.height, dataset.width]);
 
   fs.mkdirSync(runDir, { recursive: true });
   const out = {
