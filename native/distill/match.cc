@@ -1,5 +1,6 @@
 #include "distill/match.h"
 
+#include <cmath>
 #include <stdexcept>
 #include <vector>
 
@@ -36,6 +37,10 @@ void checkInputs(const model::ConvNet& net, const MatchInputs& in) {
   }
   TORCH_CHECK(in.labels.device() == in.images.device(), "labels are on ", in.labels.device(),
               " but images are on ", in.images.device());
+  // The loss divides by ||start - target||^2: the same point would give Infinity or NaN, not an error.
+  const double span = (in.start.detach() - in.target.detach()).pow(2).sum().item<double>();
+  TORCH_CHECK(span > 0 && std::isfinite(span), "start and target must be different points of the trajectory ",
+              "(||start - target||^2 is ", span, "): the matching loss is normalised by that distance");
 }
 
 // What step n sees: which synthetic images, and how they are augmented. Drawn once per

@@ -7,7 +7,7 @@
 namespace trajmatch::train {
 
 // Checks that `labels` fit `count` examples of `numClasses` classes: int64 class indices [count]
-// (values are not read back), or floating-point class probabilities [count, numClasses] (soft
+// (each in [0, numClasses)), or floating-point class probabilities [count, numClasses] (soft
 // labels, as TESLA's and MCT's --teacher_label make). `where` names the tensor in messages.
 void checkLabels(const torch::Tensor& labels, int64_t count, int64_t numClasses, const char* where);
 

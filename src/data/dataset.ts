@@ -97,6 +97,8 @@ export interface Dataset {
   test: DatasetSplit;
   /** Frees every tensor of the dataset. */
   dispose(): void;
+  /** The same, for `using dataset = await loadDataset(...)`. */
+  [Symbol.dispose](): void;
 }
 
 /** Validates dataset options, naming the offending option. */
@@ -201,6 +203,9 @@ export async function datasetToDevice(raw: RawDataset, options: DatasetOptions =
     dispose() {
       for (const t of [train.images, train.labels, test.images, test.labels]) if (!t.disposed) t.dispose();
       zca?.dispose();
+    },
+    [Symbol.dispose]() {
+      (this as Dataset).dispose();
     },
   };
 }

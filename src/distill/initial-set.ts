@@ -6,6 +6,7 @@
 import { tensor } from '../backend/tensor';
 import { Dataset } from '../data/dataset';
 import { TrajmatchInputError } from '../errors';
+import { checkSyntheticSetFits } from '../synthetic/size';
 import { randomRealSubset } from '../eval/protocol';
 import { Tensor } from '../native';
 import { gaussianValues } from '../util/random';
@@ -37,7 +38,9 @@ export function syntheticShape(dataset: Dataset, o: ParsedDistillOptions): numbe
   if (o.pixInit === 'real' && o.ipc > smallest) {
     throw new TrajmatchInputError(`ipc (${o.ipc}) is larger than the smallest class of ${dataset.name} (${smallest} training images)`);
   }
-  return [nSyn, dataset.channels, dataset.height, dataset.width];
+  const shape = [nSyn, dataset.channels, dataset.height, dataset.width];
+  checkSyntheticSetFits(o.ipc, dataset.numClasses, shape);
+  return shape;
 }
 
 /** A fresh synthetic set, drawn from the run's seed. */

@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { TrajmatchInputError } from '../errors';
 import { writeAtomic } from '../io/atomic';
-import { readSafetensors, requireTensor, writeSafetensors } from '../io/safetensors';
+import { classIndices, readSafetensors, requireTensor, writeSafetensors } from '../io/safetensors';
 
 /** A line of metrics.jsonl. */
 export type MetricsLine =
@@ -82,8 +82,8 @@ export class RunFolder {
     return fs.existsSync(this.files.checkpoint);
   }
 
-  /** The checkpoint's state and set; then drops the metrics lines of the iterations after it (they are redone). */
-  async resume(): Promise<{ state: RunState; set: HostSet }> {
+  /** The checkpoint's state and set (labels checked against numClasses); then drops the metrics lines of the iterations after it (they are redone). */
+  async resume(numClasses: number): Promise<{ state: RunState; set: HostSet }> {
     const file = this.files.checkpoint;
     const ck = readSafetensors(file);
     if (ck.metadata.run !== this.identity) {
@@ -93,7 +93,7 @@ export class RunFolder {
     const set: HostSet = {
       images: requireTensor(ck, 'images', file, 'F32', 4).values as Float32Array,
       imagesMomentum: requireTensor(ck, 'images_momentum', file, 'F32', 4).values as Float32Array,
-      labels: Int32Array.from(requireTensor(ck, 'labels', file, 'I64', 1).values as BigInt64Array, Number),
+      labels: classIndices(requireTensor(ck, 'labels', file, 'I64', 1).values as BigInt64Array, numClasses, 'labels', file),
       ...(ck.tensors.has('soft_labels') ? { softLabels: requireTensor(ck, 'soft_labels', file, 'F32', 2).values as Float32Array } : {}),
     };
     if (fs.existsSync(this.files.metrics)) {

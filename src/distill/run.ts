@@ -86,7 +86,7 @@ export async function distillDataset(
   let state: RunState;
   let set: SyntheticState;
   if (lead && folder.hasCheckpoint()) {
-    const ck = await folder.resume();
+    const ck = await folder.resume(dataset.numClasses);
     state = ck.state;
     set = restoredSet(dataset, ck.set, shape);
   } else {

@@ -144,6 +144,7 @@ export const BASELINE_LR = 0.01;
 
 /** ipc random real training images of each class (seeded): the baseline any distilled set must beat. */
 export function randomRealSubset(dataset: Dataset, ipc: number, seed: number): { images: Tensor; labels: Tensor; indices: number[] } {
+  if (!Number.isSafeInteger(ipc) || ipc < 1) throw new TrajmatchInputError(`ipc must be a positive integer (images per class), received ${ipc}`);
   const rand = seededRandom(seeds.realSubset(seed));
   const indices: number[] = [];
   dataset.train.classIndices.forEach((members, c) => {

@@ -78,6 +78,17 @@ export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata
   return Buffer.concat([head, Buffer.from(json, 'utf8'), ...parts]);
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A JSON value as a message shows it: null, an array, or its type. */
+function describeJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? `the string ${JSON.stringify(value).slice(0, 40)}` : `a ${typeof value}`;
+}
+
 interface HeaderEntry {
   dtype: SafetensorsDtype;
   shape: number[];
@@ -100,12 +111,14 @@ function parseHeader(json: Buffer, dataLength: number, file: string): { metadata
   const ranges: [number, number, string][] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
-      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+      if (!isPlainObject(entry)) throw fail(`__metadata__ must be an object of string values, received ${describeJson(entry)}`);
+      for (const [k, v] of Object.entries(entry)) {
         if (typeof v !== 'string') throw fail(`metadata value ${k} is not a string`);
         metadata[k] = v;
       }
       continue;
     }
+    if (!isPlainObject(entry)) throw fail(`tensor ${name} must be an object with dtype, shape and data_offsets, received ${describeJson(entry)}`);
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) throw fail(`tensor ${name} has unknown dtype ${JSON.stringify(e.dtype)}`);
     if (!Array.isArray(e.shape) || !e.shape.every((s) => Number.isSafeInteger(s) && s >= 0)) throw fail(`tensor ${name} has a malformed shape`);
@@ -137,7 +150,9 @@ function headerLengthOf(head: Buffer, fileLength: number, file: string): number 
   const fail = (why: string) => new SafetensorsError(`${file}: not a valid safetensors file: ${why}`);
   if (fileLength < 8) throw fail(`${fileLength} bytes is too short for the header length`);
   const headerLength = head.readBigUInt64LE(0);
-  if (headerLength > BigInt(fileLength - 8)) throw fail(`the header claims ${headerLength} bytes but the file holds ${fileLength} (truncated?)`);
+  if (headerLength > BigInt(fileLength - 8)) {
+    throw fail(`the header length field says ${headerLength} bytes but only ${fileLength - 8} bytes follow it (a ${fileLength}-byte file; truncated?)`);
+  }
   return Number(headerLength);
 }
 
@@ -214,4 +229,18 @@ export function requireTensor(content: SafetensorsContent, name: string, file: s
   if (!entry) throw new SafetensorsError(`${file}: tensor ${name} is missing`);
   if (entry.shape.length !== rank) throw new SafetensorsError(`${file}: tensor ${name} has shape [${entry.shape.join(',')}], expected ${rank} dimension(s)`);
   return { shape: entry.shape, values: tensorValues(entry, name, file, dtype) };
+}
+
+/**
+ * Class indices read from an I64 tensor, each checked to be in [0, numClasses) before it is narrowed
+ * (a stored 2^40 would otherwise wrap to a valid-looking class).
+ */
+export function classIndices(values: BigInt64Array, numClasses: number, name: string, file: string): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < 0n || v >= BigInt(numClasses)) throw new SafetensorsError(`${file}: ${name}[${i}] is ${v}, expected a class index in [0, ${numClasses})`);
+    out[i] = Number(v);
+  }
+  return out;
 }

@@ -6,7 +6,7 @@
  * data the images live with, how they were made).
  */
 import { z } from 'zod';
-import { readSafetensors, requireTensor, SafetensorsError, writeSafetensors } from '../io/safetensors';
+import { classIndices, readSafetensors, requireTensor, SafetensorsError, writeSafetensors } from '../io/safetensors';
 import { convNetSpecSchema } from '../model/convnet';
 import { describePreprocessing, Preprocessing, preprocessingSchema, samePreprocessing } from '../data/stats';
 import { tensor } from '../backend/tensor';
@@ -80,9 +80,7 @@ export function readSyntheticSet(file: string): SyntheticSetData {
     throw new SafetensorsError(`${file}: images are ${c}x${h}x${w} but the metadata says ${info.channels}x${info.height}x${info.width}`);
   }
   if (labels.shape[0] !== n) throw new SafetensorsError(`${file}: ${labels.shape[0]} labels for ${n} images`);
-  const labelValues = Int32Array.from(labels.values as BigInt64Array, Number);
-  const bad = labelValues.findIndex((l) => l < 0 || l >= info.classNames.length);
-  if (bad >= 0) throw new SafetensorsError(`${file}: label ${labelValues[bad]} of image ${bad} is out of range for ${info.classNames.length} classes`);
+  const labelValues = classIndices(labels.values as BigInt64Array, info.classNames.length, 'labels', file);
   if (!Number.isFinite(lr) || lr <= 0) throw new SafetensorsError(`${file}: the learned lr is ${lr}, expected a positive number`);
   const pixels = images.values as Float32Array;
   const nonFinite = pixels.findIndex((v) => !Number.isFinite(v));

@@ -24,8 +24,9 @@ describe('datasets on the device', () => {
     expect(numbers(ds.test.labels)).toEqual(Array.from(fx.test.labels));
     expect(ds.train.classIndices[3]).toEqual([3, 13]);
     expect(ds.train.classIndices.flat().length).toBe(20);
-    ds.dispose();
+    ds[Symbol.dispose](); // what `using ds = await loadDataset(...)` calls at the end of its block
     for (const t of [ds.train.images, ds.train.labels, ds.test.images, ds.test.labels]) expect(t.disposed).toBe(true);
+    ds.dispose(); // a second dispose is harmless
     // handles of earlier tests may be collected meanwhile, so the count can only fall below `before`
     expect(liveTensorCount()).toBeLessThanOrEqual(before);
   });

@@ -192,6 +192,29 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
       disposeAll(int32, few, softWrong);
     });
 
+    test('start == target is an error, not Infinity or NaN', async () => {
+      await expect(matchIteration(spec, { images, labels, start, target: start, lr, synSteps })).rejects.toThrow(
+        'start and target must be different points of the trajectory (||start - target||^2 is 0)',
+      );
+    });
+
+    test('labels outside [0, numClasses): -100 (PyTorch\'s ignore_index) and a class past the last', async () => {
+      for (const bad of [-100n, 3n]) {
+        const values = new BigInt64Array(N);
+        values[2] = bad;
+        const labelsBad = tensor(values, [N]);
+        await expect(matchIteration(spec, { images, labels: labelsBad, start, target, lr, synSteps })).rejects.toThrow(
+          `labels must be class indices in [0, 3), received values from ${bad < 0n ? bad : 0} to ${bad < 0n ? 0 : bad}`,
+        );
+        labelsBad.dispose();
+      }
+      const negative = tensor(Float64Array.from({ length: N * 3 }, (_, i) => (i === 4 ? -0.5 : 0.5)), [N, 3]);
+      await expect(matchIteration(spec, { images, labels: negative, start, target, lr, synSteps })).rejects.toThrow(
+        'labels (soft labels) must be class probabilities in [0, 1], received values from -0.5 to 0.5',
+      );
+      negative.dispose();
+    });
+
     test('a trajectory point from another network', async () => {
       const other = tensor(new Float64Array(10), [10]);
       await expect(matchIteration(spec, { images, labels, start: other, target, lr, synSteps })).rejects.toThrow(

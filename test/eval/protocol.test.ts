@@ -33,6 +33,7 @@ describe('the evaluation protocol', () => {
     expect(l).toEqual(Array.from({ length: 30 }, (_, i) => Math.floor(i / 3)));
     indices.forEach((idx, i) => expect(dataset.train.labelValues[idx]).toBe(l[i]));
     expect(() => randomRealSubset(dataset, 31, 0)).toThrow('ipc 31 is larger than class 0 (0), which has 30 training images');
+    for (const bad of [-1, 0, 1.5, Number.NaN]) expect(() => randomRealSubset(dataset, bad, 0)).toThrow(`ipc must be a positive integer (images per class), received ${bad}`);
     disposeAll(images, labels);
   });
 
@@ -85,8 +86,14 @@ describe('synthetic set files', () => {
       lr: { values: Float32Array.of(0.01), shape: [] },
     };
     expect(() => readSyntheticSet(write('a.safetensors', { ...good, labels: { values: BigInt64Array.from([0n, 5n]), shape: [2] } }, meta))).toThrow(
-      /a\.safetensors: label 5 of image 1 is out of range for 2 classes/,
+      /a\.safetensors: labels\[1\] is 5, expected a class index in \[0, 2\)/,
     );
+    // 2^40 must not wrap to class 0 when narrowed, and -100 (PyTorch's ignore_index) is no class either
+    for (const bad of [1n << 40n, -100n]) {
+      expect(() => readSyntheticSet(write('w.safetensors', { ...good, labels: { values: BigInt64Array.from([bad, 1n]), shape: [2] } }, meta))).toThrow(
+        `labels[0] is ${bad}, expected a class index in [0, 2)`,
+      );
+    }
     expect(() => readSyntheticSet(write('b.safetensors', { ...good, lr: { values: Float32Array.of(-1), shape: [] } }, meta))).toThrow(
       /b\.safetensors: the learned lr is -1/,
     );

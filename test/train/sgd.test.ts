@@ -122,6 +122,10 @@ describe('training epochs', () => {
     const few = tensor(new BigInt64Array(2), [2]);
     await expect(evaluate(spec, { params, images, labels: few })).rejects.toThrow(/labels must be int64 \[6\] \(class indices\) or floating point \[6, 3\] \(soft labels\), received Long \[2\]/);
     await expect(trainEpoch(spec, { params, images, labels, lr: 0.1, batchSize: 0, seed: 0 })).rejects.toThrow('batchSize must be at least 1, received 0');
+    const ignored = tensor(BigInt64Array.from({ length: 6 }, (_, i) => (i === 0 ? -100n : 1n)), [6]);
+    await expect(trainEpoch(spec, { params, images, labels: ignored, lr: 0.1, seed: 0 })).rejects.toThrow('labels must be class indices in [0, 3), received values from -100 to 1');
+    await expect(evaluate(spec, { params, images, labels: ignored })).rejects.toThrow('labels must be class indices in [0, 3)');
+    ignored.dispose();
     disposeAll(params, short, few);
   });
 });

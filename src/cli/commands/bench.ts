@@ -4,6 +4,7 @@ import * as path from 'path';
 import { benchOptionsSchema, runBench } from '../../bench/run';
 import { parseOptions } from '../../config/validate';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
+import { interruptExitCode, onInterrupt } from '../interrupt';
 
 export function registerBench(program: Command): void {
   const flags = COMMAND_FLAGS.bench;
@@ -18,7 +19,7 @@ export function registerBench(program: Command): void {
       const options = parseOptions(benchOptionsSchema, given.groups.bench ?? {}, 'bench');
       const ac = new AbortController();
       const stop = () => ac.abort(new Error('interrupted'));
-      process.once('SIGINT', stop);
+      const release = onInterrupt(stop);
       try {
         const report = await runBench(options, { log: json ? undefined : (l) => console.error(l), signal: ac.signal });
         if (json) console.log(JSON.stringify(report));
@@ -37,12 +38,12 @@ export function registerBench(program: Command): void {
       } catch (e) {
         if (ac.signal.aborted) {
           console.error(`bench interrupted: what was measured is in ${path.join(options.outDir, 'bench.json')} and report.html, whose "missing" says what is not`);
-          process.exitCode = 130;
+          process.exitCode = interruptExitCode() ?? 130;
           return;
         }
         throw e;
       } finally {
-        process.removeListener('SIGINT', stop);
+        release();
       }
     });
   });

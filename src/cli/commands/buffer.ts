@@ -11,6 +11,7 @@ import { storageReport } from '../../trajectory/convert';
 import { waypointPlan } from '../../trajectory/waypoints';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
 import { showExpertTraining } from '../progress';
+import { onInterrupt } from '../interrupt';
 
 /** Processes of a run without --workers, and the seconds of --dist-timeout without it. */
 const DEFAULT_WORKERS = 1;
@@ -43,7 +44,7 @@ export function registerBuffer(program: Command): void {
       const progress = showExpertTraining(quiet);
       const ac = new AbortController();
       const stop = () => ac.abort(new Error('interrupted: finished experts are kept; run the same command again to resume'));
-      process.once('SIGINT', stop);
+      const release = onInterrupt(stop);
       let group: ProcessGroup | undefined;
       try {
         if (rank && rank.worldSize > 1) {
@@ -80,7 +81,7 @@ export function registerBuffer(program: Command): void {
           console.log(`experts in ${result.dir}`);
         }
       } finally {
-        process.removeListener('SIGINT', stop);
+        release();
         await group?.close(); // after a failure: at once
         progress.close();
         dataset.dispose();

@@ -12,6 +12,7 @@ import { expected } from '../../errors';
 import { readConfigFile } from '../config-file';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError, mergeGiven } from '../flags';
 import { progressBar, showExpertTraining } from '../progress';
+import { onInterrupt } from '../interrupt';
 
 /** Processes of a run without --nproc, and the seconds of --dist-timeout without it. */
 const DEFAULT_NPROC = 1;
@@ -74,7 +75,7 @@ export function registerDistill(program: Command): void {
       };
       const ac = new AbortController();
       const stop = () => ac.abort(new Error('interrupted'));
-      process.once('SIGINT', stop);
+      const release = onInterrupt(stop);
       let result;
       try {
         const { network, buffer, distill } = given.groups;
@@ -85,7 +86,7 @@ export function registerDistill(program: Command): void {
           distributed: rank ? { rank, timeoutSeconds } : undefined,
         }, { onEvent, signal: ac.signal });
       } finally {
-        process.removeListener('SIGINT', stop);
+        release();
         experts.close();
         bar.close();
       }
