@@ -90,15 +90,35 @@ std::string describeDisagreement(const AgreedOptions& a, int rankA, const Agreed
 
 namespace {
 
+// How long rank 0 keeps the store up after a failed rendezvous, at most, for the others to read why.
+constexpr auto kAbortLinger = std::chrono::seconds(5);
+
+// A failed rendezvous ends on every process with the same reason. Each process that learns it
+// acknowledges it; rank 0, which hosts the store, waits for every process that joined (duplicates
+// included) to have done so before it closes the store, or the others would see a broken pipe
+// instead of the reason. The wait is bounded: a process that died does not acknowledge.
+[[noreturn]] void endRendezvous(c10d::Store& store, int rank, int worldSize, const std::string& message) {
+  const auto ackKey = storeKey("rendezvous/abort-ack");
+  store.add(ackKey, 1);
+  if (rank == 0) {
+    const auto deadline = std::chrono::steady_clock::now() + kAbortLinger;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int64_t joined = 0;
+      for (int r = 0; r < worldSize; ++r) joined += store.add(storeKey("rendezvous/rank/" + std::to_string(r)), 0);
+      if (store.add(ackKey, 0) >= joined) break;
+      std::this_thread::sleep_for(kPoll);
+    }
+  }
+  throw std::runtime_error(message);
+}
+
 void meet(c10d::Store& store, int rank, int worldSize, const AgreedOptions& options, std::chrono::milliseconds timeout,
           const std::string& where) {
   const auto abortKey = storeKey("rendezvous/abort");
   const auto fail = [&](const std::string& message) {
-    // The first rank to see the problem tells the others, who would otherwise wait for the timeout;
-    // rank 0 keeps the store up a moment so that they can read it.
+    // The first rank to see the problem tells the others, who would otherwise wait for the timeout.
     store.set(abortKey, bytes(message));
-    if (rank == 0) std::this_thread::sleep_for(5 * kPoll);
-    throw std::runtime_error(message);
+    endRendezvous(store, rank, worldSize, message);
   };
   if (store.add(storeKey("rendezvous/rank/" + std::to_string(rank)), 1) > 1) {
     fail("rendezvous at " + where + ": rank " + std::to_string(rank) +
@@ -110,7 +130,7 @@ void meet(c10d::Store& store, int rank, int worldSize, const AgreedOptions& opti
   std::vector<bool> seen(worldSize, false);
   int missing = worldSize;
   while (true) {
-    if (store.check({abortKey})) throw std::runtime_error(text(store.get(abortKey)));
+    if (store.check({abortKey})) endRendezvous(store, rank, worldSize, text(store.get(abortKey)));
     for (int r = 0; r < worldSize; ++r) {
       const auto key = storeKey("rendezvous/options/" + std::to_string(r));
       if (seen[r] || !store.check({key})) continue;
