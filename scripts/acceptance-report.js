@@ -17,7 +17,11 @@ function readJson(file) {
 
 function readJsonLines(file) {
   try {
-    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l));
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim().startsWith('{'))
+      .map((l) => JSON.parse(l));
   } catch {
     return null;
   }
@@ -25,11 +29,17 @@ function readJsonLines(file) {
 
 function gpu() {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.trim().split('\n').map((l) => {
-      const [name, driver, memory] = l.split(',').map((x) => x.trim());
-      return { name, driver, memory };
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
+    return out
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const [name, driver, memory] = l.split(',').map((x) => x.trim());
+        return { name, driver, memory };
+      });
   } catch {
     return null;
   }
@@ -65,7 +75,13 @@ function main() {
     steps: readJsonLines(path.join(work, 'steps.jsonl')) || [],
     cudaTests: jestSummary(readJson(path.join(work, 'jest.json'))),
     smoke: readJsonLines(path.join(work, 'smoke.jsonl')),
-    bench: bench && { machine: bench.machine, settings: { timing: bench.settings.timing, timingNetwork: bench.settings.timingNetwork }, timing: bench.timing, reference: bench.reference, missing: bench.missing },
+    bench: bench && {
+      machine: bench.machine,
+      settings: { timing: bench.settings.timing, timingNetwork: bench.settings.timingNetwork },
+      timing: bench.timing,
+      reference: bench.reference,
+      missing: bench.missing,
+    },
     fashionMnistIpc1: {
       protocol: { networks: 5, epochs: 1000 },
       mct: distillSummary(readJson(path.join(work, 'distill-mct.json'))),
@@ -73,9 +89,15 @@ function main() {
     },
   };
   report.missing = [
-    ['backend', report.backend], ['cudaTests', report.cudaTests], ['smoke', report.smoke], ['bench', report.bench],
-    ['fashionMnistIpc1.mct', report.fashionMnistIpc1.mct], ['fashionMnistIpc1.mtt', report.fashionMnistIpc1.mtt],
-  ].filter(([, v]) => v === null).map(([k]) => k);
+    ['backend', report.backend],
+    ['cudaTests', report.cudaTests],
+    ['smoke', report.smoke],
+    ['bench', report.bench],
+    ['fashionMnistIpc1.mct', report.fashionMnistIpc1.mct],
+    ['fashionMnistIpc1.mtt', report.fashionMnistIpc1.mtt],
+  ]
+    .filter(([, v]) => v === null)
+    .map(([k]) => k);
   for (const s of report.steps) if (s.exitCode !== 0) report.missing.push(`step '${s.name}' exited ${s.exitCode}`);
   if (bench && bench.reference && !bench.reference.available) report.missing.push(`the PyTorch reference: ${bench.reference.reason}`);
   const tmp = `${out}.${process.pid}.tmp`;

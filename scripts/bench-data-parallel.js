@@ -31,10 +31,26 @@ const outDir = path.resolve(arg('out-dir', path.join('bench', 'data-parallel')))
 const cli = path.join(repo, 'dist', 'cli', 'main.js');
 if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
 
-const common = ['--dataset', 'fashion-mnist', '--data-path', dataPath, '--device', 'cpu', '--net-width', String(netWidth), '--waypoints', '2', '--buffer-path', path.join(outDir, 'buffers')];
+const common = [
+  '--dataset',
+  'fashion-mnist',
+  '--data-path',
+  dataPath,
+  '--device',
+  'cpu',
+  '--net-width',
+  String(netWidth),
+  '--waypoints',
+  '2',
+  '--buffer-path',
+  path.join(outDir, 'buffers'),
+];
 
 function run(label, argv, env = {}) {
-  const r = spawnSync(process.execPath, [cli, ...argv], { encoding: 'utf8', env: { ...process.env, RANK: '', WORLD_SIZE: '', MASTER_ADDR: '', MASTER_PORT: '', ...env } });
+  const r = spawnSync(process.execPath, [cli, ...argv], {
+    encoding: 'utf8',
+    env: { ...process.env, RANK: '', WORLD_SIZE: '', MASTER_ADDR: '', MASTER_PORT: '', ...env },
+  });
   if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}):\n${r.stderr}`);
   return r.stdout;
 }
@@ -52,12 +68,51 @@ for (const c of configs) {
   const runDir = path.join(outDir, `run-w${c.W}-n${c.nproc}`);
   fs.rmSync(runDir, { recursive: true, force: true });
   const began = Date.now();
-  run(c.label, ['distill', ...common, '--method', 'mct', '--max-experts', '2', '--max-start-epoch', '1', '--expert-epochs', '1', '--lr-lr', '0', '--lr-img', '100', '--ipc', String(ipc),
-    '--syn-steps', String(synSteps), '--iterations', String(iterations), '--eval-it', '100000', '--num-eval', '1', '--eval-epochs', '1',
-    '--trajectory-batch', String(c.W), '--nproc', String(c.nproc), '--run-dir', runDir, '--json', '--quiet']);
+  run(c.label, [
+    'distill',
+    ...common,
+    '--method',
+    'mct',
+    '--max-experts',
+    '2',
+    '--max-start-epoch',
+    '1',
+    '--expert-epochs',
+    '1',
+    '--lr-lr',
+    '0',
+    '--lr-img',
+    '100',
+    '--ipc',
+    String(ipc),
+    '--syn-steps',
+    String(synSteps),
+    '--iterations',
+    String(iterations),
+    '--eval-it',
+    '100000',
+    '--num-eval',
+    '1',
+    '--eval-epochs',
+    '1',
+    '--trajectory-batch',
+    String(c.W),
+    '--nproc',
+    String(c.nproc),
+    '--run-dir',
+    runDir,
+    '--json',
+    '--quiet',
+  ]);
   const wall = (Date.now() - began) / 1000;
-  const seconds = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    .filter((l) => l.type === 'iteration').map((l) => l.seconds).slice(1); // the first iteration warms up
+  const seconds = fs
+    .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.type === 'iteration')
+    .map((l) => l.seconds)
+    .slice(1); // the first iteration warms up
   const mean = seconds.reduce((a, b) => a + b, 0) / seconds.length;
   results.push({ ...c, iterationsPerSecond: 1 / mean, stretchesPerSecond: c.W / mean, secondsPerIteration: mean, wallSeconds: wall });
 }
@@ -65,9 +120,18 @@ for (const c of configs) {
 const nSyn = ipc * 10;
 const bytes = (nSyn * 28 * 28 + 3) * 8; // float64 dL/dX, dL/dalpha, loss, stop flag
 const base = results[0];
-console.log(`data-parallel distillation, Fashion-MNIST ConvNet-3 (width ${netWidth}), MCT/tesla, ipc ${ipc}, syn_steps ${synSteps}, ${iterations} iterations (first dropped)`);
-console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0].model}), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; all-reduce ${bytes} bytes per iteration`);
+console.log(
+  `data-parallel distillation, Fashion-MNIST ConvNet-3 (width ${netWidth}), MCT/tesla, ipc ${ipc}, syn_steps ${synSteps}, ${iterations} iterations (first dropped)`,
+);
+console.log(
+  `machine: ${os.cpus().length} cores (${os.cpus()[0].model}), load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}; all-reduce ${bytes} bytes per iteration`,
+);
 for (const r of results) {
-  console.log(`${r.label.padEnd(22)} ${r.iterationsPerSecond.toFixed(3)} it/s  ${r.stretchesPerSecond.toFixed(3)} stretches/s  (${(r.iterationsPerSecond / base.iterationsPerSecond).toFixed(2)}x it/s of W=1; wall ${r.wallSeconds.toFixed(1)} s)`);
+  console.log(
+    `${r.label.padEnd(22)} ${r.iterationsPerSecond.toFixed(3)} it/s  ${r.stretchesPerSecond.toFixed(3)} stretches/s  (${(r.iterationsPerSecond / base.iterationsPerSecond).toFixed(2)}x it/s of W=1; wall ${r.wallSeconds.toFixed(1)} s)`,
+  );
 }
 console.log(JSON.stringify({ netWidth, ipc, synSteps, iterations, cores: os.cpus().length, loadavg: os.loadavg(), allReduceBytes: bytes, results }));

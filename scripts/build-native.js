@@ -26,16 +26,17 @@ function runCmakeJs(args, began) {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let last = Date.now();
     let step = '';
-    const pass = (stream, out) => readline.createInterface({ input: stream }).on('line', (line) => {
-      last = Date.now();
-      // Ninja's "[3/21] Building CXX object ..." and Make's "[ 14%] Building CXX object ...".
-      if (/^\[\s*\d+(%|\/\d+)\]/.test(line)) {
-        step = line.replace(/^\[[^\]]*\]\s*/, '').replace(/^Building CXX object CMakeFiles\/[^/]+\.dir\//, 'compiling ');
-        out.write(`trajmatch [${elapsed(began)}] ${line}\n`);
-      } else {
-        out.write(`${line}\n`);
-      }
-    });
+    const pass = (stream, out) =>
+      readline.createInterface({ input: stream }).on('line', (line) => {
+        last = Date.now();
+        // Ninja's "[3/21] Building CXX object ..." and Make's "[ 14%] Building CXX object ...".
+        if (/^\[\s*\d+(%|\/\d+)\]/.test(line)) {
+          step = line.replace(/^\[[^\]]*\]\s*/, '').replace(/^Building CXX object CMakeFiles\/[^/]+\.dir\//, 'compiling ');
+          out.write(`trajmatch [${elapsed(began)}] ${line}\n`);
+        } else {
+          out.write(`${line}\n`);
+        }
+      });
     pass(child.stdout, process.stdout);
     pass(child.stderr, process.stderr);
     const heartbeat = setInterval(() => {
@@ -44,7 +45,10 @@ function runCmakeJs(args, began) {
         last = Date.now();
       }
     }, 5000);
-    child.on('error', (e) => { clearInterval(heartbeat); reject(e); });
+    child.on('error', (e) => {
+      clearInterval(heartbeat);
+      reject(e);
+    });
     child.on('close', (code, signal) => {
       clearInterval(heartbeat);
       if (code === 0) resolve();
@@ -65,8 +69,18 @@ async function build({ quietIfUpToDate = false } = {}) {
 
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   const jobs = Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length);
-  const args = [cmakeJs, 'build', '--log-level', 'warn', '--directory', root, '--parallel', String(jobs),
-    `--CDTorch_DIR=${torch.torchDir}`, `--CDCMAKE_PREFIX_PATH=${torch.prefix}`];
+  const args = [
+    cmakeJs,
+    'build',
+    '--log-level',
+    'warn',
+    '--directory',
+    root,
+    '--parallel',
+    String(jobs),
+    `--CDTorch_DIR=${torch.torchDir}`,
+    `--CDCMAKE_PREFIX_PATH=${torch.prefix}`,
+  ];
   console.log(`trajmatch [${elapsed(began)}] configuring with CMake, then compiling with ${jobs} job(s) (a few minutes)`);
   await runCmakeJs(args, began);
   fs.writeFileSync(stampFile, JSON.stringify({ torchDir: torch.torchDir, version: torch.version, source: torch.source, cuda: torch.cuda }, null, 2));

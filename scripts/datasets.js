@@ -27,11 +27,7 @@ const CATALOG = {
     dataPath: (dir) => dir,
   },
   mnist: {
-    bases: [
-      'http://yann.lecun.com/exdb/mnist/',
-      'https://storage.googleapis.com/cvdf-datasets/mnist/',
-      'https://ossci-datasets.s3.amazonaws.com/mnist/',
-    ],
+    bases: ['http://yann.lecun.com/exdb/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/', 'https://ossci-datasets.s3.amazonaws.com/mnist/'],
     files: [
       { name: 'train-images-idx3-ubyte.gz', size: 9912422, sha256: '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609' },
       { name: 'train-labels-idx1-ubyte.gz', size: 28881, sha256: '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c' },

@@ -43,8 +43,11 @@ function formatBytes(n) {
 function formatSeconds(s) {
   if (!Number.isFinite(s)) return '?';
   s = Math.round(s);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
-    : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 
 /**
@@ -74,7 +77,15 @@ function progressReporter(label, { stream = process.stderr, intervalMs = 5000 } 
       began = Date.now();
       if (stream.isTTY) {
         const { SingleBar } = require('cli-progress');
-        bar = new SingleBar({ stream, format: (_o, p) => { done = p.value; return line(); }, hideCursor: false, clearOnComplete: false });
+        bar = new SingleBar({
+          stream,
+          format: (_o, p) => {
+            done = p.value;
+            return line();
+          },
+          hideCursor: false,
+          clearOnComplete: false,
+        });
         bar.start(total || 1, done);
       } else {
         stream.write(`${line()}\n`);
@@ -169,7 +180,9 @@ async function transfer(url, partial, hashes, state, reporter, timeoutMs) {
         out.end(() => reject(e));
       }
     };
-    res.setTimeout(timeoutMs, () => fail(Object.assign(new Error(`the transfer from ${new URL(url).host} stalled for ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
+    res.setTimeout(timeoutMs, () =>
+      fail(Object.assign(new Error(`the transfer from ${new URL(url).host} stalled for ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })),
+    );
     res.on('data', (chunk) => {
       for (const h of Object.values(hashes)) h.update(chunk);
       state.bytes += chunk.length;
@@ -225,7 +238,10 @@ async function fetchVerified({ urls, dest, sha256, md5, size, label, attempts = 
   if (fs.existsSync(dest)) return { file: dest, downloaded: false };
   if (!sha256 && !md5) throw new DownloadError(`no digest is pinned for ${label || dest}: refusing to download it unchecked`, 'ECHECKSUM');
   if (downloadsForbidden(env)) {
-    throw new DownloadError(`${label || path.basename(dest)} is not in the cache (${dest}) and downloading is forbidden (TRAJMATCH_NO_DOWNLOAD=${env.TRAJMATCH_NO_DOWNLOAD})`, 'EOFFLINE');
+    throw new DownloadError(
+      `${label || path.basename(dest)} is not in the cache (${dest}) and downloading is forbidden (TRAJMATCH_NO_DOWNLOAD=${env.TRAJMATCH_NO_DOWNLOAD})`,
+      'EOFFLINE',
+    );
   }
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   removeStaleParts(path.dirname(dest));
@@ -280,15 +296,17 @@ async function fetchVerified({ urls, dest, sha256, md5, size, label, attempts = 
   const listed = failures.map((f) => `  ${f.url}: ${f.error.message}`).join('\n');
   if (failures.some((f) => f.error.code === 'ECHECKSUM')) {
     throw new DownloadError(
-      `could not download ${label || path.basename(dest)}:\n${listed}\nWhat was downloaded was deleted and nothing was unpacked; `
-      + 'a mirror may serve another file, or the transfer was altered. Check the address, or the digest you gave.',
-      'ECHECKSUM');
+      `could not download ${label || path.basename(dest)}:\n${listed}\nWhat was downloaded was deleted and nothing was unpacked; ` +
+        'a mirror may serve another file, or the transfer was altered. Check the address, or the digest you gave.',
+      'ECHECKSUM',
+    );
   }
   const offline = failures.every((f) => NETWORK_CODES.has(f.error.code));
   throw new DownloadError(
     `could not download ${label || path.basename(dest)}${offline ? ' (no network, or the server cannot be reached)' : ''}:\n${listed}`,
     offline ? 'ENETWORK' : failures[failures.length - 1].error.code || 'EHTTP',
-    { cause: failures[failures.length - 1]?.error });
+    { cause: failures[failures.length - 1]?.error },
+  );
 }
 
 /**
@@ -347,7 +365,7 @@ async function unzipAtomic(zipFile, destDir, { top, check } = {}) {
             });
             return;
           }
-          const out = fs.createWriteStream(target, { mode: (mode & 0o777) || 0o644 });
+          const out = fs.createWriteStream(target, { mode: mode & 0o777 || 0o644 });
           stream.on('error', reject);
           out.on('error', reject);
           out.on('finish', () => zip.readEntry());

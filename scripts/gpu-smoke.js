@@ -27,8 +27,16 @@ async function main() {
   const { numParams } = t.convNetLayout(spec);
   const start = t.convNetInit(spec, { seed: 1, dtype: 'float64', device: dev });
   const target = t.convNetInit(spec, { seed: 2, dtype: 'float64', device: dev });
-  const images = t.tensor(Float64Array.from({ length: 10 * 3 * 32 * 32 }, (_, i) => Math.sin(i)), [10, 3, 32, 32], { device: dev });
-  const labels = t.tensor(BigInt64Array.from({ length: 10 }, (_, i) => BigInt(i)), [10], { device: dev });
+  const images = t.tensor(
+    Float64Array.from({ length: 10 * 3 * 32 * 32 }, (_, i) => Math.sin(i)),
+    [10, 3, 32, 32],
+    { device: dev },
+  );
+  const labels = t.tensor(
+    BigInt64Array.from({ length: 10 }, (_, i) => BigInt(i)),
+    [10],
+    { device: dev },
+  );
   const grads = {};
   for (const method of ['unroll', 'adjoint', 'tesla']) {
     const began = process.hrtime.bigint();
@@ -46,8 +54,16 @@ async function main() {
 
   // one training epoch of the default ConvNet on 2,560 random images, float32, with DSA
   const params = t.convNetInit(spec, { seed: 4, device: dev });
-  const trainImages = t.tensor(Float32Array.from({ length: 2560 * 3 * 32 * 32 }, (_, i) => Math.cos(i * 0.7)), [2560, 3, 32, 32], { device: dev });
-  const trainLabels = t.tensor(BigInt64Array.from({ length: 2560 }, (_, i) => BigInt(i % 10)), [2560], { device: dev });
+  const trainImages = t.tensor(
+    Float32Array.from({ length: 2560 * 3 * 32 * 32 }, (_, i) => Math.cos(i * 0.7)),
+    [2560, 3, 32, 32],
+    { device: dev },
+  );
+  const trainLabels = t.tensor(
+    BigInt64Array.from({ length: 2560 }, (_, i) => BigInt(i % 10)),
+    [2560],
+    { device: dev },
+  );
   const began = process.hrtime.bigint();
   const stats = await t.trainEpoch(spec, { params, images: trainImages, labels: trainLabels, lr: 0.01, batchSize: 256, dsa: t.DEFAULT_DSA_STRATEGY, seed: 5 });
   report('trainEpoch 2,560 images', { ...stats, seconds: Number(process.hrtime.bigint() - began) / 1e9 });

@@ -40,8 +40,12 @@ const MIN_DRIVER = {
 const CUDA_VARIANTS = Object.keys(MIN_DRIVER);
 
 function compareVersions(a, b) {
-  const pa = String(a).split(/[.+]/).map((x) => Number.parseInt(x, 10) || 0);
-  const pb = String(b).split(/[.+]/).map((x) => Number.parseInt(x, 10) || 0);
+  const pa = String(a)
+    .split(/[.+]/)
+    .map((x) => Number.parseInt(x, 10) || 0);
+  const pb = String(b)
+    .split(/[.+]/)
+    .map((x) => Number.parseInt(x, 10) || 0);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const d = (pa[i] || 0) - (pb[i] || 0);
     if (d !== 0) return d;
@@ -64,9 +68,15 @@ function detectDriver(env = process.env) {
     const text = fs.readFileSync('/proc/driver/nvidia/version', 'utf8');
     const m = text.match(/Kernel Module\s+(?:for\s+\S+\s+)?(\d+\.\d+(?:\.\d+)?)/) || text.match(/\s(\d{3}\.\d+(?:\.\d+)?)\s/);
     if (m) return m[1];
-  } catch { /* no kernel module: try nvidia-smi (e.g. in a container) */ }
+  } catch {
+    /* no kernel module: try nvidia-smi (e.g. in a container) */
+  }
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=driver_version', '--format=csv,noheader'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20000 });
+    const out = execFileSync('nvidia-smi', ['--query-gpu=driver_version', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 20000,
+    });
     const v = out.split('\n')[0].trim();
     return /^\d+(\.\d+)*$/.test(v) ? v : null;
   } catch {
@@ -77,8 +87,7 @@ function detectDriver(env = process.env) {
 /** The CUDA variants of `variants` that the driver runs, newest first. */
 function runnableCudaVariants(driver, variants) {
   if (!driver) return [];
-  return variants.filter((v) => MIN_DRIVER[v] && compareVersions(driver, MIN_DRIVER[v]) >= 0)
-    .sort((a, b) => compareVersions(b.slice(2), a.slice(2)));
+  return variants.filter((v) => MIN_DRIVER[v] && compareVersions(driver, MIN_DRIVER[v]) >= 0).sort((a, b) => compareVersions(b.slice(2), a.slice(2)));
 }
 
 function archiveName(version, variant) {
@@ -103,7 +112,8 @@ function readPrebuiltEnv(env = process.env) {
     throw new Error(`TRAJMATCH_LIBTORCH_VERSION=${wantVersion} is not a libtorch version: expected e.g. 2.6.0`);
   }
   const given = env.TRAJMATCH_LIBTORCH_SHA256 ? env.TRAJMATCH_LIBTORCH_SHA256.trim().toLowerCase() : null;
-  if (given && !/^[0-9a-f]{64}$/.test(given)) throw new Error(`TRAJMATCH_LIBTORCH_SHA256=${env.TRAJMATCH_LIBTORCH_SHA256} is not a sha256: expected 64 hexadecimal digits`);
+  if (given && !/^[0-9a-f]{64}$/.test(given))
+    throw new Error(`TRAJMATCH_LIBTORCH_SHA256=${env.TRAJMATCH_LIBTORCH_SHA256} is not a sha256: expected 64 hexadecimal digits`);
   return { wantVersion, want, given };
 }
 
@@ -120,17 +130,27 @@ function choosePrebuilt(driver, env = process.env) {
     if (CUDA_VARIANTS.includes(want)) {
       if (!driver) return { list: [want], why: `TRAJMATCH_LIBTORCH_VARIANT=${want} (${driverText} here: it will not run on this machine)` };
       if (compareVersions(driver, MIN_DRIVER[want]) < 0) {
-        throw new Error(`TRAJMATCH_LIBTORCH_VARIANT=${want} needs NVIDIA driver ${MIN_DRIVER[want]} or newer, this machine has ${driver}: update the driver, or choose an older CUDA build (${runnableCudaVariants(driver, CUDA_VARIANTS).join(', ') || 'none fits'})`);
+        throw new Error(
+          `TRAJMATCH_LIBTORCH_VARIANT=${want} needs NVIDIA driver ${MIN_DRIVER[want]} or newer, this machine has ${driver}: update the driver, or choose an older CUDA build (${runnableCudaVariants(driver, CUDA_VARIANTS).join(', ') || 'none fits'})`,
+        );
       }
       return { list: [want], why: `TRAJMATCH_LIBTORCH_VARIANT=${want}` };
     }
     const cuda = runnableCudaVariants(driver, variantsOf(v));
     if (want === 'cuda') {
-      if (!driver) throw new Error('TRAJMATCH_LIBTORCH_VARIANT=cuda, but this machine has no NVIDIA driver (set TRAJMATCH_NVIDIA_DRIVER to fetch for another machine)');
+      if (!driver)
+        throw new Error('TRAJMATCH_LIBTORCH_VARIANT=cuda, but this machine has no NVIDIA driver (set TRAJMATCH_NVIDIA_DRIVER to fetch for another machine)');
       return { list: cuda, why: `${driverText} runs CUDA builds up to ${cuda[0] || 'none'}` };
     }
     if (!driver) return { list: ['cpu'], why: `${driverText}: the CPU build` };
-    if (cuda.length === 0) return { list: ['cpu'], why: `${driverText} is too old for the CUDA builds of libtorch ${v} (${variantsOf(v).filter((x) => x !== 'cpu').map((x) => `${x} needs ${MIN_DRIVER[x]}`).join(', ')}): the CPU build` };
+    if (cuda.length === 0)
+      return {
+        list: ['cpu'],
+        why: `${driverText} is too old for the CUDA builds of libtorch ${v} (${variantsOf(v)
+          .filter((x) => x !== 'cpu')
+          .map((x) => `${x} needs ${MIN_DRIVER[x]}`)
+          .join(', ')}): the CPU build`,
+      };
     return { list: cuda, why: `${driverText} runs CUDA builds up to ${cuda[0]}` };
   };
 
@@ -182,10 +202,11 @@ async function fetchPrebuilt(choice, { env = process.env, check, log = console.l
   if (fs.existsSync(dir)) return dir;
   if (!choice.sha256) {
     throw new DownloadError(
-      `no sha256 is pinned for ${choice.file}: PyTorch publishes none, and none from another source was found.\n`
-      + `Download it once from a machine you trust, compute its digest (sha256sum ${choice.file}) and run again with TRAJMATCH_LIBTORCH_SHA256=<digest>,\n`
-      + 'or choose a build that has one (see the table in binding.gyp.md: TRAJMATCH_LIBTORCH_VERSION / TRAJMATCH_LIBTORCH_VARIANT).',
-      'ECHECKSUM');
+      `no sha256 is pinned for ${choice.file}: PyTorch publishes none, and none from another source was found.\n` +
+        `Download it once from a machine you trust, compute its digest (sha256sum ${choice.file}) and run again with TRAJMATCH_LIBTORCH_SHA256=<digest>,\n` +
+        'or choose a build that has one (see the table in binding.gyp.md: TRAJMATCH_LIBTORCH_VERSION / TRAJMATCH_LIBTORCH_VARIANT).',
+      'ECHECKSUM',
+    );
   }
   const zip = path.join(cacheDir(env), 'downloads', choice.file);
   log(`trajmatch: downloading libtorch ${choice.version}+${choice.variant} (${choice.url}), sha256 ${choice.sha256Source}`);
@@ -194,9 +215,21 @@ async function fetchPrebuilt(choice, { env = process.env, check, log = console.l
     log(`trajmatch: unpacking ${choice.file} into ${dir}`);
     await unzipAtomic(zip, dir, { top: 'libtorch', check });
   } finally {
-    fs.rmSync(zip, { force: true });  // the unpacked folder is the cache; the zip would double its size
+    fs.rmSync(zip, { force: true }); // the unpacked folder is the cache; the zip would double its size
   }
   return dir;
 }
 
-module.exports = { readPrebuiltEnv, PREBUILT, MIN_DRIVER, OFFICIAL, compareVersions, detectDriver, choosePrebuilt, prebuiltDir, fetchPrebuilt, archiveName, runnableCudaVariants };
+module.exports = {
+  readPrebuiltEnv,
+  PREBUILT,
+  MIN_DRIVER,
+  OFFICIAL,
+  compareVersions,
+  detectDriver,
+  choosePrebuilt,
+  prebuiltDir,
+  fetchPrebuilt,
+  archiveName,
+  runnableCudaVariants,
+};

@@ -9,7 +9,7 @@ const MIN_VERSION = '1.13.0';
 
 const HOW_TO_PROVIDE = [
   'Provide libtorch in one of these ways:',
-  '  1. let npm install download PyTorch\'s prebuilt libtorch into ~/.cache/trajmatch (needs https://download.pytorch.org,',
+  "  1. let npm install download PyTorch's prebuilt libtorch into ~/.cache/trajmatch (needs https://download.pytorch.org,",
   '     or a copy of it named by TRAJMATCH_LIBTORCH_MIRROR; TRAJMATCH_LIBTORCH_VERSION / _VARIANT choose the build,',
   '     TRAJMATCH_LIBTORCH_SHA256 gives the digest of a build that has none pinned; TRAJMATCH_NO_DOWNLOAD=1 forbids it)',
   '  2. an unzipped prebuilt libtorch from https://pytorch.org (cxx11 ABI, CPU or CUDA): LIBTORCH=/path/to/libtorch npm install',
@@ -22,11 +22,7 @@ class LibtorchNotFound extends Error {}
 
 /** The folder holding TorchConfig.cmake under a CMake prefix, or null. */
 function torchDirUnderPrefix(prefix) {
-  const candidates = [
-    path.join(prefix, 'Torch'),
-    path.join(prefix, 'share', 'cmake', 'Torch'),
-    path.join(prefix, 'lib', 'cmake', 'Torch'),
-  ];
+  const candidates = [path.join(prefix, 'Torch'), path.join(prefix, 'share', 'cmake', 'Torch'), path.join(prefix, 'lib', 'cmake', 'Torch')];
   const libDir = path.join(prefix, 'lib');
   if (fs.existsSync(libDir)) {
     for (const entry of fs.readdirSync(libDir)) candidates.push(path.join(libDir, entry, 'cmake', 'Torch'));
@@ -68,16 +64,18 @@ function fromSystem() {
 /** The libtorch named by LIBTORCH_CMAKE_PREFIX, LIBTORCH or Torch_DIR (in that order), or null. Throws for a wrong one. */
 function findExplicit(env = process.env) {
   if (env.LIBTORCH_CMAKE_PREFIX) {
-    return fromEnv('LIBTORCH_CMAKE_PREFIX', env.LIBTORCH_CMAKE_PREFIX, torchDirUnderPrefix,
-      'a CMake prefix with Torch/TorchConfig.cmake (torch.utils.cmake_prefix_path)');
+    return fromEnv(
+      'LIBTORCH_CMAKE_PREFIX',
+      env.LIBTORCH_CMAKE_PREFIX,
+      torchDirUnderPrefix,
+      'a CMake prefix with Torch/TorchConfig.cmake (torch.utils.cmake_prefix_path)',
+    );
   }
   if (env.LIBTORCH) {
-    return fromEnv('LIBTORCH', env.LIBTORCH, torchDirUnderPrefix,
-      'the root of an unzipped libtorch, with share/cmake/Torch/TorchConfig.cmake');
+    return fromEnv('LIBTORCH', env.LIBTORCH, torchDirUnderPrefix, 'the root of an unzipped libtorch, with share/cmake/Torch/TorchConfig.cmake');
   }
   if (env.Torch_DIR) {
-    return fromEnv('Torch_DIR', env.Torch_DIR,
-      (d) => (fs.existsSync(path.join(d, 'TorchConfig.cmake')) ? d : null), 'the folder that holds TorchConfig.cmake');
+    return fromEnv('Torch_DIR', env.Torch_DIR, (d) => (fs.existsSync(path.join(d, 'TorchConfig.cmake')) ? d : null), 'the folder that holds TorchConfig.cmake');
   }
   return null;
 }
@@ -120,8 +118,9 @@ function inspectLibtorch(torchDir) {
   // share/cmake/Torch (zip, wheel) or lib/<triplet>/cmake/Torch (Debian): the prefix holds include/.
   const header = path.join('include', 'torch', 'csrc', 'api', 'include', 'torch', 'torch.h');
   const installPrefix = [up(3), up(4)].find((p) => fs.existsSync(path.join(p, header))) || up(3);
-  const libDir = [path.join(installPrefix, 'lib'), up(2)].find((d) => fs.existsSync(path.join(d, 'libc10.so')) || fs.existsSync(path.join(d, 'libtorch_cpu.so')))
-    || path.join(installPrefix, 'lib');
+  const libDir =
+    [path.join(installPrefix, 'lib'), up(2)].find((d) => fs.existsSync(path.join(d, 'libc10.so')) || fs.existsSync(path.join(d, 'libtorch_cpu.so'))) ||
+    path.join(installPrefix, 'lib');
   let version = torchVersion(torchDir);
   if (version === 'unknown') {
     const build = readText(path.join(installPrefix, 'build-version'));
@@ -139,17 +138,22 @@ function inspectLibtorch(torchDir) {
 /** Why a libtorch cannot be used (too old, wrong ABI, incomplete), with what to do; null when it can. */
 function usabilityProblem(info) {
   if (info.missing.length) {
-    return `it is incomplete: ${info.missing.slice(0, 3).join(', ')}${info.missing.length > 3 ? ', ...' : ''} missing or a broken link`
-      + ' (a partial install or an unzip that failed); reinstall it';
+    return (
+      `it is incomplete: ${info.missing.slice(0, 3).join(', ')}${info.missing.length > 3 ? ', ...' : ''} missing or a broken link` +
+      ' (a partial install or an unzip that failed); reinstall it'
+    );
   }
-  if (info.version === 'unknown') return 'its version is not said anywhere (no TorchConfigVersion.cmake, no build-version): it is not a libtorch install trajmatch can check';
+  if (info.version === 'unknown')
+    return 'its version is not said anywhere (no TorchConfigVersion.cmake, no build-version): it is not a libtorch install trajmatch can check';
   const { compareVersions } = require('./libtorch-prebuilt');
   if (compareVersions(info.version, MIN_VERSION) < 0) {
     return `libtorch ${info.version} is too old: trajmatch needs ${MIN_VERSION} or newer (it is tested with 1.13 and 2.6)`;
   }
   if (info.cxx11Abi === false) {
-    return `libtorch ${info.version} is built with the pre-C++11 ABI (_GLIBCXX_USE_CXX11_ABI=0); trajmatch builds against the C++11 ABI only:`
-      + ' take the zip named "cxx11-abi" from pytorch.org, or a PyTorch 2.7+ wheel';
+    return (
+      `libtorch ${info.version} is built with the pre-C++11 ABI (_GLIBCXX_USE_CXX11_ABI=0); trajmatch builds against the C++11 ABI only:` +
+      ' take the zip named "cxx11-abi" from pytorch.org, or a PyTorch 2.7+ wheel'
+    );
   }
   return null;
 }
@@ -160,6 +164,16 @@ function describe(info) {
 }
 
 module.exports = {
-  findLibtorch, findExplicit, findInstalled, fromSystem, torchDirUnderPrefix, torchVersion, inspectLibtorch,
-  usabilityProblem, describe, LibtorchNotFound, HOW_TO_PROVIDE, MIN_VERSION,
+  findLibtorch,
+  findExplicit,
+  findInstalled,
+  fromSystem,
+  torchDirUnderPrefix,
+  torchVersion,
+  inspectLibtorch,
+  usabilityProblem,
+  describe,
+  LibtorchNotFound,
+  HOW_TO_PROVIDE,
+  MIN_VERSION,
 };

@@ -8,8 +8,15 @@
 const fs = require('fs');
 const { execFileSync } = require('child_process');
 const {
-  findExplicit, findInstalled, fromSystem, torchDirUnderPrefix, inspectLibtorch, usabilityProblem, describe,
-  LibtorchNotFound, HOW_TO_PROVIDE,
+  findExplicit,
+  findInstalled,
+  fromSystem,
+  torchDirUnderPrefix,
+  inspectLibtorch,
+  usabilityProblem,
+  describe,
+  LibtorchNotFound,
+  HOW_TO_PROVIDE,
 } = require('./libtorch');
 const { detectDriver, readPrebuiltEnv, choosePrebuilt, prebuiltDir, fetchPrebuilt } = require('./libtorch-prebuilt');
 const { cacheDir } = require('./download');
@@ -30,10 +37,11 @@ function isRoot() {
 /** Installs Debian packages with apt-get, refreshing the package lists once if they are stale. */
 function aptInstall(packages, log) {
   log(`trajmatch: installing ${packages.join(' ')} with apt-get`);
-  const run = (args) => execFileSync('apt-get', args, {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  const run = (args) =>
+    execFileSync('apt-get', args, {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   const install = ['install', '-y', '-q', '--no-install-recommends', ...packages];
   try {
     run(install);
@@ -88,10 +96,14 @@ async function ensureLibtorch({ log = console.log, env = process.env } = {}) {
     const named = `${explicit.source}=${env[explicit.source]}`;
     if (problem) throw new LibtorchNotFound(`trajmatch: ${named}: ${problem}.\n${HOW_TO_PROVIDE}`);
     if (wantCuda && !info.cuda) {
-      throw new LibtorchNotFound(`trajmatch: ${named} is ${describe(info)}, but TRAJMATCH_LIBTORCH_VARIANT=${want} asks for CUDA: point ${explicit.source} at a CUDA libtorch, or unset it to let npm install download one`);
+      throw new LibtorchNotFound(
+        `trajmatch: ${named} is ${describe(info)}, but TRAJMATCH_LIBTORCH_VARIANT=${want} asks for CUDA: point ${explicit.source} at a CUDA libtorch, or unset it to let npm install download one`,
+      );
     }
     if (driver && !info.cuda && want !== 'cpu') {
-      log(`trajmatch: warning: ${named} is ${describe(info)} but ${gpuText}: the engine will run on the CPU only. Point ${explicit.source} at a CUDA libtorch, or unset it to let npm install take a CUDA one.`);
+      log(
+        `trajmatch: warning: ${named} is ${describe(info)} but ${gpuText}: the engine will run on the CPU only. Point ${explicit.source} at a CUDA libtorch, or unset it to let npm install take a CUDA one.`,
+      );
     }
     return chosen(explicit, info, `${explicit.source} is set`);
   }
@@ -106,7 +118,9 @@ async function ensureLibtorch({ log = console.log, env = process.env } = {}) {
     } else if (!info.cuda && wantCuda) {
       skipped.push(`${found.source} (${found.torchDir}) is ${describe(info)}, and TRAJMATCH_LIBTORCH_VARIANT=${want} asks for CUDA`);
     } else if (!info.cuda && driver && want !== 'cpu') {
-      skipped.push(`${found.source} (${found.torchDir}) is ${describe(info)} and ${gpuText}: a CUDA libtorch is preferred (TRAJMATCH_LIBTORCH_VARIANT=cpu would take this one)`);
+      skipped.push(
+        `${found.source} (${found.torchDir}) is ${describe(info)} and ${gpuText}: a CUDA libtorch is preferred (TRAJMATCH_LIBTORCH_VARIANT=cpu would take this one)`,
+      );
     } else {
       for (const line of skipped) log(`trajmatch: passed over ${line}`);
       if (found.source === 'the system libtorch' && isDebianLike() && isRoot()) completeSystemLibtorch(log);
@@ -123,7 +137,8 @@ async function ensureLibtorch({ log = console.log, env = process.env } = {}) {
     const info = inspectLibtorch(torchDir);
     const problem = usabilityProblem(info);
     if (problem) throw new LibtorchNotFound(`the prebuilt libtorch in ${dir}: ${problem}`);
-    if (choice.variant !== 'cpu' && !info.cuda) throw new LibtorchNotFound(`the prebuilt libtorch in ${dir} was to be ${choice.variant} but has no libtorch_cuda.so`);
+    if (choice.variant !== 'cpu' && !info.cuda)
+      throw new LibtorchNotFound(`the prebuilt libtorch in ${dir} was to be ${choice.variant} but has no libtorch_cuda.so`);
     return { source: `the prebuilt libtorch ${choice.version}+${choice.variant}`, torchDir, prefix: dir, info };
   };
   const why = `${prebuiltOnly ? 'TRAJMATCH_LIBTORCH_PREBUILT is set' : 'no usable libtorch installed'}; ${choice.reason}`;
@@ -143,7 +158,7 @@ async function ensureLibtorch({ log = console.log, env = process.env } = {}) {
     }
     const system = fromSystem();
     const info = system && inspectLibtorch(system.torchDir);
-    if (info && !usabilityProblem(info)) return chosen(system, info, 'no libtorch installed and no GPU: Debian\'s libtorch-dev installed with apt-get');
+    if (info && !usabilityProblem(info)) return chosen(system, info, "no libtorch installed and no GPU: Debian's libtorch-dev installed with apt-get");
   }
   try {
     await fetchPrebuilt(choice, { env, log, check: checked });
@@ -177,13 +192,21 @@ function hasCommand(cmd) {
 
 /** cmake and a C++ compiler, installed from Debian's packages when allowed and missing. */
 function ensureBuildTools({ log = console.log } = {}) {
-  const missing = [['cmake', 'cmake'], ['c++', 'g++']].filter(([cmd]) => !hasCommand(cmd));
+  const missing = [
+    ['cmake', 'cmake'],
+    ['c++', 'g++'],
+  ].filter(([cmd]) => !hasCommand(cmd));
   if (missing.length === 0) return;
   if (isDebianLike() && isRoot()) {
-    aptInstall(missing.map(([, pkg]) => pkg), log);
+    aptInstall(
+      missing.map(([, pkg]) => pkg),
+      log,
+    );
     return;
   }
-  throw new Error(`trajmatch: the native build needs ${missing.map(([cmd]) => cmd).join(' and ')} (CMake 3.18+ and a C++17 compiler); install them and run npm install again`);
+  throw new Error(
+    `trajmatch: the native build needs ${missing.map(([cmd]) => cmd).join(' and ')} (CMake 3.18+ and a C++17 compiler); install them and run npm install again`,
+  );
 }
 
 const FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
@@ -196,7 +219,9 @@ function ensureDefaultDataset({ log = console.log } = {}) {
   const present = () => fs.existsSync(`${FASHION_MNIST}/train-images-idx3-ubyte.gz`);
   if (present()) return true;
   if (!isDebianLike() || !isRoot()) {
-    log(`trajmatch: Fashion-MNIST is not in ${FASHION_MNIST}: the default job downloads it into ${cacheDir()}/datasets when it first runs (or install Debian's dataset-fashion-mnist, or pass --data-path)`);
+    log(
+      `trajmatch: Fashion-MNIST is not in ${FASHION_MNIST}: the default job downloads it into ${cacheDir()}/datasets when it first runs (or install Debian's dataset-fashion-mnist, or pass --data-path)`,
+    );
     return false;
   }
   aptInstall(['dataset-fashion-mnist'], log);

@@ -8,8 +8,20 @@
  */
 import { TrajmatchInputError, TrajmatchLoadError, TrajmatchNativeError } from './errors';
 import {
-  BackendInfo, DType, HostArray, native, NativeAddon, NativeConvNetSpec, NativeEpochArgs, NativeNetwork, NativeNetworkSpec,
-  NativeProcessGroup, ParamTensor, PassStats, PickledValue, Tensor,
+  BackendInfo,
+  DType,
+  HostArray,
+  native,
+  NativeAddon,
+  NativeConvNetSpec,
+  NativeEpochArgs,
+  NativeNetwork,
+  NativeNetworkSpec,
+  NativeProcessGroup,
+  ParamTensor,
+  PassStats,
+  PickledValue,
+  Tensor,
 } from './native';
 
 type Fn = (...args: never[]) => unknown;
@@ -63,18 +75,15 @@ function attempt<T>(operation: string, run: () => T): T {
 // backend
 export const backendInfo = (): BackendInfo => call('backendInfo');
 export const parseDevice = (name: string): string => call('parseDevice', name);
-export const tensor = (values: HostArray, shape: number[], options: { dtype?: DType; device: string }): Tensor =>
-  call('tensor', values, shape, options);
+export const tensor = (values: HostArray, shape: number[], options: { dtype?: DType; device: string }): Tensor => call('tensor', values, shape, options);
 export const liveTensorCount = (): number => call('liveTensorCount');
 export const indexSelect = (t: Tensor, indices: number[]): Tensor => call('indexSelect', t, indices);
 export const devicePeakBytes = (device: string, options?: { reset?: boolean }): number | null => call('devicePeakBytes', device, options);
 
 // model
 export const convnetLayout = (spec: NativeConvNetSpec): { numParams: number; tensors: ParamTensor[] } => call('convnetLayout', spec);
-export const convnetInit = (spec: NativeConvNetSpec, options: { seed: number; dtype: DType; device: string }): Tensor =>
-  call('convnetInit', spec, options);
-export const convnetForward = (spec: NativeConvNetSpec, images: Tensor, params: Tensor): Promise<Tensor> =>
-  callAsync('convnetForward', spec, images, params);
+export const convnetInit = (spec: NativeConvNetSpec, options: { seed: number; dtype: DType; device: string }): Tensor => call('convnetInit', spec, options);
+export const convnetForward = (spec: NativeConvNetSpec, images: Tensor, params: Tensor): Promise<Tensor> => callAsync('convnetForward', spec, images, params);
 
 // augment
 export const dsaApply = (...args: Args<'dsaApply'>) => callAsync('dsaApply', ...args);

@@ -17,7 +17,11 @@ export class TrajmatchNativeError extends Error {
    * @param operation the native export (or handle method) that failed, e.g. "matchIteration"
    * @param detail the engine's own message
    */
-  constructor(readonly operation: string, readonly detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly operation: string,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${operation}: ${detail}`, options);
     this.name = 'TrajmatchNativeError';
   }

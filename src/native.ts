@@ -69,8 +69,7 @@ export interface PassStats {
 
 /** What a network of the engine is: the functional ConvNet, or a module of the zoo. */
 export type NativeNetworkSpec =
-  | ({ arch: 'convnet' } & NativeConvNetSpec)
-  | { arch: 'alexnet' | 'vgg11' | 'resnet18'; channels: number; height: number; width: number; numClasses: number };
+  ({ arch: 'convnet' } & NativeConvNetSpec) | { arch: 'alexnet' | 'vgg11' | 'resnet18'; channels: number; height: number; width: number; numClasses: number };
 
 /** The settings of one training epoch, as the engine reads them. */
 export interface NativeEpochArgs {
@@ -136,8 +135,16 @@ export interface NativeAddon {
   matchIteration(
     spec: NativeConvNetSpec,
     inputs: {
-      images: Tensor; labels: Tensor; start: Tensor; target: Tensor; lr: number; synSteps: number;
-      batchSyn: number; dsa?: string; seed: number; method: string;
+      images: Tensor;
+      labels: Tensor;
+      start: Tensor;
+      target: Tensor;
+      lr: number;
+      synSteps: number;
+      batchSyn: number;
+      dsa?: string;
+      seed: number;
+      method: string;
     },
   ): Promise<{ loss: number; gradImages: Tensor; gradLr: number }>;
   sgdStep(param: Tensor, grad: Tensor, buffer: Tensor, options: { lr: number; momentum: number }): void;
@@ -148,8 +155,14 @@ export interface NativeAddon {
   torchLoad(file: string): Promise<PickledValue>;
   torchSave(file: string, value: PickledValue): Promise<void>;
   processGroupJoin(options: {
-    rank: number; worldSize: number; masterAddr: string; masterPort: number; timeoutMs: number;
-    backend: 'gloo' | 'nccl'; device: string; agreed: [string, string][];
+    rank: number;
+    worldSize: number;
+    masterAddr: string;
+    masterPort: number;
+    timeoutMs: number;
+    backend: 'gloo' | 'nccl';
+    device: string;
+    agreed: [string, string][];
   }): Promise<NativeProcessGroup>;
   distributedInfo(): { c10d: boolean; gloo: boolean; nccl: boolean };
 }
@@ -161,9 +174,30 @@ export interface NativeAddon {
 export type PickledValue = Tensor | number | string | boolean | null | PickledValue[] | { tuple: PickledValue[] } | { dict: [PickledValue, PickledValue][] };
 
 const REQUIRED_EXPORTS = [
-  'Tensor', 'backendInfo', 'parseDevice', 'tensor', 'liveTensorCount', 'indexSelect', 'devicePeakBytes', 'convnetLayout',
-  'convnetInit', 'convnetForward', 'dsaApply', 'Network', 'createNetwork', 'liveNetworkCount', 'matchIteration', 'sgdStep', 'normalizeImages',
-  'zcaFit', 'zcaWhiten', 'zcaUnwhiten', 'torchLoad', 'torchSave', 'processGroupJoin', 'distributedInfo',
+  'Tensor',
+  'backendInfo',
+  'parseDevice',
+  'tensor',
+  'liveTensorCount',
+  'indexSelect',
+  'devicePeakBytes',
+  'convnetLayout',
+  'convnetInit',
+  'convnetForward',
+  'dsaApply',
+  'Network',
+  'createNetwork',
+  'liveNetworkCount',
+  'matchIteration',
+  'sgdStep',
+  'normalizeImages',
+  'zcaFit',
+  'zcaWhiten',
+  'zcaUnwhiten',
+  'torchLoad',
+  'torchSave',
+  'processGroupJoin',
+  'distributedInfo',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 /** Where the addon may be: $TRAJMATCH_NATIVE, then the cmake-js build folders of this package. */
@@ -200,8 +234,12 @@ export function loadAddon(candidates: string[] = defaultAddonPaths()): NativeAdd
     return addon as NativeAddon;
   }
   throw new TrajmatchLoadError(
-    ['trajmatch: the native addon could not be loaded.', 'Tried:', ...tried.map((t) => `  - ${t}`),
-      'Fix: run `npm run build:native` in the trajmatch package (binding.gyp.md explains how it finds libtorch).'].join('\n'),
+    [
+      'trajmatch: the native addon could not be loaded.',
+      'Tried:',
+      ...tried.map((t) => `  - ${t}`),
+      'Fix: run `npm run build:native` in the trajmatch package (binding.gyp.md explains how it finds libtorch).',
+    ].join('\n'),
   );
 }
 

@@ -2,12 +2,13 @@
 # CI step: the README's set-up and test command on this Debian 12 machine, against Debian 12's
 # libtorch 1.13 (CPU): libtorch-dev with OpenBLAS and gloo's headers (c10d), the default dataset,
 # Chromium for the bench report's test and python3-torch for the tests of the published .pt buffers
-# (with CI=true a missing one fails them), installed from the machine's own apt sources when missing.
+# (with CI=true a missing one fails them), and clang-format for the lint, installed from the
+# machine's own apt sources when missing. Then the lint: eslint, prettier and clang-format (npm run lint).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
-  packages=(libtorch-dev libopenblas0-pthread libgloo-dev dataset-fashion-mnist chromium python3-torch)
+  packages=(libtorch-dev libopenblas0-pthread libgloo-dev dataset-fashion-mnist chromium python3-torch clang-format)
   missing=()
   for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -19,3 +20,4 @@ fi
 echo "libtorch $(dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null || echo '(not from Debian)'), node $(node --version), npm $(npm --version)"
 npm install --no-audit --no-fund   # builds the addon against the libtorch found, and the TypeScript
 npm test
+npm run -s lint

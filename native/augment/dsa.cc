@@ -15,9 +15,7 @@ using torch::indexing::TensorIndex;
 // round-half-up as the published code's int(x + 0.5)
 int64_t roundHalfUp(double v) { return static_cast<int64_t>(v + 0.5); }
 
-torch::Tensor brightness(const torch::Tensor& x, const torch::Tensor& u, double ratio) {
-  return x + (u - 0.5) * ratio;
-}
+torch::Tensor brightness(const torch::Tensor& x, const torch::Tensor& u, double ratio) { return x + (u - 0.5) * ratio; }
 
 torch::Tensor saturation(const torch::Tensor& x, const torch::Tensor& u, double ratio) {
   const auto mean = x.mean(1, /*keepdim=*/true);
@@ -45,8 +43,10 @@ torch::Tensor cutout(const torch::Tensor& x, const torch::Tensor& ox, const torc
   const auto n = x.size(0), h = x.size(2), w = x.size(3);
   const auto idx = torch::TensorOptions().dtype(torch::kInt64).device(x.device());
   const auto b = torch::arange(n, idx).view({n, 1, 1}).expand({n, ch, cw});
-  const auto gx = (torch::arange(ch, idx).view({1, ch, 1}) + ox.view({n, 1, 1}) - ch / 2).clamp(0, h - 1).expand({n, ch, cw});
-  const auto gy = (torch::arange(cw, idx).view({1, 1, cw}) + oy.view({n, 1, 1}) - cw / 2).clamp(0, w - 1).expand({n, ch, cw});
+  const auto gx =
+      (torch::arange(ch, idx).view({1, ch, 1}) + ox.view({n, 1, 1}) - ch / 2).clamp(0, h - 1).expand({n, ch, cw});
+  const auto gy =
+      (torch::arange(cw, idx).view({1, 1, cw}) + oy.view({n, 1, 1}) - cw / 2).clamp(0, w - 1).expand({n, ch, cw});
   auto mask = torch::ones({n, h, w}, x.options());
   mask.index_put_({TensorIndex(b), TensorIndex(gx), TensorIndex(gy)}, 0);
   return x * mask.unsqueeze(1);
@@ -90,9 +90,7 @@ DsaDraw drawDsa(const DsaConfig& config, int64_t n, int64_t h, int64_t w, uint64
   draw.group = config.groups[static_cast<size_t>(pick.item<int64_t>())];  // a CPU tensor: no device sync
   const auto uniform = [&](std::vector<int64_t> shape) { return torch::rand(shape, gen, cpu); };
   switch (draw.group) {
-    case DsaGroup::Color:
-      draw.values = {uniform({n, 1, 1, 1}), uniform({n, 1, 1, 1}), uniform({n, 1, 1, 1})};
-      break;
+    case DsaGroup::Color: draw.values = {uniform({n, 1, 1, 1}), uniform({n, 1, 1, 1}), uniform({n, 1, 1, 1})}; break;
     case DsaGroup::Crop: {
       const auto sx = roundHalfUp(h * config.cropRatio), sy = roundHalfUp(w * config.cropRatio);
       draw.values = {torch::randint(-sx, sx + 1, {n}, gen, ints), torch::randint(-sy, sy + 1, {n}, gen, ints)};
@@ -100,18 +98,13 @@ DsaDraw drawDsa(const DsaConfig& config, int64_t n, int64_t h, int64_t w, uint64
     }
     case DsaGroup::Cutout: {
       const auto ch = roundHalfUp(h * config.cutoutRatio), cw = roundHalfUp(w * config.cutoutRatio);
-      draw.values = {torch::randint(0, h + (1 - ch % 2), {n}, gen, ints), torch::randint(0, w + (1 - cw % 2), {n}, gen, ints)};
+      draw.values = {torch::randint(0, h + (1 - ch % 2), {n}, gen, ints),
+                     torch::randint(0, w + (1 - cw % 2), {n}, gen, ints)};
       break;
     }
-    case DsaGroup::Flip:
-      draw.values = {uniform({n, 1, 1, 1})};
-      break;
-    case DsaGroup::Scale:
-      draw.values = {uniform({n}), uniform({n})};
-      break;
-    case DsaGroup::Rotate:
-      draw.values = {uniform({n})};
-      break;
+    case DsaGroup::Flip: draw.values = {uniform({n, 1, 1, 1})}; break;
+    case DsaGroup::Scale: draw.values = {uniform({n}), uniform({n})}; break;
+    case DsaGroup::Rotate: draw.values = {uniform({n})}; break;
   }
   for (auto& v : draw.values) {
     v = v.is_floating_point() ? v.to(options) : v.to(options.device());
@@ -125,13 +118,12 @@ torch::Tensor applyDsa(const torch::Tensor& x, const DsaDraw& draw, const DsaCon
   const auto& v = draw.values;
   switch (draw.group) {
     case DsaGroup::Color:
-      return contrast(saturation(brightness(x, v[0], config.brightness), v[1], config.saturation), v[2], config.contrast);
-    case DsaGroup::Crop:
-      return crop(x, v[0], v[1]);
+      return contrast(saturation(brightness(x, v[0], config.brightness), v[1], config.saturation), v[2],
+                      config.contrast);
+    case DsaGroup::Crop: return crop(x, v[0], v[1]);
     case DsaGroup::Cutout:
       return cutout(x, v[0], v[1], roundHalfUp(h * config.cutoutRatio), roundHalfUp(w * config.cutoutRatio));
-    case DsaGroup::Flip:
-      return torch::where(v[0] < config.flipProbability, x.flip({3}), x);
+    case DsaGroup::Flip: return torch::where(v[0] < config.flipProbability, x.flip({3}), x);
     case DsaGroup::Scale: {
       const double r = config.scaleRatio;
       const auto sx = v[0] * (r - 1.0 / r) + 1.0 / r;
@@ -151,7 +143,8 @@ torch::Tensor applyDsa(const torch::Tensor& x, const DsaDraw& draw, const DsaCon
 }
 
 torch::Tensor dsa(const torch::Tensor& images, const DsaConfig& config, uint64_t seed) {
-  return applyDsa(images, drawDsa(config, images.size(0), images.size(2), images.size(3), seed, images.options()), config);
+  return applyDsa(images, drawDsa(config, images.size(0), images.size(2), images.size(3), seed, images.options()),
+                  config);
 }
 
 std::pair<torch::Tensor, torch::Tensor> dsaWithVjp(const torch::Tensor& images, const DsaConfig& config, uint64_t seed,
@@ -159,7 +152,8 @@ std::pair<torch::Tensor, torch::Tensor> dsaWithVjp(const torch::Tensor& images, 
   torch::AutoGradMode gradMode(true);
   const auto x = images.detach().requires_grad_(true);
   const auto y = dsa(x, config, seed);
-  TORCH_CHECK(cotangent.sizes() == y.sizes(), "cotangent must have shape ", y.sizes(), ", received ", cotangent.sizes());
+  TORCH_CHECK(cotangent.sizes() == y.sizes(), "cotangent must have shape ", y.sizes(), ", received ",
+              cotangent.sizes());
   const auto grad = torch::autograd::grad({y}, {x}, {cotangent})[0];
   return {y.detach(), grad};
 }

@@ -18,14 +18,14 @@ enum class DsaGroup { Color, Crop, Cutout, Flip, Scale, Rotate };
 struct DsaConfig {
   std::vector<DsaGroup> groups;  // from the strategy string, e.g. "color_crop_cutout_flip_scale_rotate"
   // The published parameters (ParamDiffAug).
-  double brightness = 1.0;     // x + (u - 0.5) * brightness
-  double saturation = 2.0;     // (x - mean_c) * (u * saturation) + mean_c
-  double contrast = 0.5;       // (x - mean_chw) * (u + contrast) + mean_chw
-  double cropRatio = 0.125;    // integer shifts in [-round(ratio * size), +round(ratio * size)]
-  double cutoutRatio = 0.5;    // a square of round(ratio * size) zeroed at a random centre
+  double brightness = 1.0;   // x + (u - 0.5) * brightness
+  double saturation = 2.0;   // (x - mean_c) * (u * saturation) + mean_c
+  double contrast = 0.5;     // (x - mean_chw) * (u + contrast) + mean_chw
+  double cropRatio = 0.125;  // integer shifts in [-round(ratio * size), +round(ratio * size)]
+  double cutoutRatio = 0.5;  // a square of round(ratio * size) zeroed at a random centre
   double flipProbability = 0.5;
-  double scaleRatio = 1.2;     // sx, sy uniform in [1/ratio, ratio]
-  double rotateDegrees = 15.0; // angle uniform in [-degrees, +degrees]
+  double scaleRatio = 1.2;      // sx, sy uniform in [1/ratio, ratio]
+  double rotateDegrees = 15.0;  // angle uniform in [-degrees, +degrees]
 };
 
 // Parses "color_crop_cutout_flip_scale_rotate" (any subset, '_'-separated); throws

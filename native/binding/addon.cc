@@ -8,7 +8,7 @@
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   using namespace trajmatch::binding;
-  trajmatch::initThreads();  // ops run synchronously on the JS thread use every core too
+  trajmatch::initThreads();      // ops run synchronously on the JS thread use every core too
   trajmatch::configureOneDnn();  // before the first convolution: off where oneDNN is known bad
   env.SetInstanceData(new AddonData());
   RegisterBackend(env, exports);

@@ -48,8 +48,8 @@ Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
   std::vector<int64_t> idx(values.begin(), values.end());
   TORCH_CHECK(t.dim() >= 1, "indexSelect needs a tensor of at least one dimension");
   for (size_t i = 0; i < idx.size(); ++i) {
-    TORCH_CHECK(idx[i] >= 0 && idx[i] < t.size(0) && static_cast<double>(idx[i]) == values[i], "indices[", i, "] = ",
-                values[i], " is not a row of a tensor of ", t.size(0), " rows");
+    TORCH_CHECK(idx[i] >= 0 && idx[i] < t.size(0) && static_cast<double>(idx[i]) == values[i], "indices[", i,
+                "] = ", values[i], " is not a row of a tensor of ", t.size(0), " rows");
   }
   const auto index = torch::tensor(idx, torch::TensorOptions().dtype(torch::kInt64)).to(t.device());
   return TensorHandle::Wrap(info.Env(), t.index_select(0, index));

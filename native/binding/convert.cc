@@ -88,7 +88,8 @@ std::vector<double> toNumbers(const Napi::Value& value, const char* what) {
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     const auto v = arr.Get(i);
     if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue())) {
-      throw Napi::TypeError::New(value.Env(), std::string(what) + "[" + std::to_string(i) + "]: expected a finite number");
+      throw Napi::TypeError::New(value.Env(),
+                                 std::string(what) + "[" + std::to_string(i) + "]: expected a finite number");
     }
     out.push_back(v.As<Napi::Number>().DoubleValue());
   }
@@ -102,7 +103,8 @@ std::vector<int64_t> toShape(const Napi::Value& value, const char* what) {
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     const auto name = std::string(what) + "[" + std::to_string(i) + "]";
     const auto size = toInt(arr.Get(i), name);
-    if (size < 0) throw Napi::TypeError::New(value.Env(), name + ": sizes cannot be negative, received " + std::to_string(size));
+    if (size < 0)
+      throw Napi::TypeError::New(value.Env(), name + ": sizes cannot be negative, received " + std::to_string(size));
     shape.push_back(size);
   }
   return shape;
@@ -110,7 +112,8 @@ std::vector<int64_t> toShape(const Napi::Value& value, const char* what) {
 
 Napi::Array fromShape(Napi::Env env, c10::IntArrayRef shape) {
   auto arr = Napi::Array::New(env, shape.size());
-  for (size_t i = 0; i < shape.size(); ++i) arr.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(shape[i])));
+  for (size_t i = 0; i < shape.size(); ++i)
+    arr.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(shape[i])));
   return arr;
 }
 

@@ -29,7 +29,8 @@ Napi::Value NormalizeImages(const Napi::CallbackInfo& info) {
   const auto pixels = TensorHandle::TensorOf(info[0], "pixels");
   const auto mean = toNumbers(info[1], "mean");
   const auto std = toNumbers(info[2], "std");
-  return TensorResult(info.Env(), "trajmatch.normalizeImages", [=] { return data::normalizeImages(pixels, mean, std); });
+  return TensorResult(info.Env(), "trajmatch.normalizeImages",
+                      [=] { return data::normalizeImages(pixels, mean, std); });
 }
 
 // async: zcaFit(images, eps) -> Promise<{mean, whiten, unwhiten}>

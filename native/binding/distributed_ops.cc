@@ -20,27 +20,25 @@ using distributed::ProcessGroup;
 class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
  public:
   static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "ProcessGroup",
-                       {InstanceAccessor<&ProcessGroupHandle::GetRank>("rank"),
-                        InstanceAccessor<&ProcessGroupHandle::GetWorldSize>("worldSize"),
-                        InstanceAccessor<&ProcessGroupHandle::GetBackend>("backend"),
-                        InstanceAccessor<&ProcessGroupHandle::GetDevice>("device"),
-                        InstanceAccessor<&ProcessGroupHandle::GetTimeout>("timeoutMs"),
-                        InstanceMethod<&ProcessGroupHandle::AllReduceMean>("allReduceMean"),
-                        InstanceMethod<&ProcessGroupHandle::Broadcast>("broadcast"),
-                        InstanceMethod<&ProcessGroupHandle::Barrier>("barrier"),
-                        InstanceMethod<&ProcessGroupHandle::Join>("join"),
-                        InstanceMethod<&ProcessGroupHandle::Add>("add"),
-                        InstanceMethod<&ProcessGroupHandle::AllGather>("allGather"),
-                        InstanceMethod<&ProcessGroupHandle::Failure>("failure"),
-                        InstanceMethod<&ProcessGroupHandle::Tick>("tick"),
-                        InstanceMethod<&ProcessGroupHandle::Fail>("fail"),
-                        InstanceMethod<&ProcessGroupHandle::Close>("close")});
+    return DefineClass(
+        env, "ProcessGroup",
+        {InstanceAccessor<&ProcessGroupHandle::GetRank>("rank"),
+         InstanceAccessor<&ProcessGroupHandle::GetWorldSize>("worldSize"),
+         InstanceAccessor<&ProcessGroupHandle::GetBackend>("backend"),
+         InstanceAccessor<&ProcessGroupHandle::GetDevice>("device"),
+         InstanceAccessor<&ProcessGroupHandle::GetTimeout>("timeoutMs"),
+         InstanceMethod<&ProcessGroupHandle::AllReduceMean>("allReduceMean"),
+         InstanceMethod<&ProcessGroupHandle::Broadcast>("broadcast"),
+         InstanceMethod<&ProcessGroupHandle::Barrier>("barrier"), InstanceMethod<&ProcessGroupHandle::Join>("join"),
+         InstanceMethod<&ProcessGroupHandle::Add>("add"), InstanceMethod<&ProcessGroupHandle::AllGather>("allGather"),
+         InstanceMethod<&ProcessGroupHandle::Failure>("failure"), InstanceMethod<&ProcessGroupHandle::Tick>("tick"),
+         InstanceMethod<&ProcessGroupHandle::Fail>("fail"), InstanceMethod<&ProcessGroupHandle::Close>("close")});
   }
 
   explicit ProcessGroupHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProcessGroupHandle>(info) {
     if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw Napi::TypeError::New(info.Env(), "ProcessGroup cannot be constructed directly; use processGroupJoin(options)");
+      throw Napi::TypeError::New(info.Env(),
+                                 "ProcessGroup cannot be constructed directly; use processGroupJoin(options)");
     }
     group_ = *info[0].As<Napi::External<std::shared_ptr<ProcessGroup>>>().Data();
   }
@@ -49,11 +47,13 @@ class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
   // Runs fn on a worker with the group kept alive; resolves with undefined.
   Napi::Value Async(Napi::Env env, const char* name, std::function<void(ProcessGroup&)> fn) {
     auto group = group_;
-    return PromiseWorker::Run(env, name, [group, fn] { fn(*group); }, [](Napi::Env e) -> Napi::Value { return e.Undefined(); });
+    return PromiseWorker::Run(
+        env, name, [group, fn] { fn(*group); }, [](Napi::Env e) -> Napi::Value { return e.Undefined(); });
   }
 
   static std::vector<torch::Tensor> tensorsOf(const Napi::Value& value, const char* what) {
-    if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected an array of Tensor handles");
+    if (!value.IsArray())
+      throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected an array of Tensor handles");
     const auto arr = value.As<Napi::Array>();
     std::vector<torch::Tensor> out;
     for (uint32_t i = 0; i < arr.Length(); ++i) {
@@ -63,11 +63,15 @@ class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
   }
 
   Napi::Value GetRank(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), group_->rank()); }
-  Napi::Value GetWorldSize(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), group_->worldSize()); }
+  Napi::Value GetWorldSize(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), group_->worldSize());
+  }
   Napi::Value GetBackend(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), distributed::backendName(group_->backend()));
   }
-  Napi::Value GetDevice(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), deviceName(group_->device())); }
+  Napi::Value GetDevice(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), deviceName(group_->device()));
+  }
   Napi::Value GetTimeout(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(group_->timeout().count()));
   }
@@ -92,7 +96,8 @@ class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
 
   // async: barrier() -> Promise<void>; c10d's barrier, bounded by the timeout
   Napi::Value Barrier(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&] { return Async(info.Env(), "trajmatch.barrier", [](ProcessGroup& g) { g.barrier(); }); });
+    return guard(info.Env(),
+                 [&] { return Async(info.Env(), "trajmatch.barrier", [](ProcessGroup& g) { g.barrier(); }); });
   }
 
   // async: join(name) -> Promise<void>; every rank reached `name` (no deadline while all are alive)
@@ -107,7 +112,8 @@ class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
   Napi::Value Add(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&] {
       const auto key = argString(info, 0, "key");
-      if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "delta: expected an integer");
+      if (info.Length() < 2 || !info[1].IsNumber())
+        throw Napi::TypeError::New(info.Env(), "delta: expected an integer");
       const auto delta = info[1].As<Napi::Number>().Int64Value();
       auto group = group_;
       auto out = std::make_shared<int64_t>(0);
@@ -177,7 +183,8 @@ Napi::Value ProcessGroupJoin(const Napi::CallbackInfo& info) {
   options.device = parseDevice(getString(o, "options", "device"));
   const auto agreed = o.Get("agreed");
   if (!agreed.IsUndefined()) {
-    if (!agreed.IsArray()) throw Napi::TypeError::New(info.Env(), "options.agreed: expected an array of [name, value] pairs");
+    if (!agreed.IsArray())
+      throw Napi::TypeError::New(info.Env(), "options.agreed: expected an array of [name, value] pairs");
     const auto arr = agreed.As<Napi::Array>();
     for (uint32_t i = 0; i < arr.Length(); ++i) {
       const auto pair = arr.Get(i);

@@ -1,12 +1,12 @@
 // torch.save files: reading (a restricted unpickler, io/torch_file.h) and writing.
+#include <cmath>
+
 #include "binding/convert.h"
 #include "binding/exports.h"
 #include "binding/guard.h"
 #include "binding/promise_worker.h"
 #include "binding/tensor_handle.h"
 #include "io/torch_file.h"
-
-#include <cmath>
 
 namespace trajmatch::binding {
 

@@ -27,14 +27,13 @@ Napi::Object statsObject(Napi::Env env, const train::PassStats& s) {
 }  // namespace
 
 Napi::Function NetworkHandle::Init(Napi::Env env) {
-  auto cls = DefineClass(env, "Network",
-                         {InstanceAccessor<&NetworkHandle::GetNumParams>("numParams"),
-                          InstanceAccessor<&NetworkHandle::GetDisposed>("disposed"),
-                          InstanceMethod<&NetworkHandle::TrainEpoch>("trainEpoch"),
-                          InstanceMethod<&NetworkHandle::Evaluate>("evaluate"),
-                          InstanceMethod<&NetworkHandle::ResetMomentum>("resetMomentum"),
-                          InstanceMethod<&NetworkHandle::Parameters>("parameters"),
-                          InstanceMethod<&NetworkHandle::Dispose>("dispose")});
+  auto cls = DefineClass(
+      env, "Network",
+      {InstanceAccessor<&NetworkHandle::GetNumParams>("numParams"),
+       InstanceAccessor<&NetworkHandle::GetDisposed>("disposed"),
+       InstanceMethod<&NetworkHandle::TrainEpoch>("trainEpoch"), InstanceMethod<&NetworkHandle::Evaluate>("evaluate"),
+       InstanceMethod<&NetworkHandle::ResetMomentum>("resetMomentum"),
+       InstanceMethod<&NetworkHandle::Parameters>("parameters"), InstanceMethod<&NetworkHandle::Dispose>("dispose")});
   addonData(env).networkClass = Napi::Persistent(cls);
   return cls;
 }
@@ -68,7 +67,8 @@ const train::Network& NetworkHandle::Live(Napi::Env env, const char* what) const
 std::shared_ptr<train::Network> NetworkHandle::Acquire(Napi::Env env, const char* method) {
   Live(env, method);
   if (busy_) {
-    throw Napi::Error::New(env, std::string(method) + ": another call on this network is still running; await it first");
+    throw Napi::Error::New(env,
+                           std::string(method) + ": another call on this network is still running; await it first");
   }
   return network_;
 }

@@ -63,8 +63,11 @@ class PromiseWorker : public Napi::AsyncWorker {
 
  private:
   PromiseWorker(Napi::Env env, const char* name, Work work, Resolve resolve, Done done)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)),
-        resolve_(std::move(resolve)), done_(std::move(done)) {}
+      : Napi::AsyncWorker(env, name),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)),
+        resolve_(std::move(resolve)),
+        done_(std::move(done)) {}
   PromiseWorker(const Napi::Object& owner, const char* name, Work work, Resolve resolve, Done done)
       : PromiseWorker(owner.Env(), name, std::move(work), std::move(resolve), std::move(done)) {
     owner_ = Napi::Persistent(owner);  // released with the worker, on the JS thread, once settled

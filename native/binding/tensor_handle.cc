@@ -69,15 +69,12 @@ std::string shapeText(const std::vector<int64_t>& shape) {
 }  // namespace
 
 Napi::Function TensorHandle::Init(Napi::Env env) {
-  auto cls = DefineClass(env, "Tensor",
-                         {InstanceAccessor<&TensorHandle::GetShape>("shape"),
-                          InstanceAccessor<&TensorHandle::GetDtype>("dtype"),
-                          InstanceAccessor<&TensorHandle::GetDevice>("device"),
-                          InstanceAccessor<&TensorHandle::GetNumel>("numel"),
-                          InstanceAccessor<&TensorHandle::GetDisposed>("disposed"),
-                          InstanceMethod<&TensorHandle::ToArray>("toArray"),
-                          InstanceMethod<&TensorHandle::To>("to"),
-                          InstanceMethod<&TensorHandle::Dispose>("dispose")});
+  auto cls = DefineClass(
+      env, "Tensor",
+      {InstanceAccessor<&TensorHandle::GetShape>("shape"), InstanceAccessor<&TensorHandle::GetDtype>("dtype"),
+       InstanceAccessor<&TensorHandle::GetDevice>("device"), InstanceAccessor<&TensorHandle::GetNumel>("numel"),
+       InstanceAccessor<&TensorHandle::GetDisposed>("disposed"), InstanceMethod<&TensorHandle::ToArray>("toArray"),
+       InstanceMethod<&TensorHandle::To>("to"), InstanceMethod<&TensorHandle::Dispose>("dispose")});
   addonData(env).tensorClass = Napi::Persistent(cls);
   return cls;
 }
@@ -145,7 +142,8 @@ Napi::Value TensorHandle::ToArray(const Napi::CallbackInfo& info) {
   return guard(env, [&]() -> Napi::Value {
     torch::Tensor host = Live(env).detach().to(torch::kCPU).contiguous();
     // Half precision reads back as float32, bool as uint8: JS has no typed arrays for them.
-    if (host.scalar_type() == torch::kFloat16 || host.scalar_type() == torch::kBFloat16) host = host.to(torch::kFloat32);
+    if (host.scalar_type() == torch::kFloat16 || host.scalar_type() == torch::kBFloat16)
+      host = host.to(torch::kFloat32);
     if (host.scalar_type() == torch::kBool) host = host.to(torch::kUInt8);
     const size_t bytes = host.numel() * host.element_size();
     auto buffer = Napi::ArrayBuffer::New(env, bytes);

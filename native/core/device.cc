@@ -1,14 +1,14 @@
 #include "core/device.h"
 
-#include "core/onednn.h"
-
 #include <torch/version.h>
 
 #include <cstdlib>
 #include <mutex>
 #include <regex>
-#include <thread>
 #include <stdexcept>
+#include <thread>
+
+#include "core/onednn.h"
 
 namespace trajmatch {
 
@@ -55,7 +55,8 @@ torch::Device parseDevice(const std::string& name) {
     return torch::Device(torch::kCPU);
   }
   if (!at::hasCUDA()) {
-    throw std::invalid_argument("device '" + name + "' was requested, but this libtorch (" TORCH_VERSION
+    throw std::invalid_argument("device '" + name +
+                                "' was requested, but this libtorch (" TORCH_VERSION
                                 ") was built without CUDA; build against a CUDA libtorch (see binding.gyp.md)");
   }
   const int64_t count = torch::cuda::is_available() ? static_cast<int64_t>(torch::cuda::device_count()) : 0;

@@ -12,10 +12,10 @@ struct BackendInfo {
   bool builtWithCuda;        // libtorch_cuda is linked in
   bool cudaAvailable;        // ... and at least one CUDA device is visible
   int64_t cudaDeviceCount;
-  bool cxx11Abi;             // _GLIBCXX_USE_CXX11_ABI of this build
-  int64_t threads;           // intra-op CPU threads
-  std::string oneDnnVersion; // the oneDNN libtorch uses for CPU convolutions ("" without one)
-  bool oneDnnEnabled;        // ... and whether the engine uses it (see core/onednn.h)
+  bool cxx11Abi;              // _GLIBCXX_USE_CXX11_ABI of this build
+  int64_t threads;            // intra-op CPU threads
+  std::string oneDnnVersion;  // the oneDNN libtorch uses for CPU convolutions ("" without one)
+  bool oneDnnEnabled;         // ... and whether the engine uses it (see core/onednn.h)
   std::string oneDnnReason;
 };
 

@@ -7,10 +7,9 @@ namespace trajmatch {
 
 namespace {
 const std::pair<const char*, torch::ScalarType> kDtypes[] = {
-    {"float32", torch::kFloat32}, {"float64", torch::kFloat64}, {"int32", torch::kInt32},
-    {"int64", torch::kInt64},     {"uint8", torch::kUInt8},     {"int8", torch::kInt8},
-    {"int16", torch::kInt16},     {"bool", torch::kBool},       {"float16", torch::kFloat16},
-    {"bfloat16", torch::kBFloat16},
+    {"float32", torch::kFloat32}, {"float64", torch::kFloat64},   {"int32", torch::kInt32}, {"int64", torch::kInt64},
+    {"uint8", torch::kUInt8},     {"int8", torch::kInt8},         {"int16", torch::kInt16}, {"bool", torch::kBool},
+    {"float16", torch::kFloat16}, {"bfloat16", torch::kBFloat16},
 };
 }  // namespace
 

@@ -9,7 +9,7 @@ namespace trajmatch {
 struct OneDnnState {
   std::string version;  // "3.7.2", or "" when this libtorch has no oneDNN
   bool enabled;
-  std::string reason;   // why it is on or off, for backendInfo and `npm run info`
+  std::string reason;  // why it is on or off, for backendInfo and `npm run info`
 };
 
 // Decided once, when the addon loads: TRAJMATCH_ONEDNN=0 or 1 forces it off or on; otherwise it is

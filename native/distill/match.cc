@@ -21,8 +21,8 @@ namespace {
 void checkInputs(const model::ConvNet& net, const MatchInputs& in) {
   TORCH_CHECK(in.synSteps >= 1, "synSteps must be at least 1, received ", in.synSteps);
   TORCH_CHECK(in.images.is_floating_point(), "images must be floating point, received ", in.images.scalar_type());
-  TORCH_CHECK(in.images.dim() == 4 && in.images.size(0) > 0, "images must be a non-empty [S, C, H, W] tensor, received ",
-              in.images.sizes());
+  TORCH_CHECK(in.images.dim() == 4 && in.images.size(0) > 0,
+              "images must be a non-empty [S, C, H, W] tensor, received ", in.images.sizes());
   train::checkLabels(in.labels, in.images.size(0), net.spec().numClasses, "labels");
   TORCH_CHECK(in.batchSyn >= 0 && in.batchSyn <= in.images.size(0), "batchSyn must lie in [1, ", in.images.size(0),
               "] (0 for all), received ", in.batchSyn);
@@ -35,8 +35,8 @@ void checkInputs(const model::ConvNet& net, const MatchInputs& in) {
     TORCH_CHECK(t->device() == in.images.device(), name, " is on ", t->device(), " but images are on ",
                 in.images.device());
   }
-  TORCH_CHECK(in.labels.device() == in.images.device(), "labels are on ", in.labels.device(),
-              " but images are on ", in.images.device());
+  TORCH_CHECK(in.labels.device() == in.images.device(), "labels are on ", in.labels.device(), " but images are on ",
+              in.images.device());
   // The loss divides by ||start - target||^2: the same point would give Infinity or NaN, not an error.
   const double span = (in.start.detach() - in.target.detach()).pow(2).sum().item<double>();
   TORCH_CHECK(span > 0 && std::isfinite(span), "start and target must be different points of the trajectory ",
@@ -46,7 +46,7 @@ void checkInputs(const model::ConvNet& net, const MatchInputs& in) {
 // What step n sees: which synthetic images, and how they are augmented. Drawn once per
 // iteration so that every recompute replays exactly the same step.
 struct StepPlan {
-  torch::Tensor indices;                     // on the images' device
+  torch::Tensor indices;  // on the images' device
   std::optional<augment::DsaDraw> augment;
 };
 

@@ -31,7 +31,8 @@ void validate(const GroupOptions& o) {
     refuse("MASTER_PORT must be a TCP port in [1, 65535], received " + std::to_string(o.masterPort));
   }
   if (o.masterAddr.empty()) refuse("MASTER_ADDR must name the host of rank 0, received an empty string");
-  if (o.timeout.count() <= 0) refuse("the timeout must be positive, received " + std::to_string(o.timeout.count()) + " ms");
+  if (o.timeout.count() <= 0)
+    refuse("the timeout must be positive, received " + std::to_string(o.timeout.count()) + " ms");
   if (o.backend == BackendKind::Gloo && !o.device.is_cpu()) {
     refuse("the gloo backend takes CPU tensors, but the group's device is " + deviceName(o.device) +
            " (use the nccl backend for CUDA)");
@@ -52,8 +53,8 @@ bool isLoopback(const std::string& host) {
 // did; these say which setting to look at.
 c10::intrusive_ptr<c10d::Store> openStore(const GroupOptions& o, const std::string& where, bool host) {
   try {
-    return c10::make_intrusive<c10d::TCPStore>(o.masterAddr,
-                                               compat::storeOptions(static_cast<std::uint16_t>(o.masterPort), host, o.timeout));
+    return c10::make_intrusive<c10d::TCPStore>(
+        o.masterAddr, compat::storeOptions(static_cast<std::uint16_t>(o.masterPort), host, o.timeout));
   } catch (const std::exception& e) {
     const auto why = describeException(e);
     if (host) {
@@ -82,7 +83,8 @@ std::vector<std::shared_ptr<::gloo::transport::Device>> glooDevices(const std::s
       at = comma + 1;
     }
   } else if (isLoopback(masterAddr)) {
-    devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(masterAddr == "localhost" ? "127.0.0.1" : masterAddr));
+    devices.push_back(
+        c10d::ProcessGroupGloo::createDeviceForHostname(masterAddr == "localhost" ? "127.0.0.1" : masterAddr));
   } else {
     devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
   }
@@ -123,16 +125,19 @@ std::shared_ptr<ProcessGroup> ProcessGroup::join(const GroupOptions& o) {
   validate(o);
   const auto can = capabilities();
   if (!can.c10d) {
-    refuse("this libtorch has no distributed engine (c10d's TCPStore did not build against it); use a libtorch built "
-           "with USE_DISTRIBUTED (the pytorch.org builds, Debian's libtorch-dev) and run npm run build:native");
+    refuse(
+        "this libtorch has no distributed engine (c10d's TCPStore did not build against it); use a libtorch built "
+        "with USE_DISTRIBUTED (the pytorch.org builds, Debian's libtorch-dev) and run npm run build:native");
   }
   if (o.backend == BackendKind::Gloo && !can.gloo) {
-    refuse("this build of trajmatch has no gloo backend: the gloo headers were not found when it was built (Debian: "
-           "apt-get install libgloo-dev; then npm run build:native)");
+    refuse(
+        "this build of trajmatch has no gloo backend: the gloo headers were not found when it was built (Debian: "
+        "apt-get install libgloo-dev; then npm run build:native)");
   }
   if (o.backend == BackendKind::Nccl && !can.nccl) {
-    refuse("this build of trajmatch has no nccl backend: it needs a CUDA build of libtorch and nccl.h when it is built "
-           "(see binding.gyp.md)");
+    refuse(
+        "this build of trajmatch has no nccl backend: it needs a CUDA build of libtorch and nccl.h when it is built "
+        "(see binding.gyp.md)");
   }
   std::shared_ptr<ProcessGroup> group(new ProcessGroup(o));
 #ifdef TRAJMATCH_C10D
@@ -152,7 +157,8 @@ std::shared_ptr<ProcessGroup> ProcessGroup::join(const GroupOptions& o) {
 #endif
     } else {
 #ifdef TRAJMATCH_C10D_NCCL
-      g.backend_ = c10::make_intrusive<c10d::ProcessGroupNCCL>(backendStore, o.rank, o.worldSize, compat::ncclOptions(o.timeout));
+      g.backend_ = c10::make_intrusive<c10d::ProcessGroupNCCL>(backendStore, o.rank, o.worldSize,
+                                                               compat::ncclOptions(o.timeout));
 #endif
     }
   } catch (const std::exception& e) {
@@ -240,7 +246,8 @@ void ProcessGroup::await(const c10::intrusive_ptr<c10d::Work>& work, const std::
     broken_ = true;
     // A rank that died breaks the connections at once; the watchdog names it within the timeout.
     auto named = watchdog_->awaitFailure(options_.timeout + 3 * watchdog_->interval());
-    throw std::runtime_error(what + " failed: " + (named ? *named + " (" + describeException(e) + ")" : describeException(e)));
+    throw std::runtime_error(what +
+                             " failed: " + (named ? *named + " (" + describeException(e) + ")" : describeException(e)));
   }
 }
 #endif
@@ -270,8 +277,8 @@ void ProcessGroup::allReduceMean(const std::vector<torch::Tensor>& tensors) {
   check("allReduceMean");
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (!tensors[i].is_floating_point()) {
-      refuse("allReduceMean: tensors[" + std::to_string(i) + "] is " + std::string(c10::toString(tensors[i].scalar_type())) +
-             ": a mean needs floating point");
+      refuse("allReduceMean: tensors[" + std::to_string(i) + "] is " +
+             std::string(c10::toString(tensors[i].scalar_type())) + ": a mean needs floating point");
     }
   }
   torch::NoGradGuard noGrad;
@@ -417,7 +424,7 @@ void ProcessGroup::close() {
     // threads only after the timeout. It ends with the process instead.
     if (backend_) backend_.release();
   }
-  watchdog_->stop();  // kept until destruction: failure() and tick() may still be called
+  watchdog_->stop();               // kept until destruction: failure() and tick() may still be called
   if (busy_ == 0) store_.reset();  // a call that began before close() may still use it
 #endif
 }

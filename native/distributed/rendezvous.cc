@@ -80,8 +80,8 @@ std::string describeDisagreement(const AgreedOptions& a, int rankA, const Agreed
     const auto x = mine.count(name) ? mine[name] : std::string("(not set)");
     const auto y = other.count(name) ? other[name] : std::string("(not set)");
     if (x == y) continue;
-    out += (out.empty() ? "" : "; ") + name + " is " + x + " on rank " + std::to_string(r1) + " but " + y + " on rank " +
-           std::to_string(r2);
+    out += (out.empty() ? "" : "; ") + name + " is " + x + " on rank " + std::to_string(r1) + " but " + y +
+           " on rank " + std::to_string(r2);
   }
   return out;
 }
@@ -145,8 +145,8 @@ void meet(c10d::Store& store, int rank, int worldSize, const AgreedOptions& opti
       for (int r = 0; r < worldSize; ++r) {
         if (!seen[r]) absent.push_back(r);
       }
-      fail("rendezvous at " + where + ": rank" + (absent.size() > 1 ? "s " : " ") + rankList(absent) + " of WORLD_SIZE " +
-           std::to_string(worldSize) + " did not arrive within " + seconds(timeout) +
+      fail("rendezvous at " + where + ": rank" + (absent.size() > 1 ? "s " : " ") + rankList(absent) +
+           " of WORLD_SIZE " + std::to_string(worldSize) + " did not arrive within " + seconds(timeout) +
            " (were they started, with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE?)");
     }
     std::this_thread::sleep_for(kPoll);
@@ -163,7 +163,8 @@ void rendezvous(c10d::Store& store, int rank, int worldSize, const AgreedOptions
     const std::string message = e.what();
     if (message.rfind("rendezvous at ", 0) == 0) throw;
     // The store itself failed: its host, rank 0, gave up or died.
-    throw std::runtime_error("rendezvous at " + where + ": the store, hosted by rank 0, stopped answering (rank 0 gave up " +
+    throw std::runtime_error("rendezvous at " + where +
+                             ": the store, hosted by rank 0, stopped answering (rank 0 gave up " +
                              "or died; see its error): " + describeException(e));
   }
 }

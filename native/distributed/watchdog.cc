@@ -130,10 +130,10 @@ void Watchdog::run(std::shared_ptr<State> s) {
       s->lastRound = Clock::now();
       s->othersLeft = allGone;
     } catch (const std::exception& e) {
-      s->setFailure(s->rank == 0 ? "the rendezvous store failed: " + describeException(e)
-                                 : "the rendezvous store at " + s->where +
-                                       ", hosted by rank 0, stopped answering (rank 0 died or hangs): " +
-                                       describeException(e));
+      s->setFailure(s->rank == 0
+                        ? "the rendezvous store failed: " + describeException(e)
+                        : "the rendezvous store at " + s->where +
+                              ", hosted by rank 0, stopped answering (rank 0 died or hangs): " + describeException(e));
     }
   }
   std::lock_guard<std::mutex> lock(s->mutex);

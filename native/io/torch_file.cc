@@ -33,9 +33,9 @@ const std::string kGlobalTag = std::string("\0trajmatch-global\0", 18);
 
 const std::map<std::string, at::ScalarType>& storageTypes() {
   static const std::map<std::string, at::ScalarType> types = {
-      {"FloatStorage", at::kFloat}, {"DoubleStorage", at::kDouble}, {"HalfStorage", at::kHalf},
-      {"BFloat16Storage", at::kBFloat16}, {"LongStorage", at::kLong}, {"IntStorage", at::kInt},
-      {"ShortStorage", at::kShort}, {"CharStorage", at::kChar}, {"ByteStorage", at::kByte},
+      {"FloatStorage", at::kFloat},       {"DoubleStorage", at::kDouble}, {"HalfStorage", at::kHalf},
+      {"BFloat16Storage", at::kBFloat16}, {"LongStorage", at::kLong},     {"IntStorage", at::kInt},
+      {"ShortStorage", at::kShort},       {"CharStorage", at::kChar},     {"ByteStorage", at::kByte},
       {"BoolStorage", at::kBool}};
   return types;
 }
@@ -60,8 +60,8 @@ class Unpickler {
       const size_t at = pos_;
       const uint8_t op = byte();
       switch (op) {
-        case 0x80: byte(); break;     // PROTO
-        case 0x95: take(8); break;    // FRAME
+        case 0x80: byte(); break;   // PROTO
+        case 0x95: take(8); break;  // FRAME
         case '.': return popValue("STOP");
         case '(': stack_.push_back({Item::Kind::Mark}); break;
         case ']': push(c10::impl::GenericList(c10::AnyType::get())); break;
@@ -74,7 +74,9 @@ class Unpickler {
           break;
         }
         case 't': push(makeTuple(popToMark())); break;
-        case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+        case 0x85:
+        case 0x86:
+        case 0x87: {  // TUPLE1..3
           std::vector<c10::IValue> items(op - 0x84);
           for (size_t i = items.size(); i-- > 0;) items[i] = popValue("TUPLE");
           push(makeTuple(std::move(items)));
@@ -119,34 +121,36 @@ class Unpickler {
           setItems(d, std::move(items));
           break;
         }
-        case 'q': memoize(byte()); break;                   // BINPUT
-        case 'r': memoize(little<uint32_t>()); break;       // LONG_BINPUT
-        case 0x94: memoize(memo_.size()); break;            // MEMOIZE
-        case 'p': memoize(number(line(), "PUT")); break;    // PUT
-        case 'h': recall(byte()); break;                    // BINGET
-        case 'j': recall(little<uint32_t>()); break;        // LONG_BINGET
-        case 'g': recall(number(line(), "GET")); break;     // GET
+        case 'q': memoize(byte()); break;                 // BINPUT
+        case 'r': memoize(little<uint32_t>()); break;     // LONG_BINPUT
+        case 0x94: memoize(memo_.size()); break;          // MEMOIZE
+        case 'p': memoize(number(line(), "PUT")); break;  // PUT
+        case 'h': recall(byte()); break;                  // BINGET
+        case 'j': recall(little<uint32_t>()); break;      // LONG_BINGET
+        case 'g': recall(number(line(), "GET")); break;   // GET
         case 'N': push(c10::IValue()); break;
         case 0x88: push(true); break;
         case 0x89: push(false); break;
-        case 'J': push(static_cast<int64_t>(little<int32_t>())); break;  // BININT
-        case 'K': push(static_cast<int64_t>(byte())); break;             // BININT1
-        case 'M': push(static_cast<int64_t>(little<uint16_t>())); break; // BININT2
-        case 0x8a: push(long1()); break;                                 // LONG1
-        case 'I': {  // INT (protocol 0; "00"/"01" are booleans)
+        case 'J': push(static_cast<int64_t>(little<int32_t>())); break;   // BININT
+        case 'K': push(static_cast<int64_t>(byte())); break;              // BININT1
+        case 'M': push(static_cast<int64_t>(little<uint16_t>())); break;  // BININT2
+        case 0x8a: push(long1()); break;                                  // LONG1
+        case 'I': {                                                       // INT (protocol 0; "00"/"01" are booleans)
           const auto text = line();
           if (text == "00" || text == "01") push(text == "01");
           else push(static_cast<int64_t>(number(text, "INT")));
           break;
         }
-        case 'G': push(binfloat()); break;                                   // BINFLOAT
-        case 'X': push(text(little<uint32_t>())); break;                    // BINUNICODE
-        case 0x8c: push(text(byte())); break;                               // SHORT_BINUNICODE
-        case 0x8d: push(text(little<uint64_t>())); break;                   // BINUNICODE8
-        case 'U': case 'C': push(text(byte())); break;                      // SHORT_BINSTRING, SHORT_BINBYTES
-        case 'T': case 'B': push(text(little<uint32_t>())); break;          // BINSTRING, BINBYTES
-        case 0x8e: push(text(little<uint64_t>())); break;                   // BINBYTES8
-        case 'c': {  // GLOBAL
+        case 'G': push(binfloat()); break;                 // BINFLOAT
+        case 'X': push(text(little<uint32_t>())); break;   // BINUNICODE
+        case 0x8c: push(text(byte())); break;              // SHORT_BINUNICODE
+        case 0x8d: push(text(little<uint64_t>())); break;  // BINUNICODE8
+        case 'U':
+        case 'C': push(text(byte())); break;  // SHORT_BINSTRING, SHORT_BINBYTES
+        case 'T':
+        case 'B': push(text(little<uint32_t>())); break;   // BINSTRING, BINBYTES
+        case 0x8e: push(text(little<uint64_t>())); break;  // BINBYTES8
+        case 'c': {                                        // GLOBAL
           const auto module = line();
           const auto name = line();
           pushGlobal(module, name);
@@ -160,7 +164,7 @@ class Unpickler {
           break;
         }
         case 'Q': push(persistentStorage(popValue("BINPERSID"))); break;  // BINPERSID
-        case 'R': reduce(); break;                                         // REDUCE
+        case 'R': reduce(); break;                                        // REDUCE
         case '0': pop("POP"); break;
         case '1': popToMark(); break;
         case '2': {  // DUP
@@ -172,24 +176,29 @@ class Unpickler {
           pop("BUILD");
           if (stack_.empty() || stack_.back().kind != Item::Kind::Value || !stack_.back().value.isGenericDict()) {
             fail("opcode 'BUILD' at byte " + std::to_string(at) +
-                 " would set the state of an object; only plain data is read from .pt files (nothing in the file was run)");
+                 " would set the state of an object; only plain data is read from .pt files (nothing in the file was "
+                 "run)");
           }
           break;
         }
-        case 'i': case 'o': case 0x81: case 0x92:
-        case 0x82: case 0x83: case 0x84: case 'P':
+        case 'i':
+        case 'o':
+        case 0x81:
+        case 0x92:
+        case 0x82:
+        case 0x83:
+        case 0x84:
+        case 'P':
           fail("opcode '" + opName(op) + "' at byte " + std::to_string(at) +
-               " would build an object or run code; only plain data is read from .pt files (nothing in the file was run)");
-        default:
-          fail("unsupported pickle opcode 0x" + hex(op) + " at byte " + std::to_string(at));
+               " would build an object or run code; only plain data is read from .pt files (nothing in the file was "
+               "run)");
+        default: fail("unsupported pickle opcode 0x" + hex(op) + " at byte " + std::to_string(at));
       }
     }
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error(path_ + ": " + what);
-  }
+  [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(path_ + ": " + what); }
 
   static std::string hex(uint8_t v) {
     static const char digits[] = "0123456789abcdef";
@@ -309,7 +318,8 @@ class Unpickler {
     while (!work.empty()) {
       auto [n, height] = work.back();
       work.pop_back();
-      if (height > kMaxDepth) fail("values nest deeper than " + std::to_string(kMaxDepth) + " levels (or refer to themselves)");
+      if (height > kMaxDepth)
+        fail("values nest deeper than " + std::to_string(kMaxDepth) + " levels (or refer to themselves)");
       auto& current = height_[n];
       if (height <= current) continue;
       current = height;
@@ -329,7 +339,8 @@ class Unpickler {
     if (items.size() % 2 != 0) fail("a dict entry without a value");
     for (size_t i = 0; i < items.size(); i += 2) {
       const auto& k = items[i];
-      if (!(k.isString() || k.isInt() || k.isBool() || k.isDouble() || k.isNone())) fail("a dict key that is not a string or number");
+      if (!(k.isString() || k.isInt() || k.isBool() || k.isDouble() || k.isNone()))
+        fail("a dict key that is not a string or number");
       adopt(c10::IValue(dict), items[i + 1]);
       dict.insert_or_assign(k, items[i + 1]);
     }
@@ -349,13 +360,13 @@ class Unpickler {
     else if (module == "collections" && name == "OrderedDict") item.global = Global::OrderedDict;
     else if (module == "torch" && storageTypes().count(name)) item.global = Global::Storage;
     else if (module == "torch.jit._pickle" && name == "restore_type_tag") item.global = Global::TypeTag;
-    else if (module == "torch.jit._pickle" &&
-             (name == "build_intlist" || name == "build_doublelist" || name == "build_boollist" || name == "build_tensorlist")) {
+    else if (module == "torch.jit._pickle" && (name == "build_intlist" || name == "build_doublelist" ||
+                                               name == "build_boollist" || name == "build_tensorlist")) {
       item.global = Global::SpecializedList;
-    }
-    else {
+    } else {
       fail("refused: the pickle refers to " + module + "." + name +
-           "; only tensors, lists, tuples, dicts, numbers and strings are read from .pt files (nothing in the file was run)");
+           "; only tensors, lists, tuples, dicts, numbers and strings are read from .pt files (nothing in the file was "
+           "run)");
     }
     stack_.push_back(std::move(item));
   }
@@ -364,8 +375,8 @@ class Unpickler {
   c10::IValue persistentStorage(const c10::IValue& pid) {
     if (!pid.isTuple()) fail("a persistent id that is not a tuple");
     const auto elements = pid.toTupleRef().elements().vec();
-    if (elements.size() != 5 || !elements[0].isString() || elements[0].toStringRef() != "storage" || !elements[1].isString() ||
-        !elements[2].isString() || !elements[4].isInt()) {
+    if (elements.size() != 5 || !elements[0].isString() || elements[0].toStringRef() != "storage" ||
+        !elements[1].isString() || !elements[2].isString() || !elements[4].isInt()) {
       fail("a persistent id that is not ('storage', type, key, location, numel)");
     }
     const auto& type = elements[1].toStringRef();
@@ -385,7 +396,8 @@ class Unpickler {
     std::tie(ptr, bytes) = reader_.getRecord(record);
     const auto need = static_cast<size_t>(numel) * c10::elementSize(dtype);
     if (numel < 0 || need > bytes) {
-      fail("storage " + id + " should hold " + std::to_string(numel) + " values but its record has " + std::to_string(bytes) + " bytes");
+      fail("storage " + id + " should hold " + std::to_string(numel) + " values but its record has " +
+           std::to_string(bytes) + " bytes");
     }
     auto storage = torch::empty({numel}, torch::TensorOptions().dtype(dtype));
     if (need > 0) std::memcpy(storage.data_ptr(), ptr.get(), need);
@@ -397,7 +409,8 @@ class Unpickler {
     if (!v.isTuple()) fail(std::string("a tensor whose ") + what + " is not a tuple");
     std::vector<int64_t> out;
     for (const auto& e : v.toTupleRef().elements()) {
-      if (!e.isInt() || e.toInt() < 0) fail(std::string("a tensor whose ") + what + " holds something other than a non-negative integer");
+      if (!e.isInt() || e.toInt() < 0)
+        fail(std::string("a tensor whose ") + what + " holds something other than a non-negative integer");
       out.push_back(e.toInt());
     }
     return out;
@@ -444,8 +457,7 @@ class Unpickler {
         if (a.size() != 1 || !a[0].isList()) fail("a typed list with unexpected arguments");
         push(a[0]);
         break;
-      case Global::Storage:
-        fail("a storage type called as a function");
+      case Global::Storage: fail("a storage type called as a function");
     }
   }
 
@@ -477,14 +489,16 @@ c10::IValue loadTorchFile(const std::string& path) {
   const auto head = firstBytes(path);
   if (head.size() < 4 || head.compare(0, 4, "PK\x03\x04") != 0) {
     if (!head.empty() && static_cast<uint8_t>(head[0]) == 0x80) {
-      throw std::runtime_error(path + ": saved in torch's legacy format (_use_new_zipfile_serialization=False); "
+      throw std::runtime_error(path +
+                               ": saved in torch's legacy format (_use_new_zipfile_serialization=False); "
                                "load it and save it again with torch.save (PyTorch 1.6 or newer) to read it here");
     }
     throw std::runtime_error(path + ": not a file written by torch.save (expected a zip archive)");
   }
   try {
     caffe2::serialize::PyTorchStreamReader reader(path);
-    if (!reader.hasRecord("data.pkl")) throw std::runtime_error(path + ": a zip archive without data.pkl, so not a torch.save file");
+    if (!reader.hasRecord("data.pkl"))
+      throw std::runtime_error(path + ": a zip archive without data.pkl, so not a torch.save file");
     at::DataPtr pickle;
     size_t size = 0;
     std::tie(pickle, size) = reader.getRecord("data.pkl");

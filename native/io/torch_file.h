@@ -5,13 +5,12 @@
 // Reading runs a restricted unpickler of our own over data.pkl: it builds plain data only (lists,
 // tuples, dicts, strings, numbers, booleans, None and tensors) and knows a fixed list of globals
 // (torch._utils._rebuild_tensor_v2 and _rebuild_parameter, collections.OrderedDict, the typed
-// storages, and the type tags and typed lists torch::pickle_save writes); any other global, and every opcode that builds objects (INST, OBJ, NEWOBJ, EXT*;
-// BUILD except for an OrderedDict's attributes, which are dropped), is refused before anything
-// is made of it. Nothing in a file is ever executed. libtorch's own unpickler (torch::pickle_load)
-// is not used for reading because the one of libtorch 1.13 lacks the APPEND and SETITEM opcodes
-// that Python writes for one-element lists and dicts, and the _rebuild_parameter global; the zip
-// container is read with libtorch's PyTorchStreamReader. Writing uses torch::pickle_save, whose
-// output Python's torch.load reads.
+// storages, and the type tags and typed lists torch::pickle_save writes); any other global, and every opcode that
+// builds objects (INST, OBJ, NEWOBJ, EXT*; BUILD except for an OrderedDict's attributes, which are dropped), is refused
+// before anything is made of it. Nothing in a file is ever executed. libtorch's own unpickler (torch::pickle_load) is
+// not used for reading because the one of libtorch 1.13 lacks the APPEND and SETITEM opcodes that Python writes for
+// one-element lists and dicts, and the _rebuild_parameter global; the zip container is read with libtorch's
+// PyTorchStreamReader. Writing uses torch::pickle_save, whose output Python's torch.load reads.
 #pragma once
 
 #include <ATen/core/ivalue.h>

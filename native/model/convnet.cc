@@ -24,9 +24,11 @@ std::string sizeText(int64_t h, int64_t w) { return std::to_string(h) + "x" + st
 }  // namespace
 
 Norm parseNorm(const std::string& name) {
-  static const std::pair<const char*, Norm> names[] = {
-      {"instance", Norm::Instance}, {"batch", Norm::Batch}, {"layer", Norm::Layer},
-      {"group", Norm::Group},       {"none", Norm::None}};
+  static const std::pair<const char*, Norm> names[] = {{"instance", Norm::Instance},
+                                                       {"batch", Norm::Batch},
+                                                       {"layer", Norm::Layer},
+                                                       {"group", Norm::Group},
+                                                       {"none", Norm::None}};
   return parseName("norm", name, names);
 }
 
@@ -51,7 +53,9 @@ void ConvNet::add(const std::string& name, std::vector<int64_t> shape) {
 
 ConvNet::ConvNet(const ConvNetSpec& spec) : spec_(spec) {
   const auto positive = [](const char* what, int64_t v) {
-    if (v < 1) throw std::invalid_argument(std::string("ConvNet: ") + what + " must be a positive integer, received " + std::to_string(v));
+    if (v < 1)
+      throw std::invalid_argument(std::string("ConvNet: ") + what + " must be a positive integer, received " +
+                                  std::to_string(v));
   };
   positive("channels", spec.channels);
   positive("height", spec.height);
@@ -109,7 +113,9 @@ torch::Tensor ConvNet::initParams(uint64_t seed, torch::ScalarType dtype, const 
   const auto fill = [&](size_t i, double bound) {
     flat.narrow(0, layout_[i].offset, layout_[i].numel).uniform_(-bound, bound, gen);
   };
-  const auto constant = [&](size_t i, double value) { flat.narrow(0, layout_[i].offset, layout_[i].numel).fill_(value); };
+  const auto constant = [&](size_t i, double value) {
+    flat.narrow(0, layout_[i].offset, layout_[i].numel).fill_(value);
+  };
   const auto fanIn = [&](size_t weight) {
     const auto& shape = layout_[weight].shape;
     int64_t f = 1;
@@ -140,8 +146,8 @@ torch::Tensor ConvNet::forward(const torch::Tensor& images, const torch::Tensor&
               "], received ", images.sizes());
   TORCH_CHECK(images.scalar_type() == flat.scalar_type(), "ConvNet: images are ", images.scalar_type(),
               " but parameters are ", flat.scalar_type());
-  TORCH_CHECK(images.device() == flat.device(), "ConvNet: images are on ", images.device(),
-              " but parameters are on ", flat.device());
+  TORCH_CHECK(images.device() == flat.device(), "ConvNet: images are on ", images.device(), " but parameters are on ",
+              flat.device());
 
   const auto view = [&](size_t i) {
     const auto& p = layout_[i];
@@ -154,18 +160,16 @@ torch::Tensor ConvNet::forward(const torch::Tensor& images, const torch::Tensor&
       case Norm::Instance:  // group norm with one group per channel, as the published ConvNet
         x = torch::group_norm(x, spec_.netWidth, view(block.norm), view(block.norm + 1), 1e-5);
         break;
-      case Norm::Group:
-        x = torch::group_norm(x, 4, view(block.norm), view(block.norm + 1), 1e-5);
-        break;
+      case Norm::Group: x = torch::group_norm(x, 4, view(block.norm), view(block.norm + 1), 1e-5); break;
       case Norm::Layer:
-        x = torch::layer_norm(x, {spec_.netWidth, block.featH, block.featW}, view(block.norm), view(block.norm + 1), 1e-5);
+        x = torch::layer_norm(x, {spec_.netWidth, block.featH, block.featW}, view(block.norm), view(block.norm + 1),
+                              1e-5);
         break;
       case Norm::Batch:
         x = torch::batch_norm(x, view(block.norm), view(block.norm + 1), /*running_mean=*/{}, /*running_var=*/{},
                               /*training=*/true, /*momentum=*/0.1, /*eps=*/1e-5, /*cudnn_enabled=*/true);
         break;
-      case Norm::None:
-        break;
+      case Norm::None: break;
     }
     switch (spec_.activation) {
       case Activation::ReLU: x = torch::relu(x); break;

@@ -35,9 +35,9 @@ struct ConvNetSpec {
 
 // One tensor of the flat parameter vector.
 struct ParamTensor {
-  std::string name;            // e.g. "features.0.conv.weight"
+  std::string name;  // e.g. "features.0.conv.weight"
   std::vector<int64_t> shape;
-  int64_t offset;              // first element in the flat vector
+  int64_t offset;  // first element in the flat vector
   int64_t numel;
 };
 

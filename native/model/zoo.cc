@@ -21,13 +21,15 @@ struct AlexNetImpl : nn::Module {
   nn::Sequential features{nullptr};
   nn::Linear classifier{nullptr};
   AlexNetImpl(const ZooSpec& s) {
-    features = register_module("features", nn::Sequential(
-        nn::Conv2d(nn::Conv2dOptions(s.channels, 128, 5).padding(s.channels == 1 ? 4 : 2)), nn::ReLU(),
-        nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2)),
-        nn::Conv2d(nn::Conv2dOptions(128, 192, 5).padding(2)), nn::ReLU(), nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2)),
-        nn::Conv2d(nn::Conv2dOptions(192, 256, 3).padding(1)), nn::ReLU(),
-        nn::Conv2d(nn::Conv2dOptions(256, 192, 3).padding(1)), nn::ReLU(),
-        nn::Conv2d(nn::Conv2dOptions(192, 192, 3).padding(1)), nn::ReLU(), nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2))));
+    features = register_module(
+        "features", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(s.channels, 128, 5).padding(s.channels == 1 ? 4 : 2)),
+                                   nn::ReLU(), nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2)),
+                                   nn::Conv2d(nn::Conv2dOptions(128, 192, 5).padding(2)), nn::ReLU(),
+                                   nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2)),
+                                   nn::Conv2d(nn::Conv2dOptions(192, 256, 3).padding(1)), nn::ReLU(),
+                                   nn::Conv2d(nn::Conv2dOptions(256, 192, 3).padding(1)), nn::ReLU(),
+                                   nn::Conv2d(nn::Conv2dOptions(192, 192, 3).padding(1)), nn::ReLU(),
+                                   nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2))));
     const int64_t pad = s.channels == 1 ? 4 : 2;
     const auto h = pooled(s.height + 2 * pad - 4, 3, "alexnet"), w = pooled(s.width + 2 * pad - 4, 3, "alexnet");
     classifier = register_module("classifier", nn::Linear(192 * h * w, s.numClasses));
@@ -52,7 +54,10 @@ struct Vgg11Impl : nn::Module {
         continue;
       }
       const int64_t pad = (s.channels == 1 && first) ? 3 : 1;
-      if (first) { h += 2 * pad - 2; w += 2 * pad - 2; }
+      if (first) {
+        h += 2 * pad - 2;
+        w += 2 * pad - 2;
+      }
       seq->push_back(nn::Conv2d(nn::Conv2dOptions(in, v, 3).padding(pad)));
       seq->push_back(nn::GroupNorm(nn::GroupNormOptions(v, v).affine(true)));
       seq->push_back(nn::ReLU());

@@ -11,7 +11,7 @@
 namespace trajmatch::model {
 
 struct ZooSpec {
-  std::string arch;  // "alexnet" | "vgg11" | "resnet18"
+  std::string arch;      // "alexnet" | "vgg11" | "resnet18"
   int64_t channels = 0;  // every field is set by the caller
   int64_t height = 0;
   int64_t width = 0;

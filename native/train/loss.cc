@@ -19,9 +19,10 @@ void checkLabels(const torch::Tensor& labels, int64_t count, int64_t numClasses,
     }
     return;
   }
-  TORCH_CHECK(labels.dim() == 2 && labels.is_floating_point() && labels.size(0) == count && labels.size(1) == numClasses,
-              where, " must be int64 [", count, "] (class indices) or floating point [", count, ", ", numClasses,
-              "] (soft labels), received ", labels.scalar_type(), " ", labels.sizes());
+  TORCH_CHECK(
+      labels.dim() == 2 && labels.is_floating_point() && labels.size(0) == count && labels.size(1) == numClasses, where,
+      " must be int64 [", count, "] (class indices) or floating point [", count, ", ", numClasses,
+      "] (soft labels), received ", labels.scalar_type(), " ", labels.sizes());
   if (count > 0) {
     auto [low, high] = torch::aminmax(labels);
     const double lo = low.item<double>(), hi = high.item<double>();

@@ -13,8 +13,8 @@ class ConvNetwork : public Network {
  public:
   ConvNetwork(const model::ConvNetSpec& spec, torch::Tensor params, torch::Tensor buffer, bool ownsBuffer)
       : net_(spec), params_(std::move(params)), buffer_(std::move(buffer)), ownsBuffer_(ownsBuffer) {
-    TORCH_CHECK(params_.dim() == 1 && params_.numel() == net_.numParams(), "params must have shape [",
-                net_.numParams(), "], received ", params_.sizes());
+    TORCH_CHECK(params_.dim() == 1 && params_.numel() == net_.numParams(), "params must have shape [", net_.numParams(),
+                "], received ", params_.sizes());
     TORCH_CHECK(params_.is_floating_point(), "params must be floating point");
     TORCH_CHECK(!buffer_.defined() || buffer_.sizes() == params_.sizes(), "the momentum buffer must have shape [",
                 net_.numParams(), "], received ", buffer_.sizes());

@@ -30,8 +30,8 @@ void checkData(const torch::Tensor& images, const torch::Tensor& labels, int64_t
               "images must have shape [N, ", channels, ", ", height, ", ", width, "], received ", images.sizes());
   checkLabels(labels, images.size(0), numClasses, "labels");
   TORCH_CHECK(images.device() == device && labels.device() == device,
-              "images, labels and the network must be on one device, received ", images.device(), ", ",
-              labels.device(), " and ", device);
+              "images, labels and the network must be on one device, received ", images.device(), ", ", labels.device(),
+              " and ", device);
 }
 
 PassStats runEpoch(const torch::Tensor& images, const torch::Tensor& labels, const SgdConfig& config,

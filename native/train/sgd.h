@@ -43,7 +43,8 @@ void checkData(const torch::Tensor& images, const torch::Tensor& labels, int64_t
                int64_t width, int64_t numClasses, const torch::Device& device, int64_t batchSize);
 
 // One training step on a minibatch (x, y): updates the network and returns (loss, logits).
-using BatchStep = std::function<std::pair<torch::Tensor, torch::Tensor>(const torch::Tensor& x, const torch::Tensor& y)>;
+using BatchStep =
+    std::function<std::pair<torch::Tensor, torch::Tensor>(const torch::Tensor& x, const torch::Tensor& y)>;
 
 // One epoch of minibatch training: a permutation of the examples drawn from `config.seed`, batches
 // of config.batchSize (the last one smaller), each augmented by DSA when config.dsa is set (batch

@@ -22,9 +22,7 @@ export function tensor(values: HostArray, shape: readonly number[], options: Ten
   if (!isShape(shape)) throw expected('shape', 'an array of non-negative integers', shape);
   const numel = shape.reduce((a, b) => a * b, 1);
   if (numel !== values.length) {
-    throw new TrajmatchInputError(
-      `values: shape [${shape.join(', ')}] needs ${numel} values but the ${values.constructor.name} holds ${values.length}`,
-    );
+    throw new TrajmatchInputError(`values: shape [${shape.join(', ')}] needs ${numel} values but the ${values.constructor.name} holds ${values.length}`);
   }
   if (options.dtype !== undefined && !DTYPES.includes(options.dtype)) {
     throw expected('dtype', `one of ${DTYPES.join(', ')}`, options.dtype);

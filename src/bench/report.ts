@@ -21,7 +21,10 @@ async function svg(spec: vl.TopLevelSpec): Promise<string> {
 function plotSpec(title: string, values: object[], y: string, yTitle: string): vl.TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title, width: 520, height: 260, data: { values },
+    title,
+    width: 520,
+    height: 260,
+    data: { values },
     mark: { type: 'line', point: values.length < 200 },
     encoding: {
       x: { field: 'iteration', type: 'quantitative', title: 'distillation iteration' },
@@ -35,66 +38,143 @@ function plotSpec(title: string, values: object[], y: string, yTitle: string): v
 
 function table(head: string[], rows: (string | number)[][]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+    .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
 }
 
 export async function renderReport(r: BenchReport, outDir: string): Promise<string> {
   const parts: string[] = [];
   const m = r.machine;
   parts.push(`<h1>MTT vs MCT: trajmatch bench (${esc(r.preset)})</h1>`);
-  parts.push(`<p class="meta">${esc(r.date)} on ${esc(m.hostname)}: ${esc(m.cpuModel)}, ${m.cpus} CPUs, ${mib(m.memoryBytes)} MiB; ${esc(m.platform)}; Node ${esc(m.node)}; libtorch ${esc(m.libtorch)} (${m.cudaBuild ? 'CUDA' : 'CPU'} build); device ${esc(m.device)}</p>`);
+  parts.push(
+    `<p class="meta">${esc(r.date)} on ${esc(m.hostname)}: ${esc(m.cpuModel)}, ${m.cpus} CPUs, ${mib(m.memoryBytes)} MiB; ${esc(m.platform)}; Node ${esc(m.node)}; libtorch ${esc(m.libtorch)} (${m.cudaBuild ? 'CUDA' : 'CPU'} build); device ${esc(m.device)}</p>`,
+  );
 
   parts.push('<h2>Speed and memory of one distillation iteration</h2>');
-  const usedBy: Record<string, string> = { unroll: 'MTT (exact, full unroll)', tesla: 'MCT (constant memory, published code)', adjoint: 'ours (exact, recomputed)' };
+  const usedBy: Record<string, string> = {
+    unroll: 'MTT (exact, full unroll)',
+    tesla: 'MCT (constant memory, published code)',
+    adjoint: 'ours (exact, recomputed)',
+  };
   const refRow = (gm: string, ipc: number) => {
     if (!r.reference?.available) return undefined;
     const method = gm === 'unroll' ? 'mtt' : gm === 'tesla' ? 'mct' : undefined;
     return r.reference.rows.find((x) => x.method === method && x.ipc === ipc && x.ms_median !== undefined);
   };
-  parts.push(r.timing.length === 0 ? '<p class="missing">not measured</p>' : table(
-    ['gradient method', 'used by', 'IPC', 'syn_steps', 'batch_syn', 'ms / iteration (median)', 'peak resident MiB', 'peak device MiB', 'PyTorch reference ms', 'ours / reference'],
-    r.timing.map((t) => {
-      const ref = refRow(t.gradMethod, t.ipc);
-      return [t.gradMethod, usedBy[t.gradMethod], t.ipc, t.synSteps, t.batchSyn ?? 'all', t.msPerIteration.toFixed(1), mib(t.peakRssBytes), mib(t.peakDeviceBytes),
-        ref?.ms_median ?? 'n/a', ref?.ms_median ? (t.msPerIteration / ref.ms_median).toFixed(2) : 'n/a'];
-    }),
-  ));
+  parts.push(
+    r.timing.length === 0
+      ? '<p class="missing">not measured</p>'
+      : table(
+          [
+            'gradient method',
+            'used by',
+            'IPC',
+            'syn_steps',
+            'batch_syn',
+            'ms / iteration (median)',
+            'peak resident MiB',
+            'peak device MiB',
+            'PyTorch reference ms',
+            'ours / reference',
+          ],
+          r.timing.map((t) => {
+            const ref = refRow(t.gradMethod, t.ipc);
+            return [
+              t.gradMethod,
+              usedBy[t.gradMethod],
+              t.ipc,
+              t.synSteps,
+              t.batchSyn ?? 'all',
+              t.msPerIteration.toFixed(1),
+              mib(t.peakRssBytes),
+              mib(t.peakDeviceBytes),
+              ref?.ms_median ?? 'n/a',
+              ref?.ms_median ? (t.msPerIteration / ref.ms_median).toFixed(2) : 'n/a',
+            ];
+          }),
+        ),
+  );
 
   parts.push('<h2>Trajectory storage</h2>');
-  parts.push(r.storage ? table(['experts', 'MTT bytes', `MCT bytes (K = ${r.storage.waypoints})`, 'MTT / MCT'],
-    [[r.storage.experts, r.storage.mttBytes, r.storage.mctBytes, r.storage.ratio.toFixed(1)]]) : '<p class="missing">not measured</p>');
+  parts.push(
+    r.storage
+      ? table(
+          ['experts', 'MTT bytes', `MCT bytes (K = ${r.storage.waypoints})`, 'MTT / MCT'],
+          [[r.storage.experts, r.storage.mttBytes, r.storage.mctBytes, r.storage.ratio.toFixed(1)]],
+        )
+      : '<p class="missing">not measured</p>',
+  );
 
   parts.push('<h2>Convergence</h2>');
   if (r.convergence.length > 0) {
-    const acc = r.convergence.flatMap((c) => c.evals.map((e) => ({ method: c.method.toUpperCase(), seed: String(c.seed), iteration: e.iteration, accuracy: 100 * e.mean })));
-    const loss = r.convergence.flatMap((c) => c.losses.map((l) => ({ method: c.method.toUpperCase(), seed: String(c.seed), iteration: l.iteration, loss: l.loss })));
-    parts.push(`<figure class="plot" id="plot-accuracy">${await svg(plotSpec('Test accuracy of the synthetic set', acc, 'accuracy', 'test accuracy (%)'))}</figure>`);
+    const acc = r.convergence.flatMap((c) =>
+      c.evals.map((e) => ({ method: c.method.toUpperCase(), seed: String(c.seed), iteration: e.iteration, accuracy: 100 * e.mean })),
+    );
+    const loss = r.convergence.flatMap((c) =>
+      c.losses.map((l) => ({ method: c.method.toUpperCase(), seed: String(c.seed), iteration: l.iteration, loss: l.loss })),
+    );
+    parts.push(
+      `<figure class="plot" id="plot-accuracy">${await svg(plotSpec('Test accuracy of the synthetic set', acc, 'accuracy', 'test accuracy (%)'))}</figure>`,
+    );
     parts.push(`<figure class="plot" id="plot-loss">${await svg(plotSpec('Matching loss', loss, 'loss', 'normalised matching loss'))}</figure>`);
   } else parts.push('<p class="missing">not measured</p>');
 
   parts.push('<h2>Stability over seeds</h2>');
-  parts.push(r.stability ? table(['method', 'seeds', 'final accuracy (mean +- std, %)', 'best accuracy (mean +- std, %)'],
-    (['mtt', 'mct'] as const).map((k) => [k.toUpperCase(), r.stability![k].seeds, `${pct(r.stability![k].finalMean)} +- ${pct(r.stability![k].finalStd)}`, `${pct(r.stability![k].bestMean)} +- ${pct(r.stability![k].bestStd)}`]))
-    : '<p class="missing">not measured</p>');
+  parts.push(
+    r.stability
+      ? table(
+          ['method', 'seeds', 'final accuracy (mean +- std, %)', 'best accuracy (mean +- std, %)'],
+          (['mtt', 'mct'] as const).map((k) => [
+            k.toUpperCase(),
+            r.stability![k].seeds,
+            `${pct(r.stability![k].finalMean)} +- ${pct(r.stability![k].finalStd)}`,
+            `${pct(r.stability![k].bestMean)} +- ${pct(r.stability![k].bestStd)}`,
+          ]),
+        )
+      : '<p class="missing">not measured</p>',
+  );
 
   parts.push('<h2>Cross-architecture evaluation</h2>');
-  parts.push(r.crossArch.length > 0 ? table(['method', 'architecture', 'networks', 'test accuracy (mean +- std, %)'],
-    r.crossArch.map((c) => [c.method.toUpperCase(), c.arch, c.accuracies.length, `${pct(c.mean)} +- ${pct(c.std)}`]))
-    : '<p class="missing">not measured</p>');
+  parts.push(
+    r.crossArch.length > 0
+      ? table(
+          ['method', 'architecture', 'networks', 'test accuracy (mean +- std, %)'],
+          r.crossArch.map((c) => [c.method.toUpperCase(), c.arch, c.accuracies.length, `${pct(c.mean)} +- ${pct(c.std)}`]),
+        )
+      : '<p class="missing">not measured</p>',
+  );
 
-  parts.push('<h2>Synthetic images (seed of each method\'s first run)</h2>');
+  parts.push("<h2>Synthetic images (seed of each method's first run)</h2>");
   for (const method of ['mtt', 'mct'] as const) {
     const run = r.convergence.find((c) => c.method === method);
     const file = run && path.join(outDir, run.grid);
     if (file && fs.existsSync(file)) {
-      parts.push(`<figure><img alt="${method} synthetic images" src="data:image/png;base64,${fs.readFileSync(file).toString('base64')}"><figcaption>${method.toUpperCase()}</figcaption></figure>`);
+      parts.push(
+        `<figure><img alt="${method} synthetic images" src="data:image/png;base64,${fs.readFileSync(file).toString('base64')}"><figcaption>${method.toUpperCase()}</figcaption></figure>`,
+      );
     }
   }
 
   parts.push('<h2>PyTorch reference</h2>');
-  parts.push(!r.reference ? '<p class="missing">not run</p>' : r.reference.available
-    ? table(['method', 'IPC', 'syn_steps', 'batch_syn', 'ms median', 'peak MiB', 'device', 'torch'], r.reference.rows.map((x) => [x.method, x.ipc, x.syn_steps, x.batch_syn, x.ms_median ?? x.error ?? '', x.peak_mib ?? 'n/a', x.device ?? '', x.torch ?? '']))
-    : `<p class="missing">not available: ${esc(r.reference.reason)}</p>`);
+  parts.push(
+    !r.reference
+      ? '<p class="missing">not run</p>'
+      : r.reference.available
+        ? table(
+            ['method', 'IPC', 'syn_steps', 'batch_syn', 'ms median', 'peak MiB', 'device', 'torch'],
+            r.reference.rows.map((x) => [
+              x.method,
+              x.ipc,
+              x.syn_steps,
+              x.batch_syn,
+              x.ms_median ?? x.error ?? '',
+              x.peak_mib ?? 'n/a',
+              x.device ?? '',
+              x.torch ?? '',
+            ]),
+          )
+        : `<p class="missing">not available: ${esc(r.reference.reason)}</p>`,
+  );
 
   if (r.missing.length > 0) parts.push(`<h2>Missing</h2><ul class="missing">${r.missing.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`);
 

@@ -42,7 +42,10 @@ export const benchOptionsSchema = z.strictObject({
   device: z.string().default(DEFAULT_DEVICE),
   /** Seeds of the convergence runs of each method (their spread is the stability). */
   seeds: z.array(z.number().int().nonnegative()).min(1).optional(),
-  gradMethods: z.array(z.enum(['unroll', 'tesla', 'adjoint'])).min(1).default(['unroll', 'tesla', 'adjoint']),
+  gradMethods: z
+    .array(z.enum(['unroll', 'tesla', 'adjoint']))
+    .min(1)
+    .default(['unroll', 'tesla', 'adjoint']),
   /** Path of the PyTorch reference script (ref_mtt.py). */
   reference: z.string().optional(),
   bufferPath: z.string().min(1).default(DEFAULT_BUFFER_PATH),
@@ -50,7 +53,10 @@ export const benchOptionsSchema = z.strictObject({
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
   dataPath: z.string().optional(),
   /** The sections to run (default all): timing is the speed and memory of each gradient method. */
-  sections: z.array(z.enum(BENCH_SECTIONS)).min(1).default([...BENCH_SECTIONS]),
+  sections: z
+    .array(z.enum(BENCH_SECTIONS))
+    .min(1)
+    .default([...BENCH_SECTIONS]),
 });
 
 export type BenchOptions = z.input<typeof benchOptionsSchema>;
@@ -77,7 +83,19 @@ export const BENCH_PRESETS: Record<'quick' | 'full', BenchPreset> = {
   quick: {
     network: PRESETS['fashion-mnist-cpu'].network!,
     buffer: PRESETS['fashion-mnist-cpu'].buffer,
-    distill: { ipc: 1, iterations: 60, evalIt: 20, numEval: 1, evalEpochs: 100, synSteps: 10, expertEpochs: 2, maxStartEpoch: 4, lrImg: 100, lrLr: 1e-5, lrTeacher: 0.01 },
+    distill: {
+      ipc: 1,
+      iterations: 60,
+      evalIt: 20,
+      numEval: 1,
+      evalEpochs: 100,
+      synSteps: 10,
+      expertEpochs: 2,
+      maxStartEpoch: 4,
+      lrImg: 100,
+      lrLr: 1e-5,
+      lrTeacher: 0.01,
+    },
     seeds: [0, 1, 2],
     timingNetwork: { channels: 1, height: 28, width: 28, numClasses: 10, netWidth: 32 },
     timing: cells(1, 10, undefined, 5, 1),
@@ -112,7 +130,14 @@ export interface BenchReport {
   date: string;
   preset: 'quick' | 'full';
   machine: MachineInfo;
-  settings: { network: NetworkOptions; buffer: BufferOptions; distill: DistillOptions; seeds: number[]; timing: TimingCell[]; timingNetwork: BenchPreset['timingNetwork'] };
+  settings: {
+    network: NetworkOptions;
+    buffer: BufferOptions;
+    distill: DistillOptions;
+    seeds: number[];
+    timing: TimingCell[];
+    timingNetwork: BenchPreset['timingNetwork'];
+  };
   storage: (StorageReport & { waypoints: number; bufferDir: string }) | null;
   timing: TimingResult[];
   convergence: ConvergenceRun[];
@@ -137,9 +162,16 @@ export async function runBench(
   const log = hooks.log ?? (() => {});
   fs.mkdirSync(o.outDir, { recursive: true });
   const report: BenchReport = {
-    date: new Date().toISOString(), preset: o.preset, machine: machineInfo(device),
+    date: new Date().toISOString(),
+    preset: o.preset,
+    machine: machineInfo(device),
     settings: { network: preset.network, buffer: preset.buffer, distill: preset.distill, seeds, timing: preset.timing, timingNetwork: preset.timingNetwork },
-    storage: null, timing: [], convergence: [], stability: null, crossArch: [], reference: null,
+    storage: null,
+    timing: [],
+    convergence: [],
+    stability: null,
+    crossArch: [],
+    reference: null,
     missing: [...o.sections],
   };
   const want = (section: (typeof BENCH_SECTIONS)[number]) => o.sections.includes(section);
@@ -166,8 +198,12 @@ export async function runBench(
       await save();
     }
     if (want('timing')) {
-      done('timing', device.startsWith('cuda') && !report.machine.deviceMemoryStats
-        ? 'the CUDA allocator peak (peakDeviceBytes): this build of the engine cannot read the allocator statistics, so resident memory only' : undefined);
+      done(
+        'timing',
+        device.startsWith('cuda') && !report.machine.deviceMemoryStats
+          ? 'the CUDA allocator peak (peakDeviceBytes): this build of the engine cannot read the allocator statistics, so resident memory only'
+          : undefined,
+      );
     }
 
     // 2. Experts (both forms from the same training) and their storage.
@@ -180,7 +216,11 @@ export async function runBench(
         const wanted = parseOptions(bufferOptionsSchema, preset.buffer, 'bench preset buffer').numExperts;
         if (listExpertFiles(dir, 'mtt').length < wanted || listExpertFiles(dir, 'mct', waypoints).length < wanted) {
           log(`training experts into ${dir}`);
-          await trainExperts(dataset, { ...preset.buffer, bufferPath: o.bufferPath, form: 'both', waypoints, network: preset.network }, { signal: hooks.signal });
+          await trainExperts(
+            dataset,
+            { ...preset.buffer, bufferPath: o.bufferPath, form: 'both', waypoints, network: preset.network },
+            { signal: hooks.signal },
+          );
         }
         if (want('storage')) {
           report.storage = { ...storageReport(dir, waypoints), waypoints, bufferDir: dir };
@@ -196,18 +236,32 @@ export async function runBench(
             const runDir = path.join(o.outDir, 'runs', `${method}_seed${seed}`);
             fs.rmSync(runDir, { recursive: true, force: true });
             const began = Date.now();
-            const r = await distillDataset(dataset, { ...preset.distill, method, seed, runDir, bufferPath: o.bufferPath, network: preset.network }, { signal: hooks.signal });
+            const r = await distillDataset(
+              dataset,
+              { ...preset.distill, method, seed, runDir, bufferPath: o.bufferPath, network: preset.network },
+              { signal: hooks.signal },
+            );
             const losses = readMetrics(r.files.metrics).flatMap((l) => (l.type === 'iteration' ? [{ iteration: l.iteration, loss: l.loss }] : []));
-            report.convergence.push({ method, seed, evals: r.evals, losses, grid: path.relative(o.outDir, r.files.grid), seconds: (Date.now() - began) / 1000 });
+            report.convergence.push({
+              method,
+              seed,
+              evals: r.evals,
+              losses,
+              grid: path.relative(o.outDir, r.files.grid),
+              seconds: (Date.now() - began) / 1000,
+            });
             await save();
           }
         }
-        if (want('convergence')) report.stability = Object.fromEntries((['mtt', 'mct'] as const).map((m) => {
-          const runs = report.convergence.filter((c) => c.method === m);
-          const finals = meanStd(runs.map((c) => c.evals[c.evals.length - 1].mean));
-          const bests = meanStd(runs.map((c) => Math.max(...c.evals.map((e) => e.mean))));
-          return [m, { finalMean: finals.mean, finalStd: finals.std, bestMean: bests.mean, bestStd: bests.std, seeds: runs.length }];
-        })) as BenchReport['stability'];
+        if (want('convergence'))
+          report.stability = Object.fromEntries(
+            (['mtt', 'mct'] as const).map((m) => {
+              const runs = report.convergence.filter((c) => c.method === m);
+              const finals = meanStd(runs.map((c) => c.evals[c.evals.length - 1].mean));
+              const bests = meanStd(runs.map((c) => Math.max(...c.evals.map((e) => e.mean))));
+              return [m, { finalMean: finals.mean, finalStd: finals.std, bestMean: bests.mean, bestStd: bests.std, seeds: runs.length }];
+            }),
+          ) as BenchReport['stability'];
         if (want('convergence')) done('convergence');
         await save();
 
@@ -221,7 +275,14 @@ export async function runBench(
             for (const arch of preset.crossArch) {
               hooks.signal?.throwIfAborted();
               log(`evaluating the ${method.toUpperCase()} set on ${arch}`);
-              const r = await evaluateSetOnArch(dataset, { images, labels, lr: best.lr }, arch, spec, { ...preset.crossArchEval, seed: 0 }, { signal: hooks.signal });
+              const r = await evaluateSetOnArch(
+                dataset,
+                { images, labels, lr: best.lr },
+                arch,
+                spec,
+                { ...preset.crossArchEval, seed: 0 },
+                { signal: hooks.signal },
+              );
               report.crossArch.push({ method, arch, mean: r.mean, std: r.std, accuracies: r.accuracies });
               await save();
             }
@@ -241,7 +302,11 @@ export async function runBench(
     if (!want('reference')) {
       // not asked for
     } else if (preset.referenceSettings.length === 0) {
-      report.reference = { available: false, script: o.reference ?? null, reason: 'the quick preset times other shapes than the reference, which runs the published CIFAR-10 settings: use the full preset' };
+      report.reference = {
+        available: false,
+        script: o.reference ?? null,
+        reason: 'the quick preset times other shapes than the reference, which runs the published CIFAR-10 settings: use the full preset',
+      };
     } else {
       log('the PyTorch reference');
       report.reference = runReference(o.reference, preset.referenceSettings, 20, device);

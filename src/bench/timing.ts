@@ -59,10 +59,25 @@ export async function timeCell(job: TimingJob): Promise<TimingResult> {
   const start = convNetInit(spec, { seed: 0, device });
   const startValues = start.toArray() as Float32Array;
   const noise = gaussianValues(P, 1, 0.01);
-  const target = tensor(startValues.map((v, i) => v + noise[i]), [P], { device });
-  const images = tensor(gaussianValues(shape.reduce((a, b) => a * b, 1), 2), shape, { device });
+  const target = tensor(
+    startValues.map((v, i) => v + noise[i]),
+    [P],
+    { device },
+  );
+  const images = tensor(
+    gaussianValues(
+      shape.reduce((a, b) => a * b, 1),
+      2,
+    ),
+    shape,
+    { device },
+  );
   const buffer = tensor(new Float32Array(images.numel), shape, { device });
-  const labels = tensor(Int32Array.from({ length: n }, (_, i) => Math.floor(i / job.cell.ipc)), [n], { dtype: 'int64', device });
+  const labels = tensor(
+    Int32Array.from({ length: n }, (_, i) => Math.floor(i / job.cell.ipc)),
+    [n],
+    { dtype: 'int64', device },
+  );
   const samples: number[] = [];
   const baselineRssBytes = process.memoryUsage().rss;
   devicePeakBytes(device, { reset: true });
@@ -70,8 +85,16 @@ export async function timeCell(job: TimingJob): Promise<TimingResult> {
     for (let i = 0; i < job.cell.warmup + job.cell.iterations; i++) {
       const t0 = process.hrtime.bigint();
       const r = await matchIteration(spec, {
-        images, labels, start, target, lr: 0.01, synSteps: job.cell.synSteps, batchSyn: job.cell.batchSyn,
-        dsa: job.dsa ?? undefined, seed: i, method: job.cell.gradMethod,
+        images,
+        labels,
+        start,
+        target,
+        lr: 0.01,
+        synSteps: job.cell.synSteps,
+        batchSyn: job.cell.batchSyn,
+        dsa: job.dsa ?? undefined,
+        seed: i,
+        method: job.cell.gradMethod,
       });
       sgdStep(images, r.gradImages, buffer, 100, 0.5);
       r.gradImages.dispose();
@@ -82,8 +105,12 @@ export async function timeCell(job: TimingJob): Promise<TimingResult> {
     [start, target, images, buffer, labels].forEach((t) => t.dispose());
   }
   return {
-    ...job.cell, msPerIteration: median(samples), samplesMs: samples,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes, peakDeviceBytes: devicePeakBytes(device),
+    ...job.cell,
+    msPerIteration: median(samples),
+    samplesMs: samples,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    baselineRssBytes,
+    peakDeviceBytes: devicePeakBytes(device),
   };
 }
 

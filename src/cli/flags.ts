@@ -84,7 +84,11 @@ const DATA: Flag[] = [
   { flag: '--data-path <path>', path: 'data.dataPath', help: "folder or archive to read (default: the dataset's usual place, where it has one)" },
   { flag: '--download', path: 'data.download', help: 'download the dataset from its official address into ~/.cache/trajmatch when it is missing' },
   { flag: '--device <device>', path: 'data.device', help: "'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'" },
-  { flag: '--zca', path: 'data.zca', help: 'ZCA-whiten the raw [0, 1] pixels with a transform fitted on the training set, instead of normalising them (as published)' },
+  {
+    flag: '--zca',
+    path: 'data.zca',
+    help: 'ZCA-whiten the raw [0, 1] pixels with a transform fitted on the training set, instead of normalising them (as published)',
+  },
   { flag: '--zca-eps <eps>', path: 'data.zcaEps', help: 'ZCA regulariser (published: 0.1)', parse: num },
   { flag: '--image-size <n>', path: 'data.imageSize', help: 'imagefolder: resize images to n x n (default 32)', parse: int },
   { flag: '--channels <n>', path: 'data.channels', help: 'imagefolder: 3 (RGB, default) or 1 (grayscale)', parse: int },
@@ -119,19 +123,39 @@ const BUFFER: Flag[] = [
   { flag: '--buffer-path <dir>', path: 'buffer.bufferPath', help: 'root folder of buffers' },
   { flag: '--form <form>', path: 'buffer.form', help: 'mtt (all checkpoints), mct (convexified, written while training) or both' },
   { flag: '--waypoints <k>', path: 'buffer.waypoints', help: 'MCT waypoints K, uniform scheme of trajectory_compression.py (published: 4)', parse: int },
-  { flag: '--waypoint-epochs <list>', path: 'buffer.waypointEpochs', help: "MCT waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)", parse: integerListArg },
+  {
+    flag: '--waypoint-epochs <list>',
+    path: 'buffer.waypointEpochs',
+    help: "MCT waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)",
+    parse: integerListArg,
+  },
   { flag: '--train-limit <n>', path: 'buffer.trainLimit', help: 'train on a seeded random subset of n training images (quick runs)', parse: int },
   // how the run is spread over processes: read by the command itself (src/distributed)
   {
-    flag: '--workers <n>', path: 'command.workers', parse: int,
+    flag: '--workers <n>',
+    path: 'command.workers',
+    parse: int,
     help: 'train the experts in n processes on this host (one per GPU with CUDA); with RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set, this process is one rank of a run over several hosts (default 1)',
   },
-  { flag: '--dist-timeout <s>', path: 'command.distTimeout', help: 'seconds after which a rank that is missing, dead or hung stops the run (default 60)', parse: num },
+  {
+    flag: '--dist-timeout <s>',
+    path: 'command.distTimeout',
+    help: 'seconds after which a rank that is missing, dead or hung stops the run (default 60)',
+    parse: num,
+  },
 ];
 
 const JOB: Flag[] = [
-  { flag: '--preset <name>', path: 'job.preset', help: `named settings: ${Object.keys(PRESETS).join(', ')} (default for Fashion-MNIST without --config: fashion-mnist-cpu on a CPU, fashion-mnist-ipc10 on CUDA); flags override it` },
-  { flag: '--config <file>', path: 'job.config', help: 'a JSON file of options ({"data": {...}, "network": {...}, "buffer": {...}, "distill": {...}}); flags override it' },
+  {
+    flag: '--preset <name>',
+    path: 'job.preset',
+    help: `named settings: ${Object.keys(PRESETS).join(', ')} (default for Fashion-MNIST without --config: fashion-mnist-cpu on a CPU, fashion-mnist-ipc10 on CUDA); flags override it`,
+  },
+  {
+    flag: '--config <file>',
+    path: 'job.config',
+    help: 'a JSON file of options ({"data": {...}, "network": {...}, "buffer": {...}, "distill": {...}}); flags override it',
+  },
   { flag: '--no-train-experts', path: 'job.noExpertTraining', help: 'fail instead of training experts when the buffer has too few', value: (v) => v === false },
 ];
 
@@ -146,12 +170,18 @@ const DISTILL: Flag[] = [
   { flag: '--lr-lr <lr>', path: 'distill.lrLr', help: 'lr of the learnable student lr', parse: num },
   { flag: '--lr-teacher <lr>', path: 'distill.lrTeacher', help: 'initial student lr', parse: num },
   { flag: '--batch-syn <n>', path: 'distill.batchSyn', help: 'synthetic images per student step (default: all)', parse: int },
-  { flag: '--grad-method <g>', path: 'distill.gradMethod', help: `${GRAD_METHODS.join(', ')}: exact (MTT's), constant memory (MCT's), exact and recomputed (default: unroll for mtt, tesla for mct)` },
+  {
+    flag: '--grad-method <g>',
+    path: 'distill.gradMethod',
+    help: `${GRAD_METHODS.join(', ')}: exact (MTT's), constant memory (MCT's), exact and recomputed (default: unroll for mtt, tesla for mct)`,
+  },
   { flag: '--pix-init <p>', path: 'distill.pixInit', help: 'real (random real images of each class) or noise' },
   { flag: '--eval-it <n>', path: 'distill.evalIt', help: 'evaluate every n iterations (published: 100)', parse: int },
   { flag: '--num-eval <n>', path: 'distill.numEval', help: "networks per evaluation (published: 5 in MTT's distill.py, 3 in MCT's)", parse: int },
   {
-    flag: '--eval-epochs <n>', path: 'distill.evalEpochs', parse: int,
+    flag: '--eval-epochs <n>',
+    path: 'distill.evalEpochs',
+    parse: int,
     help: 'epoch_eval_train of each evaluation network: it trains n + 1 epochs, as evaluate_synset (published: 1000)',
   },
   { flag: '--checkpoint-every <n>', path: 'distill.checkpointEvery', help: 'iterations between checkpoints', parse: int },
@@ -160,24 +190,36 @@ const DISTILL: Flag[] = [
   { flag: '--buffer-path <dir>', path: 'distill.bufferPath', help: 'root of the expert buffers' },
   { flag: '--waypoints <k>', path: 'distill.waypoints', help: 'K of the MCT expert files, uniform scheme (published: 4)', parse: int },
   {
-    flag: '--waypoint-epochs <list>', path: 'distill.waypointEpochs', parse: integerListArg,
+    flag: '--waypoint-epochs <list>',
+    path: 'distill.waypointEpochs',
+    parse: integerListArg,
     help: "MCT expert files with waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)",
   },
   {
-    flag: '--teacher-label', path: 'distill.teacherLabel',
+    flag: '--teacher-label',
+    path: 'distill.teacherLabel',
     help: "soft labels: the softmax of the iteration's expert at --max-start-epoch on the images (MCT's and TESLA's --teacher_label)",
   },
   { flag: '--max-experts <n>', path: 'distill.maxExperts', help: 'use only the first n experts', parse: int },
   {
-    flag: '--trajectory-batch <w>', path: 'distill.trajectoryBatch', parse: int,
+    flag: '--trajectory-batch <w>',
+    path: 'distill.trajectoryBatch',
+    parse: int,
     help: 'expert stretches matched per iteration, their gradients averaged (default 1; with ranks: their number)',
   },
   // how the run is spread over processes: read by the command itself (src/distributed)
   {
-    flag: '--nproc <n>', path: 'command.nproc', parse: int,
+    flag: '--nproc <n>',
+    path: 'command.nproc',
+    parse: int,
     help: 'distil data-parallel over n processes on this host (one per GPU with CUDA); with RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set, this process is one rank of a run over several hosts (default 1)',
   },
-  { flag: '--dist-timeout <s>', path: 'command.distTimeout', help: 'seconds after which a rank that is missing, dead or hung stops the run (default 60)', parse: num },
+  {
+    flag: '--dist-timeout <s>',
+    path: 'command.distTimeout',
+    help: 'seconds after which a rank that is missing, dead or hung stops the run (default 60)',
+    parse: num,
+  },
 ];
 
 const EVAL: Flag[] = [
@@ -186,10 +228,20 @@ const EVAL: Flag[] = [
   { flag: '--ipc <n>', path: 'command.ipc', help: 'images per class of the baseline', parse: int },
   { flag: '--lr <lr>', path: 'command.lr', help: "training lr (default: the synthetic set's learned lr; the experts' 0.01 for the baseline)", parse: num },
   { flag: '--num-eval <n>', path: 'eval.numEval', help: 'fresh networks', parse: int },
-  { flag: '--eval-epochs <n>', path: 'eval.epochs', help: 'epoch_eval_train of each: it trains n + 1 epochs, as evaluate_synset (published: 1000)', parse: int },
+  {
+    flag: '--eval-epochs <n>',
+    path: 'eval.epochs',
+    help: 'epoch_eval_train of each: it trains n + 1 epochs, as evaluate_synset (published: 1000)',
+    parse: int,
+  },
   { flag: '--eval-batch <n>', path: 'eval.batchSize', help: 'batch size', parse: int },
   { flag: '--no-dsa', path: 'eval.dsa', help: 'train without augmentation', value: DSA_NONE },
-  { flag: '--arch <list>', path: 'command.arch', help: `architectures to evaluate on, comma-separated: ${EVAL_ARCHS.join(', ')} (default convnet)`, parse: listArg() },
+  {
+    flag: '--arch <list>',
+    path: 'command.arch',
+    help: `architectures to evaluate on, comma-separated: ${EVAL_ARCHS.join(', ')} (default convnet)`,
+    parse: listArg(),
+  },
   { flag: '--seed <n>', path: 'eval.seed', help: 'seed of the networks (and of the baseline subset)', parse: int },
 ];
 
@@ -197,7 +249,7 @@ const BENCH: Flag[] = [
   { flag: '--preset <p>', path: 'bench.preset', help: 'quick (minutes on a CPU) or full (GPU-sized, with the PyTorch reference)' },
   { flag: '--out-dir <dir>', path: 'bench.outDir', help: 'where bench.json, report.html and the runs go' },
   { flag: '--device <device>', path: 'bench.device', help: "'auto', 'cpu', 'cuda' or 'cuda:N'" },
-  { flag: '--seeds <list>', path: 'bench.seeds', help: 'seeds of the convergence runs, e.g. 0,1,2 (default: the preset\'s)', parse: listArg(int) },
+  { flag: '--seeds <list>', path: 'bench.seeds', help: "seeds of the convergence runs, e.g. 0,1,2 (default: the preset's)", parse: listArg(int) },
   { flag: '--grad-methods <list>', path: 'bench.gradMethods', help: 'gradient methods to time, e.g. unroll,tesla', parse: listArg() },
   { flag: '--reference <file>', path: 'bench.reference', help: 'the PyTorch reference script (ref_mtt.py) to run in the same call' },
   { flag: '--sections <list>', path: 'bench.sections', help: 'sections to run, e.g. timing,reference', parse: listArg() },
@@ -208,11 +260,16 @@ const BENCH: Flag[] = [
 const CONVERT: Flag[] = [
   { flag: '--buffer-dir <dir>', path: 'command.bufferDir', help: 'a folder of our expert files: the one to convexify, or (with --to-pt) to export' },
   {
-    flag: '--from-pt <files...>', path: 'command.fromPt',
+    flag: '--from-pt <files...>',
+    path: 'command.fromPt',
     help: "published buffers to import: MTT's replay_buffer_N.pt, MCT's waypoint_buffer[_ipK]_N.pt with step_buffer[_ipK]_N.pt",
   },
   { flag: '--to-pt <dir>', path: 'command.toPt', help: 'write the experts of --buffer-dir as published .pt files into this folder' },
-  { flag: '--dataset <name>', path: 'command.dataset', help: `--from-pt: the dataset the experts were trained on (${DATASET_NAMES.filter((d) => d !== 'imagefolder').join(', ')})` },
+  {
+    flag: '--dataset <name>',
+    path: 'command.dataset',
+    help: `--from-pt: the dataset the experts were trained on (${DATASET_NAMES.filter((d) => d !== 'imagefolder').join(', ')})`,
+  },
   { flag: '--zca', path: 'command.zca', help: '--from-pt: the experts were trained on ZCA-whitened images (buffer.py --zca)' },
   { flag: '--zca-eps <eps>', path: 'command.zcaEps', help: '--from-pt: their ZCA regulariser (published: 0.1)', parse: num },
   { flag: '--buffer-path <dir>', path: 'command.bufferPath', help: '--from-pt: root of our buffers to import into (default ./buffers)' },
@@ -220,7 +277,12 @@ const CONVERT: Flag[] = [
   { flag: '--form <form>', path: 'command.form', help: '--to-pt: mtt (replay_buffer_N.pt) or mct (waypoint/step files; default mtt)' },
   { flag: '--experts-per-file <n>', path: 'command.expertsPerFile', help: "--to-pt: experts per .pt file (buffer.py's save_interval: 10)", parse: int },
   { flag: '--waypoints <k>', path: 'command.waypoints', help: `MCT waypoints K, uniform scheme (default ${DEFAULT_WAYPOINTS})`, parse: int },
-  { flag: '--waypoint-epochs <list>', path: 'command.waypointEpochs', help: "MCT waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)", parse: integerListArg },
+  {
+    flag: '--waypoint-epochs <list>',
+    path: 'command.waypointEpochs',
+    help: "MCT waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)",
+    parse: integerListArg,
+  },
 ];
 
 /** The flags of each command. */

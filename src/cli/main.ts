@@ -14,7 +14,10 @@ import { interruptExitCode } from './interrupt';
 const program = new Command();
 // dist/cli/main.js and src/cli/main.ts both sit two folders below the package's root.
 const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-program.name('trajmatch').description('Dataset distillation by trajectory matching (MTT and MCT) on libtorch').version(version, '-V, --version', 'print the version and exit');
+program
+  .name('trajmatch')
+  .description('Dataset distillation by trajectory matching (MTT and MCT) on libtorch')
+  .version(version, '-V, --version', 'print the version and exit');
 registerInfo(program);
 registerBuffer(program);
 registerConvert(program);

@@ -39,15 +39,20 @@ export function progressBar(format: string, enabled: boolean): Progress {
 /** Shows expert training: one bar per expert, a line per finished expert. */
 export function showExpertTraining(quiet: boolean): { onEvent: (e: BufferEvent) => void; close: () => void } {
   const bar = progressBar('expert {expert} |{bar}| epoch {value}/{total} | loss {loss} | acc {acc} | ETA {eta_formatted}', !quiet);
-  const say = (line: string) => { if (!quiet) bar.log(line); };
+  const say = (line: string) => {
+    if (!quiet) bar.log(line);
+  };
   return {
     onEvent(e) {
-      if (e.type === 'start') say(`buffer ${e.dir}: ${e.numExperts} experts x ${e.epochs} epochs${e.skipped.length ? `, ${e.skipped.length} already done` : ''}`);
+      if (e.type === 'start')
+        say(`buffer ${e.dir}: ${e.numExperts} experts x ${e.epochs} epochs${e.skipped.length ? `, ${e.skipped.length} already done` : ''}`);
       else if (e.type === 'epoch') {
         if (e.epoch === 1) bar.start(e.epochs, { expert: e.expert, loss: '-', acc: '-' });
         bar.update(e.epoch, { expert: e.expert, loss: e.loss.toFixed(4), acc: e.accuracy.toFixed(4) });
       } else {
-        say(`expert ${e.expert}: ${e.converted ? 'converted from its MTT file' : `test accuracy ${(100 * e.testAccuracy).toFixed(2)}%`} (${e.seconds.toFixed(1)} s) -> ${e.files.join(', ')}`);
+        say(
+          `expert ${e.expert}: ${e.converted ? 'converted from its MTT file' : `test accuracy ${(100 * e.testAccuracy).toFixed(2)}%`} (${e.seconds.toFixed(1)} s) -> ${e.files.join(', ')}`,
+        );
       }
     },
     close: () => bar.close(),

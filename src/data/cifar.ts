@@ -12,22 +12,34 @@ const PIXELS = 3 * 32 * 32;
 
 interface CifarFormat {
   name: string;
-  folder: string;        // the folder inside the archive
-  archive: string;       // the archive's published name
-  labelBytes: number;    // 1 (CIFAR-10) or 2 (CIFAR-100: coarse, fine)
-  labelOffset: number;   // which label byte is the class
+  folder: string; // the folder inside the archive
+  archive: string; // the archive's published name
+  labelBytes: number; // 1 (CIFAR-10) or 2 (CIFAR-100: coarse, fine)
+  labelOffset: number; // which label byte is the class
   train: string[];
   test: string[];
-  classNames: string;    // the names file
+  classNames: string; // the names file
 }
 
 const CIFAR10: CifarFormat = {
-  name: 'cifar10', folder: 'cifar-10-batches-bin', archive: 'cifar-10-binary.tar.gz', labelBytes: 1, labelOffset: 0,
-  train: [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), test: ['test_batch.bin'], classNames: 'batches.meta.txt',
+  name: 'cifar10',
+  folder: 'cifar-10-batches-bin',
+  archive: 'cifar-10-binary.tar.gz',
+  labelBytes: 1,
+  labelOffset: 0,
+  train: [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`),
+  test: ['test_batch.bin'],
+  classNames: 'batches.meta.txt',
 };
 const CIFAR100: CifarFormat = {
-  name: 'cifar100', folder: 'cifar-100-binary', archive: 'cifar-100-binary.tar.gz', labelBytes: 2, labelOffset: 1,
-  train: ['train.bin'], test: ['test.bin'], classNames: 'fine_label_names.txt',
+  name: 'cifar100',
+  folder: 'cifar-100-binary',
+  archive: 'cifar-100-binary.tar.gz',
+  labelBytes: 2,
+  labelOffset: 1,
+  train: ['train.bin'],
+  test: ['test.bin'],
+  classNames: 'fine_label_names.txt',
 };
 
 /** A source of named files: a folder on disk or the members of an archive. */
@@ -86,7 +98,12 @@ function readRecords(source: FileSource, files: string[], format: CifarFormat, n
 
 async function readCifar(dataPath: string, format: CifarFormat, expectedClasses: number): Promise<RawDataset> {
   const source = await openSource(dataPath, format);
-  const classNames = source.read(format.classNames).toString('utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const classNames = source
+    .read(format.classNames)
+    .toString('utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (classNames.length !== expectedClasses) {
     throw new DatasetError(`${source.where}/${format.classNames}: lists ${classNames.length} class names, expected ${expectedClasses}`);
   }

@@ -119,11 +119,16 @@ export async function readRawDataset(options: DatasetOptions = {}, where = 'data
   const dataPath = o.dataPath ?? (await defaultDataPath(o.dataset, o.download, where));
   try {
     switch (o.dataset) {
-      case 'fashion-mnist': return readMnistLike(dataPath, o.dataset, FASHION_MNIST_CLASSES);
-      case 'mnist': return readMnistLike(dataPath, o.dataset, MNIST_CLASSES);
-      case 'cifar10': return await readCifar10(dataPath);
-      case 'cifar100': return await readCifar100(dataPath);
-      case 'tiny-imagenet': return await readTinyImageNet(dataPath);
+      case 'fashion-mnist':
+        return readMnistLike(dataPath, o.dataset, FASHION_MNIST_CLASSES);
+      case 'mnist':
+        return readMnistLike(dataPath, o.dataset, MNIST_CLASSES);
+      case 'cifar10':
+        return await readCifar10(dataPath);
+      case 'cifar100':
+        return await readCifar100(dataPath);
+      case 'tiny-imagenet':
+        return await readTinyImageNet(dataPath);
       case 'imagefolder': {
         const size = o.imageSize ?? 32;
         return await readImageFolder(dataPath, { height: size, width: size, channels: o.channels ?? 3, testFraction: o.testFraction, seed: o.splitSeed });
@@ -132,7 +137,10 @@ export async function readRawDataset(options: DatasetOptions = {}, where = 'data
   } catch (e) {
     if (e instanceof DatasetError && o.dataPath === undefined && dataPath === place.defaultPath) {
       const fetch = isDownloadable(o.dataset) ? `, or ${optionName(where, ['download'])} to download it into ${datasetCacheDir(o.dataset)}` : '';
-      throw new DatasetError(`${e.message}\nDataset '${o.dataset}' is read from ${place.defaultPath} by default; pass ${optionName(where, ['dataPath'])} with ${place.expect}${fetch}`, { cause: e });
+      throw new DatasetError(
+        `${e.message}\nDataset '${o.dataset}' is read from ${place.defaultPath} by default; pass ${optionName(where, ['dataPath'])} with ${place.expect}${fetch}`,
+        { cause: e },
+      );
     }
     throw e;
   }
@@ -174,7 +182,7 @@ export async function datasetToDevice(raw: RawDataset, options: DatasetOptions =
   const device = resolveDevice(o.device, optionName(where, ['device']));
   // With ZCA the published code whitens the raw [0, 1] pixels and normalises nothing: the absolute
   // eps = 0.1 is sized for that scale.
-  const stats = o.zca ? identityStats(raw.channels) : PUBLISHED_STATS[raw.name] ?? computeStats(raw.train, raw.channels);
+  const stats = o.zca ? identityStats(raw.channels) : (PUBLISHED_STATS[raw.name] ?? computeStats(raw.train, raw.channels));
   const train = await splitToDevice(raw, raw.train, stats, device);
   const test = await splitToDevice(raw, raw.test, stats, device);
   let zca: ZcaWhitening | undefined;

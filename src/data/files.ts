@@ -53,5 +53,9 @@ export function isDir(p: string): boolean {
 
 /** Non-empty, trimmed lines of a text file (class-name lists). */
 export function readLines(file: string): string[] {
-  return readFileBytes(file).toString('utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  return readFileBytes(file)
+    .toString('utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }

@@ -5,9 +5,7 @@
 import { DatasetError, findFile, maybeGunzip, readFileBytes } from './files';
 import { RawDataset, RawSplit } from './raw';
 
-export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
-];
+export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 export interface IdxArray {
@@ -19,7 +17,9 @@ export interface IdxArray {
 export function parseIdx(bytes: Buffer, file: string, expectedDims: number): IdxArray {
   if (bytes.length < 4) throw new DatasetError(`${file}: too short for an IDX header (${bytes.length} bytes)`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new DatasetError(`${file}: not an IDX file (magic number 0x${bytes.readUInt32BE(0).toString(16).padStart(8, '0')}, expected 0x0000080${expectedDims})`);
+    throw new DatasetError(
+      `${file}: not an IDX file (magic number 0x${bytes.readUInt32BE(0).toString(16).padStart(8, '0')}, expected 0x0000080${expectedDims})`,
+    );
   }
   const type = bytes[2];
   const ndim = bytes[3];

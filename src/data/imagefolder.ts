@@ -22,11 +22,16 @@ export interface ImageFolderOptions {
 type Labelled = { file: string; label: number }[];
 
 function classFolders(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
 }
 
 function imagesOf(dir: string): string[] {
-  return fs.readdirSync(dir)
+  return fs
+    .readdirSync(dir)
     .filter((f) => !f.startsWith('.') && IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase()))
     .sort()
     .map((f) => path.join(dir, f));
@@ -51,7 +56,10 @@ function holdout(all: Labelled, classes: string[], options: ImageFolderOptions, 
   const train: Labelled = [];
   const test: Labelled = [];
   for (const [c, name] of classes.entries()) {
-    const mine = shuffled(all.filter((f) => f.label === c), seededRandom(options.seed * 7919 + c));
+    const mine = shuffled(
+      all.filter((f) => f.label === c),
+      seededRandom(options.seed * 7919 + c),
+    );
     const nTest = Math.round(mine.length * options.testFraction);
     if (nTest < 1 || nTest >= mine.length) {
       throw new DatasetError(`${path.join(root, name)}: class folder has ${mine.length} image(s), too few to hold out a test share of ${options.testFraction}`);

@@ -14,16 +14,21 @@ const SHAPE = { channels: 3, height: 64, width: 64 } as const;
 
 function listImages(dir: string): string[] {
   if (!isDir(dir)) throw new DatasetError(`${dir}: folder not found`);
-  return fs.readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase())).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase()))
+    .sort();
 }
 
 function readableNames(root: string, wnids: string[]): string[] {
   const words = path.join(root, 'words.txt');
   if (!fs.existsSync(words)) return wnids;
-  const names = new Map(readLines(words).map((line) => {
-    const [id, ...rest] = line.split('\t');
-    return [id, rest.join(' ').split(',')[0].trim()] as const;
-  }));
+  const names = new Map(
+    readLines(words).map((line) => {
+      const [id, ...rest] = line.split('\t');
+      return [id, rest.join(' ').split(',')[0].trim()] as const;
+    }),
+  );
   return wnids.map((id) => names.get(id) || id);
 }
 

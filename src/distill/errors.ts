@@ -2,7 +2,10 @@
 
 /** The run was aborted (AbortSignal); its checkpoint resumes it. */
 export class DistillInterrupted extends Error {
-  constructor(readonly iteration: number, readonly runDir: string) {
+  constructor(
+    readonly iteration: number,
+    readonly runDir: string,
+  ) {
     super(`distillation interrupted at iteration ${iteration}; the checkpoint in ${runDir} resumes it: run the same command again`);
     this.name = 'DistillInterrupted';
   }

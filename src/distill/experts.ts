@@ -33,20 +33,30 @@ export function openRunExperts(dataset: Dataset, spec: ConvNetSpec, o: ParsedDis
   let files = listExpertFiles(dir, o.method, plan);
   if (o.maxExperts !== undefined) files = files.slice(0, o.maxExperts);
   if (files.length === 0) {
-    throw new TrajmatchInputError(`no ${o.method.toUpperCase()} experts in ${dir} (expected ${expertFilePattern(o.method, plan)}): train them with npm run buffer (same dataset, network, ZCA setting and waypoints)`);
+    throw new TrajmatchInputError(
+      `no ${o.method.toUpperCase()} experts in ${dir} (expected ${expertFilePattern(o.method, plan)}): train them with npm run buffer (same dataset, network, ZCA setting and waypoints)`,
+    );
   }
   const expected: ExpectedExpert = {
-    dataset: dataset.name, convnet: spec, zca, preprocessing: dataset.preprocessing, ...(o.method === 'mct' ? { waypoints: plan } : {}),
+    dataset: dataset.name,
+    convnet: spec,
+    zca,
+    preprocessing: dataset.preprocessing,
+    ...(o.method === 'mct' ? { waypoints: plan } : {}),
   };
   const first = openTrajectory(files[0], expected);
   const T = first.epochs;
   if (o.method === 'mtt' && (!Number.isInteger(o.maxStartEpoch) || !Number.isInteger(o.expertEpochs))) {
-    throw new TrajmatchInputError(`MTT matches checkpoints at integer epochs: maxStartEpoch (${o.maxStartEpoch}) and expertEpochs (${o.expertEpochs}) must be integers`);
+    throw new TrajmatchInputError(
+      `MTT matches checkpoints at integer epochs: maxStartEpoch (${o.maxStartEpoch}) and expertEpochs (${o.expertEpochs}) must be integers`,
+    );
   }
   // MTT's last target is (maxStartEpoch - 1) + M and must be a checkpoint; MCT caps targets at T.
   const reach = o.maxStartEpoch - 1 + o.expertEpochs;
   if (o.method === 'mtt' && reach > T) {
-    throw new TrajmatchInputError(`maxStartEpoch (${o.maxStartEpoch}) + expertEpochs (${o.expertEpochs}) reaches epoch ${reach}, beyond the ${T} epochs of the trajectories in ${dir}`);
+    throw new TrajmatchInputError(
+      `maxStartEpoch (${o.maxStartEpoch}) + expertEpochs (${o.expertEpochs}) reaches epoch ${reach}, beyond the ${T} epochs of the trajectories in ${dir}`,
+    );
   }
   if (o.method === 'mct' && o.maxStartEpoch >= T) {
     throw new TrajmatchInputError(`maxStartEpoch (${o.maxStartEpoch}) must lie below the ${T} epochs of the trajectories in ${dir}`);

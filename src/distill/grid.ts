@@ -35,7 +35,7 @@ export function renderGrid(g: GridInput): Buffer {
       for (let y = 0; y < g.height * scale; y++) {
         for (let x = 0; x < g.width * scale; x++) {
           const p = Math.floor(y / scale) * g.width + Math.floor(x / scale);
-          const at = (((row * cellH + 1 + y) * png.width) + col * cellW + 1 + x) * 4;
+          const at = ((row * cellH + 1 + y) * png.width + col * cellW + 1 + x) * 4;
           for (let k = 0; k < 3; k++) {
             const c = g.channels === 1 ? 0 : k;
             const v = g.images[(img * g.channels + c) * plane + p] * g.std[c] + g.mean[c];

@@ -52,8 +52,19 @@ export function initialSet(dataset: Dataset, o: ParsedDistillOptions, shape: num
   if (o.pixInit === 'real') {
     ({ images, labels } = randomRealSubset(dataset, o.ipc, seeds.initialSet(o.seed)));
   } else {
-    images = tensor(gaussianValues(shape.reduce((a, b) => a * b, 1), seeds.initialSet(o.seed)), shape, { device });
-    labels = tensor(Int32Array.from({ length: nSyn }, (_, i) => Math.floor(i / o.ipc)), [nSyn], { dtype: 'int64', device });
+    images = tensor(
+      gaussianValues(
+        shape.reduce((a, b) => a * b, 1),
+        seeds.initialSet(o.seed),
+      ),
+      shape,
+      { device },
+    );
+    labels = tensor(
+      Int32Array.from({ length: nSyn }, (_, i) => Math.floor(i / o.ipc)),
+      [nSyn],
+      { dtype: 'int64', device },
+    );
   }
   const labelValues = Int32Array.from(labels.toArray() as BigInt64Array, Number);
   const imagesMomentum = tensor(new Float32Array(images.numel), shape, { device });
@@ -76,7 +87,9 @@ export function restoredSet(dataset: Dataset, set: HostSet, shape: number[]): Sy
 /** The set on the host, for a checkpoint. */
 export function hostSet(s: SyntheticState): HostSet {
   return {
-    images: s.images.toArray() as Float32Array, imagesMomentum: s.imagesMomentum.toArray() as Float32Array, labels: s.labelValues,
+    images: s.images.toArray() as Float32Array,
+    imagesMomentum: s.imagesMomentum.toArray() as Float32Array,
+    labels: s.labelValues,
     softLabels: s.soft?.values,
   };
 }

@@ -55,10 +55,7 @@ export interface JobResult extends DistillResult {
 }
 
 /** The whole job: dataset, experts if needed, distillation with evaluations. */
-export async function runDistillJob(
-  options: JobOptions = {},
-  hooks: { onEvent?: (e: JobEvent) => void; signal?: AbortSignal } = {},
-): Promise<JobResult> {
+export async function runDistillJob(options: JobOptions = {}, hooks: { onEvent?: (e: JobEvent) => void; signal?: AbortSignal } = {}): Promise<JobResult> {
   const device = resolveDevice(options.data?.device, 'data.device');
   const otherDataset = options.data?.dataset !== undefined && options.data.dataset !== 'fashion-mnist';
   const usePreset = options.preset ?? (options.noPreset || otherDataset ? undefined : defaultPreset(device));
@@ -94,8 +91,13 @@ export async function runDistillJob(
     const { dataPath: _p, device: _d, ...dataSettings } = data;
     const timeoutSeconds = distributed.timeoutSeconds ?? 60;
     group = await joinDistillRanks(distributed.rank, device, timeoutSeconds, {
-      preset: usePreset ?? null, distill: distillSettings, buffer, network: parsedNetwork, data: dataSettings,
-      noExpertTraining: Boolean(options.noExpertTraining), timeoutSeconds,
+      preset: usePreset ?? null,
+      distill: distillSettings,
+      buffer,
+      network: parsedNetwork,
+      data: dataSettings,
+      noExpertTraining: Boolean(options.noExpertTraining),
+      timeoutSeconds,
     });
   }
   let dataset;
@@ -110,9 +112,17 @@ export async function runDistillJob(
       if (options.noExpertTraining) {
         throw new TrajmatchInputError(`${dir} holds ${have} ${distill.method.toUpperCase()} expert(s), ${wanted} wanted: train them with npm run buffer`);
       }
-      await trainExperts(dataset, { ...buffer, numExperts: wanted, network }, { onEvent: (event) => hooks.onEvent?.({ type: 'buffer', event }), signal: hooks.signal, group });
+      await trainExperts(
+        dataset,
+        { ...buffer, numExperts: wanted, network },
+        { onEvent: (event) => hooks.onEvent?.({ type: 'buffer', event }), signal: hooks.signal, group },
+      );
     }
-    const result = await distillDataset(dataset, { ...distill, network }, { onEvent: (event) => hooks.onEvent?.({ type: 'distill', event }), signal: hooks.signal, group });
+    const result = await distillDataset(
+      dataset,
+      { ...distill, network },
+      { onEvent: (event) => hooks.onEvent?.({ type: 'distill', event }), signal: hooks.signal, group },
+    );
     await group?.close(); // rank 0 hosts the store: it leaves last
     return { ...result, preset: usePreset ?? null };
   } catch (e) {

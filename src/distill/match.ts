@@ -50,8 +50,16 @@ export function matchIteration(spec: ConvNetSpec, inputs: MatchInputs): Promise<
   if (inputs.method !== undefined && !GRAD_METHODS.includes(inputs.method)) throw expected('method', GRAD_METHODS.join(', '), inputs.method);
   const { images, labels, start, target, lr, synSteps, dsa } = inputs;
   return engine.matchIteration(spec, {
-    images, labels, start, target, lr, synSteps, dsa,
-    batchSyn: inputs.batchSyn ?? images.shape[0], seed: inputs.seed ?? 0, method: inputs.method ?? 'unroll',
+    images,
+    labels,
+    start,
+    target,
+    lr,
+    synSteps,
+    dsa,
+    batchSyn: inputs.batchSyn ?? images.shape[0],
+    seed: inputs.seed ?? 0,
+    method: inputs.method ?? 'unroll',
   });
 }
 

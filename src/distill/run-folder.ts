@@ -15,9 +15,9 @@ import { classIndices, readSafetensors, requireTensor, writeSafetensors } from '
 
 /** A line of metrics.jsonl. */
 export type MetricsLine =
-  | ({ type: 'iteration'; iteration: number; loss: number; lr: number; seconds: number }
-    // the expert and stretch drawn; with a trajectory batch W > 1, every slot's
-    & ({ expert: number; start: number; target: number } | { slots: { expert: number; start: number; target: number }[] }))
+  | ({ type: 'iteration'; iteration: number; loss: number; lr: number; seconds: number } &
+      // the expert and stretch drawn; with a trajectory batch W > 1, every slot's
+      ({ expert: number; start: number; target: number } | { slots: { expert: number; start: number; target: number }[] }))
   | { type: 'eval'; iteration: number; mean: number; std: number; accuracies: number[]; lr: number };
 
 /** The lines of a metrics.jsonl file. */
@@ -65,7 +65,11 @@ export class RunFolder {
    * refused rather than resumed. Created unless `create` is false (the ranks of a data-parallel
    * run other than rank 0, which never write it).
    */
-  constructor(readonly dir: string, private readonly identity: string, create = true) {
+  constructor(
+    readonly dir: string,
+    private readonly identity: string,
+    create = true,
+  ) {
     if (create) fs.mkdirSync(dir, { recursive: true });
     this.files = {
       checkpoint: path.join(dir, 'checkpoint.safetensors'),
@@ -87,7 +91,9 @@ export class RunFolder {
     const file = this.files.checkpoint;
     const ck = readSafetensors(file);
     if (ck.metadata.run !== this.identity) {
-      throw new TrajmatchInputError(`${file}: this run folder holds a run with other settings; pass another run folder (distill.runDir), or delete the folder to start over`);
+      throw new TrajmatchInputError(
+        `${file}: this run folder holds a run with other settings; pass another run folder (distill.runDir), or delete the folder to start over`,
+      );
     }
     const state = JSON.parse(ck.metadata.state) as RunState;
     const set: HostSet = {
@@ -112,12 +118,16 @@ export class RunFolder {
   }
 
   async writeCheckpoint(state: RunState, set: HostSet, shape: number[]): Promise<void> {
-    await writeSafetensors(this.files.checkpoint, {
-      images: { values: set.images, shape },
-      images_momentum: { values: set.imagesMomentum, shape },
-      labels: { values: BigInt64Array.from(set.labels, BigInt), shape: [set.labels.length] },
-      ...(set.softLabels ? { soft_labels: { values: set.softLabels, shape: [set.labels.length, set.softLabels.length / set.labels.length] } } : {}),
-    }, { run: this.identity, state: JSON.stringify(state) });
+    await writeSafetensors(
+      this.files.checkpoint,
+      {
+        images: { values: set.images, shape },
+        images_momentum: { values: set.imagesMomentum, shape },
+        labels: { values: BigInt64Array.from(set.labels, BigInt), shape: [set.labels.length] },
+        ...(set.softLabels ? { soft_labels: { values: set.softLabels, shape: [set.labels.length, set.softLabels.length / set.labels.length] } } : {}),
+      },
+      { run: this.identity, state: JSON.stringify(state) },
+    );
   }
 
   /** One line of metrics.jsonl. */

@@ -59,7 +59,14 @@ export function gradMethodOf(o: ParsedDistillOptions): GradMethod {
 function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions, W: number): string {
   const { iterations: _i, evalIt: _e, checkpointEvery: _c, numEval: _n, evalEpochs: _ee, runDir: _r, trajectoryBatch: _w, ...rest } = o;
   // W changes the draws; the number of ranks does not (a run resumes on another number of them)
-  return JSON.stringify({ dataset: dataset.name, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, spec, ...rest, ...(W !== 1 ? { trajectoryBatch: W } : {}) });
+  return JSON.stringify({
+    dataset: dataset.name,
+    zca: dataset.zca !== undefined,
+    preprocessing: dataset.preprocessing,
+    spec,
+    ...rest,
+    ...(W !== 1 ? { trajectoryBatch: W } : {}),
+  });
 }
 
 /**
@@ -67,11 +74,7 @@ function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOption
  * With `hooks.group`, this process is one rank of a data-parallel run: every rank calls it with
  * the same options; rank 0 writes the run folder and evaluates.
  */
-export async function distillDataset(
-  dataset: Dataset,
-  options: DistillOptions & { network?: NetworkOptions } = {},
-  hooks: Hooks = {},
-): Promise<DistillResult> {
+export async function distillDataset(dataset: Dataset, options: DistillOptions & { network?: NetworkOptions } = {}, hooks: Hooks = {}): Promise<DistillResult> {
   const { network, ...rest } = options;
   const o = parseOptions(distillOptionsSchema, rest, 'distill');
   const spec = convNetForDataset(dataset, network);
@@ -96,15 +99,26 @@ export async function distillDataset(
   }
   if (group) {
     // every rank continues rank 0's run: its checkpoint, or its fresh start
-    ({ state, soft: set.soft } = await shareRunState(group, state, { images: set.images, imagesBuffer: set.imagesMomentum, labels: set.labels }, set.soft, dataset.numClasses));
+    ({ state, soft: set.soft } = await shareRunState(
+      group,
+      state,
+      { images: set.images, imagesBuffer: set.imagesMomentum, labels: set.labels },
+      set.soft,
+      dataset.numClasses,
+    ));
     set.labelValues = Int32Array.from(set.labels.toArray() as BigInt64Array, Number);
   }
 
   const run = new DistillLoop(dataset, spec, o, experts, folder, state, set, { ...hooks, signal: eitherSignal(hooks.signal, group?.signal) }, W, lead);
   const began = Date.now();
   hooks.onEvent?.({
-    type: 'start', runDir: folder.dir, bufferDir: experts.dir, experts: experts.files.length, iterations: o.iterations,
-    resumedAt: state.iteration, gradMethod: run.gradMethod,
+    type: 'start',
+    runDir: folder.dir,
+    bufferDir: experts.dir,
+    experts: experts.files.length,
+    iterations: o.iterations,
+    resumedAt: state.iteration,
+    gradMethod: run.gradMethod,
   });
   try {
     while (state.iteration < o.iterations) {
@@ -133,7 +147,7 @@ export async function distillDataset(
       Object.assign(state, JSON.parse((await group.allGather('distill-result', mine))[0]));
     }
   } catch (e) {
-    if (e instanceof DistillInterrupted || !(hooks.signal?.aborted) || group?.signal.aborted) throw e;
+    if (e instanceof DistillInterrupted || !hooks.signal?.aborted || group?.signal.aborted) throw e;
     // aborted inside an evaluation: the state is between iterations, so it can be kept
     await run.checkpoint();
     throw new DistillInterrupted(state.iteration, folder.dir);
@@ -142,14 +156,31 @@ export async function distillDataset(
   }
   const f = folder.files;
   const result: DistillResult = {
-    runDir: folder.dir, spec, best: state.best!, evals: state.evals, lr: state.lr, seconds: (Date.now() - began) / 1000,
+    runDir: folder.dir,
+    spec,
+    best: state.best!,
+    evals: state.evals,
+    lr: state.lr,
+    seconds: (Date.now() - began) / 1000,
     files: { synthetic: f.synthetic, best: f.best, grid: f.grid, gridBest: f.gridBest, metrics: f.metrics, summary: f.summary },
   };
-  if (lead) await folder.writeSummary({
-    dataset: dataset.name, method: o.method, gradMethod: run.gradMethod, ipc: o.ipc, iterations: o.iterations, device: dataset.device,
-    experts: experts.files.length, bufferDir: experts.dir, best: result.best, evals: result.evals, lr: result.lr,
-    secondsThisSession: result.seconds, options: o, network: spec,
-  });
+  if (lead)
+    await folder.writeSummary({
+      dataset: dataset.name,
+      method: o.method,
+      gradMethod: run.gradMethod,
+      ipc: o.ipc,
+      iterations: o.iterations,
+      device: dataset.device,
+      experts: experts.files.length,
+      bufferDir: experts.dir,
+      best: result.best,
+      evals: result.evals,
+      lr: result.lr,
+      secondsThisSession: result.seconds,
+      options: o,
+      network: spec,
+    });
   return result;
 }
 
@@ -184,13 +215,29 @@ class DistillLoop {
     const group = this.hooks.group;
     const i = state.iteration;
     const t0 = Date.now();
-    const slots = slotsOf(i, this.W, this.experts.files.length, this.experts.epochs, { method: o.method, maxStartEpoch: o.maxStartEpoch, expertEpochs: o.expertEpochs, seed: o.seed });
+    const slots = slotsOf(i, this.W, this.experts.files.length, this.experts.epochs, {
+      method: o.method,
+      maxStartEpoch: o.maxStartEpoch,
+      expertEpochs: o.expertEpochs,
+      seed: o.seed,
+    });
     const mine = slotRange(this.W, group?.worldSize ?? 1, group?.rank ?? 0);
     // MCT's --teacher_label: each slot's expert at max_start_epoch labels the current images
     const r = await matchBatch({
-      spec: this.spec, images: set.images, labels: set.labels, lr: state.lr, synSteps: o.synSteps, batchSyn: o.batchSyn, dsa: o.dsa ?? undefined,
-      method: this.gradMethod, teacherEpoch: o.teacherLabel ? o.maxStartEpoch : null, trajectory: (k) => this.experts.trajectory(k),
-      slots: slots.slice(mine.from, mine.to), batch: this.W, allReduceMean: group ? packedAllReduce(group) : undefined, stopping,
+      spec: this.spec,
+      images: set.images,
+      labels: set.labels,
+      lr: state.lr,
+      synSteps: o.synSteps,
+      batchSyn: o.batchSyn,
+      dsa: o.dsa ?? undefined,
+      method: this.gradMethod,
+      teacherEpoch: o.teacherLabel ? o.maxStartEpoch : null,
+      trajectory: (k) => this.experts.trajectory(k),
+      slots: slots.slice(mine.from, mine.to),
+      batch: this.W,
+      allReduceMean: group ? packedAllReduce(group) : undefined,
+      stopping,
     });
     if (r.soft) {
       set.soft?.tensor.dispose();
@@ -198,7 +245,10 @@ class DistillLoop {
     }
     if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradLr)) {
       r.gradImages.dispose();
-      throw new DistillDiverged(i, this.folder.dir, `the matching loss became ${r.loss} at iteration ${i} (${describeSlots(slots, this.experts.files)})`, ['distill.lrImg', 'distill.lrLr']);
+      throw new DistillDiverged(i, this.folder.dir, `the matching loss became ${r.loss} at iteration ${i} (${describeSlots(slots, this.experts.files)})`, [
+        'distill.lrImg',
+        'distill.lrLr',
+      ]);
     }
     sgdStep(set.images, r.gradImages, set.imagesMomentum, o.lrImg, MOMENTUM);
     r.gradImages.dispose();
@@ -209,9 +259,10 @@ class DistillLoop {
     }
     state.iteration = i + 1;
     const seconds = (Date.now() - t0) / 1000;
-    const drawn = this.W === 1
-      ? { expert: slots[0].expert, start: slots[0].start, target: slots[0].target }
-      : { slots: slots.map(({ expert, start, target }) => ({ expert, start, target })) };
+    const drawn =
+      this.W === 1
+        ? { expert: slots[0].expert, start: slots[0].start, target: slots[0].target }
+        : { slots: slots.map(({ expert, start, target }) => ({ expert, start, target })) };
     if (this.lead) this.folder.log({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, ...drawn, seconds });
     this.hooks.onEvent?.({ type: 'iteration', iteration: i, loss: r.loss, lr: state.lr, seconds });
     return r.stop;
@@ -221,9 +272,18 @@ class DistillLoop {
   async evaluate(): Promise<void> {
     const { o, state, set } = this;
     if (!this.lead || state.evals.some((e) => e.iteration === state.iteration)) return;
-    const r = await evaluateSet(this.dataset, { images: set.images, labels: set.soft?.tensor ?? set.labels, lr: state.lr }, this.spec, {
-      numEval: o.numEval, epochs: o.evalEpochs, dsa: o.dsa, seed: seeds.evaluation(o.seed, state.iteration),
-    }, { signal: this.hooks.signal });
+    const r = await evaluateSet(
+      this.dataset,
+      { images: set.images, labels: set.soft?.tensor ?? set.labels, lr: state.lr },
+      this.spec,
+      {
+        numEval: o.numEval,
+        epochs: o.evalEpochs,
+        dsa: o.dsa,
+        seed: seeds.evaluation(o.seed, state.iteration),
+      },
+      { signal: this.hooks.signal },
+    );
     const record = { iteration: state.iteration, mean: r.mean, std: r.std };
     const isBest = state.best === null || r.mean > state.best.mean;
     state.evals.push(record);
@@ -241,7 +301,9 @@ class DistillLoop {
     if (!this.lead) return;
     const host = hostSet(this.set);
     if (host.images.some((v) => !Number.isFinite(v))) {
-      throw new DistillDiverged(this.state.iteration, this.folder.dir, `the synthetic images became non-finite before iteration ${this.state.iteration}`, ['distill.lrImg']);
+      throw new DistillDiverged(this.state.iteration, this.folder.dir, `the synthetic images became non-finite before iteration ${this.state.iteration}`, [
+        'distill.lrImg',
+      ]);
     }
     await this.folder.writeCheckpoint(this.state, host, this.set.shape);
     this.hooks.onEvent?.({ type: 'checkpoint', iteration: this.state.iteration });
@@ -252,10 +314,22 @@ class DistillLoop {
     const { dataset, set } = this;
     const pixels = set.images.toArray() as Float32Array;
     await writeSyntheticSet(setFile, {
-      images: pixels, labels: set.labelValues, softLabels: set.soft?.values, lr: this.state.lr,
+      images: pixels,
+      labels: set.labelValues,
+      softLabels: set.soft?.values,
+      lr: this.state.lr,
       info: {
-        dataset: dataset.name, ipc: this.o.ipc, classNames: dataset.classNames, channels: dataset.channels, height: dataset.height,
-        width: dataset.width, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, method: this.o.method, convnet: this.spec, iteration: this.state.iteration,
+        dataset: dataset.name,
+        ipc: this.o.ipc,
+        classNames: dataset.classNames,
+        channels: dataset.channels,
+        height: dataset.height,
+        width: dataset.width,
+        zca: dataset.zca !== undefined,
+        preprocessing: dataset.preprocessing,
+        method: this.o.method,
+        convnet: this.spec,
+        iteration: this.state.iteration,
       },
     });
     let picture = pixels;
@@ -265,8 +339,14 @@ class DistillLoop {
       un.dispose();
     }
     await writeGrid(gridFile, {
-      images: picture, labels: set.labelValues, channels: dataset.channels, height: dataset.height, width: dataset.width,
-      numClasses: dataset.numClasses, mean: dataset.stats.mean, std: dataset.stats.std,
+      images: picture,
+      labels: set.labelValues,
+      channels: dataset.channels,
+      height: dataset.height,
+      width: dataset.width,
+      numClasses: dataset.numClasses,
+      mean: dataset.stats.mean,
+      std: dataset.stats.std,
     });
   }
 }

@@ -8,7 +8,10 @@ import { seeds } from '../util/seeds';
 /** The expert of iteration i: cycle through all experts in a fresh shuffled order each round. */
 export function expertFor(iteration: number, numExperts: number, seed: number): number {
   const round = Math.floor(iteration / numExperts);
-  const order = shuffled(Array.from({ length: numExperts }, (_, k) => k), seededRandom(seeds.expertOrder(seed, round)));
+  const order = shuffled(
+    Array.from({ length: numExperts }, (_, k) => k),
+    seededRandom(seeds.expertOrder(seed, round)),
+  );
   return order[iteration % numExperts];
 }
 
@@ -18,7 +21,12 @@ export function expertFor(iteration: number, numExperts: number, seed: number): 
  * target = min(start + M, T).
  */
 export function stretchFor(
-  iteration: number, method: 'mtt' | 'mct', maxStartEpoch: number, expertEpochs: number, trajectoryEpochs: number, seed: number,
+  iteration: number,
+  method: 'mtt' | 'mct',
+  maxStartEpoch: number,
+  expertEpochs: number,
+  trajectoryEpochs: number,
+  seed: number,
 ): { start: number; target: number } {
   const u = seededRandom(seeds.stretch(seed, iteration))();
   if (method === 'mtt') {

@@ -93,8 +93,16 @@ async function matchSlot(b: BatchInputs, slot: Slot) {
   const target = tensor(traj.paramsAt(slot.target), [P], { device });
   try {
     const r = await matchIteration(b.spec, {
-      images: b.images, labels: teacher?.tensor ?? b.labels, start, target, lr: b.lr, synSteps: b.synSteps, batchSyn: b.batchSyn,
-      dsa: b.dsa, seed: slot.seed, method: b.method,
+      images: b.images,
+      labels: teacher?.tensor ?? b.labels,
+      start,
+      target,
+      lr: b.lr,
+      synSteps: b.synSteps,
+      batchSyn: b.batchSyn,
+      dsa: b.dsa,
+      seed: slot.seed,
+      method: b.method,
     });
     return { ...r, teacher };
   } catch (e) {
@@ -142,7 +150,10 @@ export async function matchBatch(b: BatchInputs): Promise<BatchResult> {
     const grad = new Float32Array(n);
     for (let j = 0; j < n; j++) grad[j] = packed[j] * scale;
     return {
-      loss: packed[n + 1] * scale, gradImages: tensor(grad, b.images.shape, { device: b.images.device }), gradLr: packed[n] * scale, soft,
+      loss: packed[n + 1] * scale,
+      gradImages: tensor(grad, b.images.shape, { device: b.images.device }),
+      gradLr: packed[n] * scale,
+      soft,
       stop: packed[n + 2] > 0,
     };
   } catch (e) {

@@ -14,7 +14,9 @@ import { ProcessGroup } from './process-group';
 /** W must split evenly over the ranks: each computes W / N slots of the same batch. */
 export function checkTrajectoryBatch(W: number, worldSize: number, where = 'trajectoryBatch'): void {
   if (W % worldSize !== 0) {
-    throw new TrajmatchInputError(`${where} (${W}) must be a multiple of the number of ranks (${worldSize}): each rank matches W / N expert stretches per iteration`);
+    throw new TrajmatchInputError(
+      `${where} (${W}) must be a multiple of the number of ranks (${worldSize}): each rank matches W / N expert stretches per iteration`,
+    );
   }
 }
 
@@ -43,7 +45,11 @@ export interface SharedTensors {
  * labels when rank 0 has them.
  */
 export async function shareRunState<S>(
-  group: ProcessGroup, state: S, tensors: SharedTensors, soft: { values: Float32Array; tensor: Tensor } | null, numClasses: number,
+  group: ProcessGroup,
+  state: S,
+  tensors: SharedTensors,
+  soft: { values: Float32Array; tensor: Tensor } | null,
+  numClasses: number,
 ): Promise<{ state: S; soft: { values: Float32Array; tensor: Tensor } | null }> {
   const mine = group.rank === 0 ? JSON.stringify({ state, soft: soft !== null }) : '';
   const shared = JSON.parse((await group.allGather('distill-state', mine))[0]) as { state: S; soft: boolean };
@@ -80,6 +86,12 @@ export function joinDistillRanks(rank: RankEnv, device: string, timeoutSeconds: 
     } else flat[part] = value;
   }
   return ProcessGroup.join({
-    rank: rank.rank, worldSize: rank.worldSize, masterAddr: rank.masterAddr, masterPort: rank.masterPort, timeoutSeconds, device, agreed: flat,
+    rank: rank.rank,
+    worldSize: rank.worldSize,
+    masterAddr: rank.masterAddr,
+    masterPort: rank.masterPort,
+    timeoutSeconds,
+    device,
+    agreed: flat,
   });
 }

@@ -55,7 +55,9 @@ export function deviceForRank(request: string | undefined, localRank: number, op
   if ((ask === 'auto' && info.cudaAvailable) || ask === 'cuda') {
     if (!info.cudaAvailable) return resolveDevice(ask, option); // says why there is no CUDA
     if (localRank >= info.cudaDeviceCount) {
-      throw new TrajmatchInputError(`${option}: LOCAL_RANK ${localRank} has no GPU of its own: this host has ${info.cudaDeviceCount} CUDA device(s); start at most ${info.cudaDeviceCount} rank(s) per host, or choose a device with ${option}`);
+      throw new TrajmatchInputError(
+        `${option}: LOCAL_RANK ${localRank} has no GPU of its own: this host has ${info.cudaDeviceCount} CUDA device(s); start at most ${info.cudaDeviceCount} rank(s) per host, or choose a device with ${option}`,
+      );
     }
     return `cuda:${localRank}`;
   }

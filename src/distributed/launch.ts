@@ -32,7 +32,10 @@ export interface LaunchOptions {
 
 /** Raised when a rank failed: names the first rank that did, and how. */
 export class RankFailedError extends Error {
-  constructor(message: string, readonly rank: number) {
+  constructor(
+    message: string,
+    readonly rank: number,
+  ) {
     super(message);
     this.name = 'RankFailedError';
   }
@@ -67,7 +70,8 @@ export async function launchLocal(options: LaunchOptions): Promise<void> {
   const masterPort = options.masterPort ?? (await freePort());
   const stopMs = (options.stopSeconds ?? 10) * 1000;
   const env = options.env ?? process.env;
-  const onLine = options.onLine ?? ((rank, stream, line) => (stream === 'stdout' ? process.stdout.write(`${line}\n`) : process.stderr.write(`[rank ${rank}] ${line}\n`)));
+  const onLine =
+    options.onLine ?? ((rank, stream, line) => (stream === 'stdout' ? process.stdout.write(`${line}\n`) : process.stderr.write(`[rank ${rank}] ${line}\n`)));
   const threads = env.OMP_NUM_THREADS ?? String(threadsPerRank(nproc));
 
   const children: ChildProcess[] = [];
@@ -77,8 +81,16 @@ export async function launchLocal(options: LaunchOptions): Promise<void> {
   let killTimer: NodeJS.Timeout | undefined;
 
   const stopOthers = () => {
-    children.forEach((c, r) => { if (!exited[r]) c.kill('SIGTERM'); });
-    killTimer = setTimeout(() => children.forEach((c, r) => { if (!exited[r]) c.kill('SIGKILL'); }), stopMs);
+    children.forEach((c, r) => {
+      if (!exited[r]) c.kill('SIGTERM');
+    });
+    killTimer = setTimeout(
+      () =>
+        children.forEach((c, r) => {
+          if (!exited[r]) c.kill('SIGKILL');
+        }),
+      stopMs,
+    );
     killTimer.unref();
   };
 
@@ -87,8 +99,14 @@ export async function launchLocal(options: LaunchOptions): Promise<void> {
     for (let rank = 0; rank < nproc; rank++) {
       const child = spawn(process.execPath, args, {
         env: {
-          ...env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(nproc), LOCAL_WORLD_SIZE: String(nproc),
-          MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(masterPort), OMP_NUM_THREADS: threads,
+          ...env,
+          RANK: String(rank),
+          LOCAL_RANK: String(rank),
+          WORLD_SIZE: String(nproc),
+          LOCAL_WORLD_SIZE: String(nproc),
+          MASTER_ADDR: '127.0.0.1',
+          MASTER_PORT: String(masterPort),
+          OMP_NUM_THREADS: threads,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -122,7 +140,10 @@ export async function launchLocal(options: LaunchOptions): Promise<void> {
   });
   // Ctrl-C reaches the ranks through the terminal's process group: the launcher waits for them to
   // stop (they keep their finished work) rather than dying first. A SIGTERM to it is passed on.
-  const forward = () => children.forEach((c, r) => { if (!exited[r]) c.kill('SIGTERM'); });
+  const forward = () =>
+    children.forEach((c, r) => {
+      if (!exited[r]) c.kill('SIGTERM');
+    });
   const wait = () => undefined;
   process.on('SIGTERM', forward);
   process.on('SIGINT', wait);

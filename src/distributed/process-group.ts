@@ -61,17 +61,33 @@ export class ProcessGroup {
     const backend = o.backend ?? (o.device.startsWith('cuda') ? 'nccl' : 'gloo');
     const agreed = Object.entries(o.agreed).map(([k, v]) => [k, JSON.stringify(v) ?? 'undefined'] as [string, string]);
     const group = await ProcessGroupHandle.join({
-      rank: o.rank, worldSize: o.worldSize, masterAddr: o.masterAddr, masterPort: o.masterPort,
-      timeoutMs: Math.round(o.timeoutSeconds * 1000), backend, device: o.device, agreed,
+      rank: o.rank,
+      worldSize: o.worldSize,
+      masterAddr: o.masterAddr,
+      masterPort: o.masterPort,
+      timeoutMs: Math.round(o.timeoutSeconds * 1000),
+      backend,
+      device: o.device,
+      agreed,
     });
     return new ProcessGroup(group);
   }
 
-  get rank(): number { return this.group.rank; }
-  get worldSize(): number { return this.group.worldSize; }
-  get backend(): 'gloo' | 'nccl' { return this.group.backend; }
-  get device(): string { return this.group.device; }
-  get timeoutSeconds(): number { return this.group.timeoutMs / 1000; }
+  get rank(): number {
+    return this.group.rank;
+  }
+  get worldSize(): number {
+    return this.group.worldSize;
+  }
+  get backend(): 'gloo' | 'nccl' {
+    return this.group.backend;
+  }
+  get device(): string {
+    return this.group.device;
+  }
+  get timeoutSeconds(): number {
+    return this.group.timeoutMs / 1000;
+  }
 
   /** Replaces each tensor, in place, by its mean over the ranks (one collective for all of them). */
   allReduceMean(tensors: Tensor[]): Promise<void> {

@@ -101,8 +101,14 @@ export async function evaluateNetworks(
         hooks.signal?.throwIfAborted();
         if (plan.restartMomentum) net.resetMomentum();
         await net.trainEpoch({
-          images: set.images, labels: set.labels, lr: plan.lr, momentum: o.momentum, weightDecay: o.weightDecay,
-          batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: seeds.evalEpoch(o.seed, k, epoch),
+          images: set.images,
+          labels: set.labels,
+          lr: plan.lr,
+          momentum: o.momentum,
+          weightDecay: o.weightDecay,
+          batchSize: o.batchSize,
+          dsa: o.dsa ?? undefined,
+          seed: seeds.evalEpoch(o.seed, k, epoch),
         });
       }
       const test = await net.evaluate({ images: dataset.test.images, labels: dataset.test.labels });

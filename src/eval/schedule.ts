@@ -22,5 +22,10 @@ export function evalSchedule(epochs: number): EvalPhase[] {
   const total = epochs + 1;
   const decayAfter = Math.floor(epochs / 2) + 1; // the epoch (0-based) after which the lr decays
   const first = Math.min(total, decayAfter + 1);
-  return first < total ? [{ epochs: first, lrScale: 1 }, { epochs: total - first, lrScale: 0.1 }] : [{ epochs: total, lrScale: 1 }];
+  return first < total
+    ? [
+        { epochs: first, lrScale: 1 },
+        { epochs: total - first, lrScale: 0.1 },
+      ]
+    : [{ epochs: total, lrScale: 1 }];
 }

@@ -38,7 +38,13 @@ export class SafetensorsError extends TrajmatchInputError {
 
 // By tag rather than instanceof: typed arrays made by the addon may come from another realm (jest's VM contexts).
 const DTYPE_OF_ARRAY: Record<string, SafetensorsDtype> = {
-  Float64Array: 'F64', Float32Array: 'F32', BigInt64Array: 'I64', Int32Array: 'I32', Int16Array: 'I16', Int8Array: 'I8', Uint8Array: 'U8',
+  Float64Array: 'F64',
+  Float32Array: 'F32',
+  BigInt64Array: 'I64',
+  Int32Array: 'I32',
+  Int16Array: 'I16',
+  Int8Array: 'I8',
+  Uint8Array: 'U8',
 };
 
 function dtypeOf(values: Typed): SafetensorsDtype {
@@ -130,7 +136,8 @@ function parseHeader(json: Buffer, dataLength: number, file: string): { metadata
     const dtype = e.dtype as SafetensorsDtype;
     const expectedBytes = (e.shape as number[]).reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
     const shape = e.shape as number[];
-    if (end - begin !== expectedBytes) throw fail(`tensor ${name} of shape [${shape.join(',')}] ${dtype} needs ${expectedBytes} bytes but spans ${end - begin}`);
+    if (end - begin !== expectedBytes)
+      throw fail(`tensor ${name} of shape [${shape.join(',')}] ${dtype} needs ${expectedBytes} bytes but spans ${end - begin}`);
     if (end > dataLength) throw fail(`tensor ${name} ends at byte ${end} of a ${dataLength}-byte data section (truncated?)`);
     ranges.push([begin, end, name]);
     entries.set(name, { dtype, shape, begin, end });
@@ -213,18 +220,31 @@ export function tensorValues(entry: TensorEntry, name: string, file: string, wan
   if (entry.dtype !== want) throw new SafetensorsError(`${file}: tensor ${name} is ${entry.dtype}, expected ${want}`);
   const copy = new Uint8Array(entry.bytes);
   switch (want) {
-    case 'F64': return new Float64Array(copy.buffer);
-    case 'F32': return new Float32Array(copy.buffer);
-    case 'I64': return new BigInt64Array(copy.buffer);
-    case 'I32': return new Int32Array(copy.buffer);
-    case 'I16': return new Int16Array(copy.buffer);
-    case 'I8': return new Int8Array(copy.buffer);
-    default: return copy;
+    case 'F64':
+      return new Float64Array(copy.buffer);
+    case 'F32':
+      return new Float32Array(copy.buffer);
+    case 'I64':
+      return new BigInt64Array(copy.buffer);
+    case 'I32':
+      return new Int32Array(copy.buffer);
+    case 'I16':
+      return new Int16Array(copy.buffer);
+    case 'I8':
+      return new Int8Array(copy.buffer);
+    default:
+      return copy;
   }
 }
 
 /** The named tensor of a file's content, with its shape checked; a SafetensorsError naming the file otherwise. */
-export function requireTensor(content: SafetensorsContent, name: string, file: string, dtype: SafetensorsDtype, rank: number): { shape: number[]; values: Typed } {
+export function requireTensor(
+  content: SafetensorsContent,
+  name: string,
+  file: string,
+  dtype: SafetensorsDtype,
+  rank: number,
+): { shape: number[]; values: Typed } {
   const entry = content.tensors.get(name);
   if (!entry) throw new SafetensorsError(`${file}: tensor ${name} is missing`);
   if (entry.shape.length !== rank) throw new SafetensorsError(`${file}: tensor ${name} has shape [${entry.shape.join(',')}], expected ${rank} dimension(s)`);

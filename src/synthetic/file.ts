@@ -48,12 +48,16 @@ export interface SyntheticSetData {
 export function writeSyntheticSet(file: string, set: SyntheticSetData): Promise<void> {
   const { channels: c, height: h, width: w } = set.info;
   const n = set.labels.length;
-  return writeSafetensors(file, {
-    images: { values: set.images, shape: [n, c, h, w] },
-    labels: { values: BigInt64Array.from(set.labels, BigInt), shape: [n] },
-    ...(set.softLabels ? { soft_labels: { values: set.softLabels, shape: [n, set.info.classNames.length] } } : {}),
-    lr: { values: Float32Array.of(set.lr), shape: [] },
-  }, { format: SYNTHETIC_FORMAT, trajmatch_synthetic: JSON.stringify(set.info) });
+  return writeSafetensors(
+    file,
+    {
+      images: { values: set.images, shape: [n, c, h, w] },
+      labels: { values: BigInt64Array.from(set.labels, BigInt), shape: [n] },
+      ...(set.softLabels ? { soft_labels: { values: set.softLabels, shape: [n, set.info.classNames.length] } } : {}),
+      lr: { values: Float32Array.of(set.lr), shape: [] },
+    },
+    { format: SYNTHETIC_FORMAT, trajmatch_synthetic: JSON.stringify(set.info) },
+  );
 }
 
 export function readSyntheticSet(file: string): SyntheticSetData {
@@ -109,9 +113,7 @@ export function syntheticSetTensors(set: SyntheticSetData, device: string): { im
   const n = set.labels.length;
   return {
     images: tensor(set.images, [n, set.info.channels, set.info.height, set.info.width], { device }),
-    labels: set.softLabels
-      ? tensor(set.softLabels, [n, set.info.classNames.length], { device })
-      : tensor(set.labels, [n], { dtype: 'int64', device }),
+    labels: set.softLabels ? tensor(set.softLabels, [n, set.info.classNames.length], { device }) : tensor(set.labels, [n], { dtype: 'int64', device }),
   };
 }
 

@@ -104,7 +104,9 @@ function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected:
     const have = readExpertInfo(file, expected);
     const diff = (Object.keys(want) as (keyof typeof want)[]).filter((k) => want[k] !== have[k]);
     if (diff.length > 0) {
-      throw new TrajmatchInputError(`${file}: this buffer was trained with other settings (${diff.map((k) => `${k} ${JSON.stringify(have[k])}, not ${JSON.stringify(want[k])}`).join('; ')}); use another buffer.bufferPath`);
+      throw new TrajmatchInputError(
+        `${file}: this buffer was trained with other settings (${diff.map((k) => `${k} ${JSON.stringify(have[k])}, not ${JSON.stringify(want[k])}`).join('; ')}); use another buffer.bufferPath`,
+      );
     }
     return true;
   };
@@ -140,14 +142,22 @@ export async function trainExperts(
   const { group } = hooks;
   const signal = group ? AbortSignal.any([group.signal, ...(hooks.signal ? [hooks.signal] : [])]) : hooks.signal;
   // No rank writes before every rank has scanned: they must all see the same unfinished experts.
-  if (group) await sameTodoOnEveryRank(group, dir, todo.map((t) => t.e));
+  if (group)
+    await sameTodoOnEveryRank(
+      group,
+      dir,
+      todo.map((t) => t.e),
+    );
   hooks.onEvent?.({ type: 'start', dir, numExperts: o.numExperts, epochs: o.epochs, skipped });
 
   // the training subset is made after every check, so that a refusal leaves nothing behind
   let images = dataset.train.images;
   let labels = dataset.train.labels;
   if (o.trainLimit !== undefined && o.trainLimit < dataset.train.size) {
-    const pick = shuffled(Array.from({ length: dataset.train.size }, (_, i) => i), seededRandom(seeds.trainSubset(o.seed))).slice(0, o.trainLimit);
+    const pick = shuffled(
+      Array.from({ length: dataset.train.size }, (_, i) => i),
+      seededRandom(seeds.trainSubset(o.seed)),
+    ).slice(0, o.trainLimit);
     images = indexSelect(images, pick);
     labels = indexSelect(labels, pick);
   }
@@ -169,13 +179,26 @@ export async function trainExperts(
         const mtt = openTrajectory(path.join(dir, expertFileName(e, 'mtt')));
         const file = path.join(dir, expertFileName(e, 'mct', plan));
         await writeMctExpert(file, convexify(mtt, plan), mtt.info, plan);
-        hooks.onEvent?.({ type: 'expert', expert: e, files: [file], testAccuracy: mtt.info.testAccuracy ?? NaN, seconds: (Date.now() - began) / 1000, converted: true });
+        hooks.onEvent?.({
+          type: 'expert',
+          expert: e,
+          files: [file],
+          testAccuracy: mtt.info.testAccuracy ?? NaN,
+          seconds: (Date.now() - began) / 1000,
+          converted: true,
+        });
         continue;
       }
       const result = await trainOneExpert(dataset, spec, images, labels, e, o, { onEvent: hooks.onEvent, signal });
       const info: ExpertInfo = {
-        dataset: dataset.name, convnet: spec, zca: dataset.zca !== undefined, preprocessing: dataset.preprocessing, ...settingsOf(o),
-        expert: e, trainAccuracy: result.trainAccuracy, testAccuracy: result.testAccuracy,
+        dataset: dataset.name,
+        convnet: spec,
+        zca: dataset.zca !== undefined,
+        preprocessing: dataset.preprocessing,
+        ...settingsOf(o),
+        expert: e,
+        trainAccuracy: result.trainAccuracy,
+        testAccuracy: result.testAccuracy,
       };
       if (result.mtt) {
         files.push(path.join(dir, expertFileName(e, 'mtt')));
@@ -211,7 +234,9 @@ export async function trainExperts(
  * or one not shared between the hosts (which may mount it at different paths).
  */
 async function sameTodoOnEveryRank(group: ProcessGroup, dir: string, todo: number[]): Promise<void> {
-  const all = (await group.allGather('buffer/todo', JSON.stringify({ dir: path.resolve(dir), todo }))).map((json) => JSON.parse(json) as { dir: string; todo: number[] });
+  const all = (await group.allGather('buffer/todo', JSON.stringify({ dir: path.resolve(dir), todo }))).map(
+    (json) => JSON.parse(json) as { dir: string; todo: number[] },
+  );
   const other = all.findIndex((seen) => seen.todo.join() !== todo.join());
   if (other >= 0) {
     throw new TrajmatchInputError(
@@ -221,7 +246,12 @@ async function sameTodoOnEveryRank(group: ProcessGroup, dir: string, todo: numbe
 }
 
 async function trainOneExpert(
-  dataset: Dataset, spec: ConvNetSpec, images: Tensor, labels: Tensor, e: number, o: ParsedBufferOptions,
+  dataset: Dataset,
+  spec: ConvNetSpec,
+  images: Tensor,
+  labels: Tensor,
+  e: number,
+  o: ParsedBufferOptions,
   hooks: { onEvent?: (e: BufferEvent) => void; signal?: AbortSignal },
 ) {
   const layout = convNetLayout(spec);
@@ -244,8 +274,14 @@ async function trainOneExpert(
       hooks.signal?.throwIfAborted();
       const began = Date.now();
       const stats = await net.trainEpoch({
-        images, labels, lr: o.lrTeacher, momentum: o.momentum, weightDecay: o.weightDecay,
-        batchSize: o.batchSize, dsa: o.dsa ?? undefined, seed: seeds.expertEpoch(o.seed, e, epoch),
+        images,
+        labels,
+        lr: o.lrTeacher,
+        momentum: o.momentum,
+        weightDecay: o.weightDecay,
+        batchSize: o.batchSize,
+        dsa: o.dsa ?? undefined,
+        seed: seeds.expertEpoch(o.seed, e, epoch),
       });
       const seconds = (Date.now() - began) / 1000;
       trainSeconds += seconds;

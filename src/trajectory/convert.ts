@@ -35,7 +35,13 @@ export async function convertBuffer(dir: string, waypoints: Waypoints = DEFAULT_
     const mtt = openTrajectory(source);
     const target = path.join(dir, expertFileName(mtt.info.expert, 'mct', plan));
     if (fs.existsSync(target)) {
-      openTrajectory(target, { dataset: mtt.info.dataset, convnet: mtt.info.convnet, zca: mtt.info.zca, preprocessing: mtt.info.preprocessing, waypoints: plan });
+      openTrajectory(target, {
+        dataset: mtt.info.dataset,
+        convnet: mtt.info.convnet,
+        zca: mtt.info.zca,
+        preprocessing: mtt.info.preprocessing,
+        waypoints: plan,
+      });
       result.kept.push(target);
       continue;
     }

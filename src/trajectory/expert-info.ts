@@ -68,7 +68,8 @@ export interface ExpectedExpert {
  */
 function legacyProblem(info: ExpertInfo): string | null {
   if (info.zca) return 'it was trained before ZCA followed the published rule (its ZCA was fitted on mean/std-normalised pixels, not on the raw [0, 1] pixels)';
-  if (info.dataset === 'cifar100') return "it was trained on CIFAR-100 normalised with CIFAR-100's own mean/std, not with CIFAR-10's as the published code does";
+  if (info.dataset === 'cifar100')
+    return "it was trained on CIFAR-100 normalised with CIFAR-100's own mean/std, not with CIFAR-10's as the published code does";
   return null;
 }
 
@@ -83,7 +84,9 @@ export function checkExpertMatches(info: ExpertInfo, expected: ExpectedExpert, f
     if (info.preprocessing === undefined) {
       const legacy = legacyProblem(info);
       if (legacy !== null) {
-        throw new SafetensorsError(`${file}: ${legacy}; retrain the experts (npm run buffer with a fresh --buffer-path, or delete ${path.dirname(file)} first)`);
+        throw new SafetensorsError(
+          `${file}: ${legacy}; retrain the experts (npm run buffer with a fresh --buffer-path, or delete ${path.dirname(file)} first)`,
+        );
       }
     } else if (!samePreprocessing(info.preprocessing, expected.preprocessing)) {
       problems.push(`its inputs were preprocessed by ${describePreprocessing(info.preprocessing)}, not ${describePreprocessing(expected.preprocessing)}`);

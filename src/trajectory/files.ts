@@ -63,11 +63,15 @@ export function writeMttExpert(file: string, checkpoints: Float32Array, info: Ex
 export function writeMctExpert(file: string, data: MctData, info: ExpertInfo, plan: Waypoints): Promise<void> {
   const layout = convNetLayout(info.convnet);
   const K = data.waypointEpochs.length;
-  return writeSafetensors(file, {
-    waypoints: { values: data.waypoints, shape: [K, layout.numParams] },
-    fractions: { values: data.fractions, shape: [info.epochs + 1, layout.tensors.length] },
-    waypoint_epochs: { values: BigInt64Array.from(data.waypointEpochs, BigInt), shape: [K] },
-  }, { ...metadataOf(MCT_FORMAT, info, layout), waypoint_plan: JSON.stringify(asPlan(plan)) });
+  return writeSafetensors(
+    file,
+    {
+      waypoints: { values: data.waypoints, shape: [K, layout.numParams] },
+      fractions: { values: data.fractions, shape: [info.epochs + 1, layout.tensors.length] },
+      waypoint_epochs: { values: BigInt64Array.from(data.waypointEpochs, BigInt), shape: [K] },
+    },
+    { ...metadataOf(MCT_FORMAT, info, layout), waypoint_plan: JSON.stringify(asPlan(plan)) },
+  );
 }
 
 /**
@@ -89,7 +93,9 @@ function planOf(metadata: Record<string, string>, file: string, epochs: number, 
   }
   const K = w.length;
   if (K > 2 && JSON.stringify(waypointEpochs(epochs, K)) === JSON.stringify(w)) return { scheme: 'uniform', count: K };
-  throw new SafetensorsError(`${file}: made by an earlier version whose ${K} waypoints [${w.join(', ')}] were placed or smoothed differently from the published code; delete it and convert its MTT file again (trajmatch convert), or retrain the expert`);
+  throw new SafetensorsError(
+    `${file}: made by an earlier version whose ${K} waypoints [${w.join(', ')}] were placed or smoothed differently from the published code; delete it and convert its MTT file again (trajmatch convert), or retrain the expert`,
+  );
 }
 
 function checkShape(file: string, name: string, shape: number[], expected: number[]): void {
@@ -149,7 +155,10 @@ export function openTrajectory(file: string, expected?: ExpectedExpert & { waypo
   if (expected?.waypoints !== undefined && waypointTag(plan) !== waypointTag(asPlan(expected.waypoints))) {
     throw new SafetensorsError(`${file}: holds ${describeWaypointPlan(plan)}, but the run asks for ${describeWaypointPlan(asPlan(expected.waypoints))}`);
   }
-  for (const [name, values] of [['waypoints', waypoints.values], ['fractions', fractions.values]] as const) {
+  for (const [name, values] of [
+    ['waypoints', waypoints.values],
+    ['fractions', fractions.values],
+  ] as const) {
     const bad = (values as Float32Array).findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new SafetensorsError(`${file}: tensor ${name} holds a non-finite value at element ${bad}`);
   }
@@ -164,5 +173,9 @@ export function openTrajectory(file: string, expected?: ExpectedExpert & { waypo
 export function listExpertFiles(dir: string, kind: TrajectoryKind, waypoints: Waypoints = DEFAULT_WAYPOINTS): string[] {
   if (!fs.existsSync(dir)) return [];
   const suffix = expertFileSuffix(kind, waypoints);
-  return fs.readdirSync(dir).filter((f) => /^expert_\d+\./.test(f) && f.endsWith(suffix)).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^expert_\d+\./.test(f) && f.endsWith(suffix))
+    .sort()
+    .map((f) => path.join(dir, f));
 }

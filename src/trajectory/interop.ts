@@ -56,7 +56,10 @@ function fileIndex(file: string): number {
 /** Imports published .pt buffers (MTT replay buffers and/or MCT waypoint + step pairs) as our expert files. */
 export async function importPublishedBuffer(files: string[], o: ImportOptions, onFile?: (file: string) => void): Promise<ImportResult> {
   const shape = SHAPES[o.dataset];
-  if (!shape) throw new TrajmatchInputError(`importing .pt buffers needs a dataset of known image shape: one of ${Object.keys(SHAPES).join(', ')}; received '${o.dataset}'`);
+  if (!shape)
+    throw new TrajmatchInputError(
+      `importing .pt buffers needs a dataset of known image shape: one of ${Object.keys(SHAPES).join(', ')}; received '${o.dataset}'`,
+    );
   const spec = convNetForDataset(shape, o.network ?? {});
   const zca = o.zca ?? false;
   const dir = bufferDir(o.bufferPath ?? 'buffers', o.dataset, spec, zca);
@@ -72,21 +75,42 @@ export async function importPublishedBuffer(files: string[], o: ImportOptions, o
       const k = Number((w ?? s)![1] ?? 2);
       const names = mctFileNames(k, Number((w ?? s)![2]));
       const pair = { waypoints: path.join(path.dirname(file), names.waypoints), steps: path.join(path.dirname(file), names.steps), k };
-      for (const f of [pair.waypoints, pair.steps]) if (!fs.existsSync(f)) throw new TrajmatchInputError(`${file}: MCT's buffers come in pairs, and ${f} is missing`);
+      for (const f of [pair.waypoints, pair.steps])
+        if (!fs.existsSync(f)) throw new TrajmatchInputError(`${file}: MCT's buffers come in pairs, and ${f} is missing`);
       mct.set(pair.waypoints, pair);
     } else if (/^(waypoint|step)_buffer_/.test(base)) {
-      throw new TrajmatchInputError(`${file}: an MCT file of an ablation or unknown variant; only waypoint_buffer[_ipK]_N.pt and step_buffer[_ipK]_N.pt are read`);
+      throw new TrajmatchInputError(
+        `${file}: an MCT file of an ablation or unknown variant; only waypoint_buffer[_ipK]_N.pt and step_buffer[_ipK]_N.pt are read`,
+      );
     } else mtt.push(file);
   }
   const byIndex = (a: string, b: string) => fileIndex(a) - fileIndex(b);
 
   const info = (epochs: number, expert: number, origin: string): ExpertInfo => ({
-    dataset: o.dataset, convnet: spec, zca, preprocessing: publishedPreprocessing(o.dataset, zca, o.zcaEps ?? 0.1),
+    dataset: o.dataset,
+    convnet: spec,
+    zca,
+    preprocessing: publishedPreprocessing(o.dataset, zca, o.zcaEps ?? 0.1),
     // buffer.py's defaults, which the published experts were trained with
-    epochs, lrTeacher: 0.01, momentum: 0, weightDecay: 0, batchSize: 256, dsa: DEFAULT_DSA_STRATEGY, seed: 0,
-    expert, trainAccuracy: [], testAccuracy: null, origin,
+    epochs,
+    lrTeacher: 0.01,
+    momentum: 0,
+    weightDecay: 0,
+    batchSize: 256,
+    dsa: DEFAULT_DSA_STRATEGY,
+    seed: 0,
+    expert,
+    trainAccuracy: [],
+    testAccuracy: null,
+    origin,
   });
-  const expected = (plan?: WaypointPlan) => ({ dataset: o.dataset, convnet: spec, zca, preprocessing: publishedPreprocessing(o.dataset, zca, o.zcaEps ?? 0.1), ...(plan ? { waypoints: plan } : {}) });
+  const expected = (plan?: WaypointPlan) => ({
+    dataset: o.dataset,
+    convnet: spec,
+    zca,
+    preprocessing: publishedPreprocessing(o.dataset, zca, o.zcaEps ?? 0.1),
+    ...(plan ? { waypoints: plan } : {}),
+  });
 
   let next = o.firstExpert ?? 0;
   for (const file of mtt.sort(byIndex)) {
@@ -112,7 +136,9 @@ export async function importPublishedBuffer(files: string[], o: ImportOptions, o
       const plan = asPlan(o.waypoints ?? pair.k);
       const want = planEpochs(plan, x.epochs);
       if (JSON.stringify(want) !== JSON.stringify(x.data.waypointEpochs)) {
-        throw new TrajmatchInputError(`${pair.waypoints}: expert ${i} has waypoints at epochs [${x.data.waypointEpochs.join(', ')}], not at those of ${describeWaypointPlan(plan)} ([${want.join(', ')}]); pass --waypoint-epochs ${x.data.waypointEpochs.join(',')} to import them as they are`);
+        throw new TrajmatchInputError(
+          `${pair.waypoints}: expert ${i} has waypoints at epochs [${x.data.waypointEpochs.join(', ')}], not at those of ${describeWaypointPlan(plan)} ([${want.join(', ')}]); pass --waypoint-epochs ${x.data.waypointEpochs.join(',')} to import them as they are`,
+        );
       }
       const target = path.join(dir, expertFileName(next, 'mct', plan));
       if (fs.existsSync(target)) {
@@ -147,11 +173,18 @@ export function publishedBufferFolder(dataset: string, zca: boolean, depth: numb
 }
 
 /** Writes the experts of one of our buffer folders as published .pt files into outDir. */
-export async function exportPublishedBuffer(dir: string, outDir: string, o: ExportOptions, onFile?: (file: string) => void): Promise<{ files: string[]; publishedFolder: string }> {
+export async function exportPublishedBuffer(
+  dir: string,
+  outDir: string,
+  o: ExportOptions,
+  onFile?: (file: string) => void,
+): Promise<{ files: string[]; publishedFolder: string }> {
   const plan = asPlan(o.waypoints ?? DEFAULT_WAYPOINTS);
   const sources = listExpertFiles(dir, o.form, plan);
   if (sources.length === 0) {
-    throw new TrajmatchInputError(`${dir}: no ${o.form === 'mtt' ? 'MTT expert files (expert_NNN.mtt.safetensors)' : `MCT expert files with ${describeWaypointPlan(plan)}`} to export`);
+    throw new TrajmatchInputError(
+      `${dir}: no ${o.form === 'mtt' ? 'MTT expert files (expert_NNN.mtt.safetensors)' : `MCT expert files with ${describeWaypointPlan(plan)}`} to export`,
+    );
   }
   const per = o.expertsPerFile ?? 10;
   if (!Number.isInteger(per) || per < 1) throw new TrajmatchInputError(`expertsPerFile: expected a positive integer, received ${per}`);
@@ -169,11 +202,15 @@ export async function exportPublishedBuffer(dir: string, outDir: string, o: Expo
     }
     if (o.form === 'mtt') {
       const file = path.join(outDir, `replay_buffer_${n}.pt`);
-      await writeMttBuffer(file, first.info.convnet, group.map((t) => {
-        const checkpoints = new Float32Array((t.epochs + 1) * t.numParams);
-        for (let e = 0; e <= t.epochs; e++) checkpoints.set(t.paramsAt(e), e * t.numParams);
-        return { epochs: t.epochs, checkpoints };
-      }));
+      await writeMttBuffer(
+        file,
+        first.info.convnet,
+        group.map((t) => {
+          const checkpoints = new Float32Array((t.epochs + 1) * t.numParams);
+          for (let e = 0; e <= t.epochs; e++) checkpoints.set(t.paramsAt(e), e * t.numParams);
+          return { epochs: t.epochs, checkpoints };
+        }),
+      );
       files.push(file);
       onFile?.(file);
     } else {
@@ -185,7 +222,12 @@ export async function exportPublishedBuffer(dir: string, outDir: string, o: Expo
       const names = mctFileNames(count, n);
       const waypointFile = path.join(outDir, names.waypoints);
       const stepFile = path.join(outDir, names.steps);
-      await writeMctBuffer(waypointFile, stepFile, first.info.convnet, mcts.map((t) => ({ epochs: t.epochs, data: t.data })));
+      await writeMctBuffer(
+        waypointFile,
+        stepFile,
+        first.info.convnet,
+        mcts.map((t) => ({ epochs: t.epochs, data: t.data })),
+      );
       files.push(waypointFile, stepFile);
       onFile?.(waypointFile);
       onFile?.(stepFile);

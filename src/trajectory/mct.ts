@@ -41,7 +41,12 @@ export class MctRecorder implements TrajectoryRecorder {
   private nextStep = 0;
   private next = 0;
 
-  constructor(readonly epochs: number, readonly numParams: number, private readonly segments: Segment[], plan: Waypoints) {
+  constructor(
+    readonly epochs: number,
+    readonly numParams: number,
+    private readonly segments: Segment[],
+    plan: Waypoints,
+  ) {
     this.smoothing = smoothingOf(plan, epochs);
     this.waypointEpochs = this.smoothing.waypointEpochs;
     this.sums = new Float64Array(this.waypointEpochs.length * numParams);
@@ -71,7 +76,8 @@ export class MctRecorder implements TrajectoryRecorder {
     if (epoch !== this.next) throw new Error(`MctRecorder: expected epoch ${this.next}, received ${epoch}`);
     if (params.length !== this.numParams) throw new Error(`MctRecorder: expected ${this.numParams} parameters, received ${params.length}`);
     const bad = firstNonFinite(params);
-    if (bad >= 0) throw new TrajmatchInputError(`the checkpoint of epoch ${epoch} holds a non-finite value (${params[bad]}) at parameter ${bad}: the expert diverged`);
+    if (bad >= 0)
+      throw new TrajmatchInputError(`the checkpoint of epoch ${epoch} holds a non-finite value (${params[bad]}) at parameter ${bad}: the expert diverged`);
     // Each waypoint is a weighted sum of raw checkpoints: add this one's share.
     this.waypointEpochs.forEach((w, j) => {
       const weight = (this.smoothing.smoothed.get(w) ?? new Map([[w, 1]])).get(epoch);

@@ -9,7 +9,10 @@ export class MttRecorder implements TrajectoryRecorder {
   readonly checkpoints: Float32Array;
   private next = 0;
 
-  constructor(readonly epochs: number, readonly numParams: number) {
+  constructor(
+    readonly epochs: number,
+    readonly numParams: number,
+  ) {
     this.checkpoints = new Float32Array((epochs + 1) * numParams);
   }
 
@@ -17,7 +20,8 @@ export class MttRecorder implements TrajectoryRecorder {
     if (epoch !== this.next) throw new Error(`MttRecorder: expected epoch ${this.next}, received ${epoch}`);
     if (params.length !== this.numParams) throw new Error(`MttRecorder: expected ${this.numParams} parameters, received ${params.length}`);
     const bad = firstNonFinite(params);
-    if (bad >= 0) throw new TrajmatchInputError(`the checkpoint of epoch ${epoch} holds a non-finite value (${params[bad]}) at parameter ${bad}: the expert diverged`);
+    if (bad >= 0)
+      throw new TrajmatchInputError(`the checkpoint of epoch ${epoch} holds a non-finite value (${params[bad]}) at parameter ${bad}: the expert diverged`);
     this.checkpoints.set(params, epoch * this.numParams);
     this.next++;
   }

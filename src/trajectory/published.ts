@@ -83,7 +83,9 @@ function list(v: PickledValue, file: string, where: string, expected: string): P
 function checkpointValues(v: PickledValue, layout: PublishedTensor[], file: string, where: string, out: Float32Array, offset: number): void {
   const tensors = list(v, file, where, `a list of ${layout.length} parameter tensors`);
   if (tensors.length !== layout.length) {
-    throw new TrajmatchInputError(`${file}: ${where}expected ${layout.length} parameter tensors (${layout.map((t) => t.name).join(', ')}), found ${tensors.length}: not a buffer of this network, or another network's`);
+    throw new TrajmatchInputError(
+      `${file}: ${where}expected ${layout.length} parameter tensors (${layout.map((t) => t.name).join(', ')}), found ${tensors.length}: not a buffer of this network, or another network's`,
+    );
   }
   tensors.forEach((t, l) => {
     const want = layout[l];
@@ -107,7 +109,8 @@ function scalar(v: PickledValue, file: string, where: string): number {
   let x: number | undefined;
   if (typeof v === 'number') x = v;
   else if (isTensor(v) && v.numel === 1) x = Number((v.toArray() as ArrayLike<number>)[0]);
-  if (x === undefined || !Number.isFinite(x)) throw new TrajmatchInputError(`${file}: ${where}expected a finite number (a 0-d tensor), found ${describePickled(v)}`);
+  if (x === undefined || !Number.isFinite(x))
+    throw new TrajmatchInputError(`${file}: ${where}expected a finite number (a 0-d tensor), found ${describePickled(v)}`);
   return x;
 }
 
@@ -122,7 +125,8 @@ export async function readMttBuffer(file: string, spec: ConvNetSpec): Promise<{ 
     let epochs = -1;
     return experts.map((expert, e) => {
       const checkpoints = list(expert, file, `expert ${e}: `, 'a list of per-epoch checkpoints');
-      if (checkpoints.length < 2) throw new TrajmatchInputError(`${file}: expert ${e}: expected at least 2 checkpoints (epochs 0 and T), found ${checkpoints.length}`);
+      if (checkpoints.length < 2)
+        throw new TrajmatchInputError(`${file}: expert ${e}: expected at least 2 checkpoints (epochs 0 and T), found ${checkpoints.length}`);
       if (epochs >= 0 && checkpoints.length !== epochs + 1) {
         throw new TrajmatchInputError(`${file}: expert ${e} has ${checkpoints.length} checkpoints, but expert 0 has ${epochs + 1}`);
       }
@@ -145,7 +149,8 @@ export async function writeMttBuffer(file: string, spec: ConvNetSpec, experts: {
   const layout = publishedLayout(spec);
   const P = layout.reduce((a, t) => a + t.numel, 0);
   const value: PickledValue = experts.map((x) =>
-    Array.from({ length: x.epochs + 1 }, (_, t) => checkpointTensors(x.checkpoints.subarray(t * P, (t + 1) * P), layout)));
+    Array.from({ length: x.epochs + 1 }, (_, t) => checkpointTensors(x.checkpoints.subarray(t * P, (t + 1) * P), layout)),
+  );
   try {
     await saveTorchFile(file, value);
   } finally {
@@ -180,9 +185,12 @@ export async function readMctBuffer(waypointFile: string, stepFile: string, spec
       if (steps.length === 0) throw new TrajmatchInputError(`${stepFile}: expert ${e}: holds no fractions`);
       const first = list(steps[0], stepFile, `expert ${e}, entry 0: `, 'a list');
       // K = 2: a flat list of checkpoints (each L numbers); else a list of segments (each a list of checkpoints)
-      const segments = first.length > 0 && Array.isArray(first[0]) ? steps.map((s, j) => list(s, stepFile, `expert ${e}, segment ${j}: `, 'a list of checkpoints')) : [steps];
+      const segments =
+        first.length > 0 && Array.isArray(first[0]) ? steps.map((s, j) => list(s, stepFile, `expert ${e}, segment ${j}: `, 'a list of checkpoints')) : [steps];
       if (wps.length !== segments.length + 1) {
-        throw new TrajmatchInputError(`${waypointFile}: expert ${e}: expected ${segments.length + 1} waypoints for the ${segments.length} segment(s) of ${stepFile}, found ${wps.length}`);
+        throw new TrajmatchInputError(
+          `${waypointFile}: expert ${e}: expected ${segments.length + 1} waypoints for the ${segments.length} segment(s) of ${stepFile}, found ${wps.length}`,
+        );
       }
       const waypointEpochs = [0];
       for (const [j, s] of segments.entries()) {
@@ -198,7 +206,10 @@ export async function readMctBuffer(waypointFile: string, stepFile: string, spec
           if (row.length !== L) throw new TrajmatchInputError(`${stepFile}: ${where}expected ${L} fractions (one per parameter tensor), found ${row.length}`);
           const values = row.map((v) => scalar(v, stepFile, where));
           // a segment's last checkpoint is the next one's first: ours keeps the next segment's 0 there
-          if (p < s.length - 1) values.forEach((v, l) => { fractions[(waypointEpochs[j] + p) * L + l] = v; });
+          if (p < s.length - 1)
+            values.forEach((v, l) => {
+              fractions[(waypointEpochs[j] + p) * L + l] = v;
+            });
         });
       });
       for (let l = 0; l < L; l++) fractions[epochs * L + l] = 1;
@@ -219,13 +230,15 @@ export async function writeMctBuffer(waypointFile: string, stepFile: string, spe
   const L = layout.length;
   const scalarRow = (values: ArrayLike<number>) => Array.from(values, (v) => tensor(Float32Array.of(v), [], { device: 'cpu' }));
   const waypointValue: PickledValue = experts.map(({ data }) =>
-    Array.from({ length: data.waypointEpochs.length }, (_, j) => checkpointTensors(data.waypoints.subarray(j * P, (j + 1) * P), layout)));
+    Array.from({ length: data.waypointEpochs.length }, (_, j) => checkpointTensors(data.waypoints.subarray(j * P, (j + 1) * P), layout)),
+  );
   const stepValue: PickledValue = experts.map(({ epochs, data }) => {
     const w = data.waypointEpochs;
-    const segment = (j: number) => Array.from({ length: w[j + 1] - w[j] + 1 }, (_, p) => {
-      const i = w[j] + p;
-      return scalarRow(i === w[j + 1] ? new Float32Array(L).fill(1) : data.fractions.subarray(i * L, (i + 1) * L));
-    });
+    const segment = (j: number) =>
+      Array.from({ length: w[j + 1] - w[j] + 1 }, (_, p) => {
+        const i = w[j] + p;
+        return scalarRow(i === w[j + 1] ? new Float32Array(L).fill(1) : data.fractions.subarray(i * L, (i + 1) * L));
+      });
     if (w.length === 2) return segment(0);
     if (w[w.length - 1] !== epochs) throw new Error('waypoint epochs must end at T');
     return Array.from({ length: w.length - 1 }, (_, j) => segment(j));

@@ -39,7 +39,9 @@ export function waypointTag(plan: WaypointPlan): string {
 }
 
 export function describeWaypointPlan(plan: WaypointPlan): string {
-  return plan.scheme === 'uniform' ? `K = ${plan.count} uniform waypoints (trajectory_compression.py)` : `waypoints at epochs ${plan.epochs.join(', ')} (convexify.py)`;
+  return plan.scheme === 'uniform'
+    ? `K = ${plan.count} uniform waypoints (trajectory_compression.py)`
+    : `waypoints at epochs ${plan.epochs.join(', ')} (convexify.py)`;
 }
 
 /** The uniform scheme's waypoint epochs for T epochs and K requested waypoints (published placement). */
@@ -56,7 +58,8 @@ export function waypointEpochs(epochs: number, count: number): number[] {
 
 /** Checks explicit waypoint epochs against T: integers rising from 0 to T, as convexify.py needs them. */
 export function checkWaypointEpochs(epochs: number, list: number[], where = 'waypointEpochs'): number[] {
-  const bad = (why: string) => new TrajmatchInputError(`${where}: expected integer epochs rising from 0 to ${epochs} (e.g. 0,6,25,50 for T = 50), ${why}; received [${list.join(', ')}]`);
+  const bad = (why: string) =>
+    new TrajmatchInputError(`${where}: expected integer epochs rising from 0 to ${epochs} (e.g. 0,6,25,50 for T = 50), ${why}; received [${list.join(', ')}]`);
   if (list.length < 2) throw bad('at least two of them');
   if (list.some((v) => !Number.isInteger(v))) throw bad('integers only');
   if (list[0] !== 0) throw bad('the first must be 0');

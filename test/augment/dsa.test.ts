@@ -34,11 +34,13 @@ describe('DSA', () => {
       for (let n = 0; n < N; n++) {
         let same = true;
         let flipped = true;
-        for (let c = 0; c < C; c++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-          const v = out[((n * C + c) * H + y) * W + x];
-          same &&= v === x0[((n * C + c) * H + y) * W + x];
-          flipped &&= v === x0[((n * C + c) * H + y) * W + (W - 1 - x)];
-        }
+        for (let c = 0; c < C; c++)
+          for (let y = 0; y < H; y++)
+            for (let x = 0; x < W; x++) {
+              const v = out[((n * C + c) * H + y) * W + x];
+              same &&= v === x0[((n * C + c) * H + y) * W + x];
+              flipped &&= v === x0[((n * C + c) * H + y) * W + (W - 1 - x)];
+            }
         expect(same || flipped).toBe(true);
         if (flipped) mirrored++;
       }
@@ -53,15 +55,19 @@ describe('DSA', () => {
     expect(out.every((v) => v === 0 || inputs.has(v))).toBe(true);
     // one shift per image: image 0 equals the input moved by some (dy, dx) with |d| <= 1 (0.125 * 8)
     const n = 0;
-    const matches = [-1, 0, 1].flatMap((dy) => [-1, 0, 1].map((dx) => [dy, dx])).filter(([dy, dx]) => {
-      for (let c = 0; c < C; c++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-        const sy = y + dy;
-        const sx = x + dx;
-        const expectedV = sy < 0 || sy >= H || sx < 0 || sx >= W ? 0 : x0[((n * C + c) * H + sy) * W + sx];
-        if (out[((n * C + c) * H + y) * W + x] !== expectedV) return false;
-      }
-      return true;
-    });
+    const matches = [-1, 0, 1]
+      .flatMap((dy) => [-1, 0, 1].map((dx) => [dy, dx]))
+      .filter(([dy, dx]) => {
+        for (let c = 0; c < C; c++)
+          for (let y = 0; y < H; y++)
+            for (let x = 0; x < W; x++) {
+              const sy = y + dy;
+              const sx = x + dx;
+              const expectedV = sy < 0 || sy >= H || sx < 0 || sx >= W ? 0 : x0[((n * C + c) * H + sy) * W + sx];
+              if (out[((n * C + c) * H + y) * W + x] !== expectedV) return false;
+            }
+        return true;
+      });
     expect(matches.length).toBeGreaterThanOrEqual(1);
   });
 
@@ -70,10 +76,10 @@ describe('DSA', () => {
     for (let n = 0; n < N; n++) {
       const zeros: number[] = [];
       for (let p = 0; p < H * W; p++) {
-        const cleared = out[(n * C) * H * W + p] === 0;
+        const cleared = out[n * C * H * W + p] === 0;
         for (let c = 1; c < C; c++) expect(out[(n * C + c) * H * W + p] === 0).toBe(cleared);
         if (cleared) zeros.push(p);
-        else expect(out[(n * C) * H * W + p]).toBe(x0[(n * C) * H * W + p]);
+        else expect(out[n * C * H * W + p]).toBe(x0[n * C * H * W + p]);
       }
       expect(zeros.length).toBeLessThanOrEqual(4 * 4);
     }

@@ -57,8 +57,16 @@ describe('the MTT vs MCT bench', () => {
 
   (chromium || process.env.CI ? test : test.skip)('the HTML report renders in headless Chromium with its plots, tables and images', () => {
     const page = `file://${path.join(outDir, 'report.html')}`;
-    const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', `--user-data-dir=${path.join(root, 'chrome')}`];
+    const args = [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${path.join(root, 'chrome')}`,
+    ];
     const r = spawnSync(chromium ?? 'chromium', [...args, '--dump-dom', page], { encoding: 'utf8', timeout: 60000 });
     expect(r.status).toBe(0);
     const dom = r.stdout;
@@ -68,7 +76,9 @@ describe('the MTT vs MCT bench', () => {
     expect((dom.match(/<path[^>]*d="M/g) ?? []).length).toBeGreaterThan(4); // drawn lines
     expect((dom.match(/<table>/g) ?? []).length).toBeGreaterThanOrEqual(4);
     expect((dom.match(/<img alt="(mtt|mct) synthetic images" src="data:image\/png;base64,/g) ?? []).length).toBe(2);
-    const shot = spawnSync(chromium ?? 'chromium', [...args, `--screenshot=${path.join(root, 'report.png')}`, '--window-size=1200,2400', page], { timeout: 60000 });
+    const shot = spawnSync(chromium ?? 'chromium', [...args, `--screenshot=${path.join(root, 'report.png')}`, '--window-size=1200,2400', page], {
+      timeout: 60000,
+    });
     expect(shot.status).toBe(0);
     if (process.env.TRAJMATCH_KEEP_SCREENSHOT) fs.copyFileSync(path.join(root, 'report.png'), process.env.TRAJMATCH_KEEP_SCREENSHOT);
   });
@@ -77,7 +87,16 @@ describe('the MTT vs MCT bench', () => {
     const partial = path.join(root, 'partial');
     const ac = new AbortController();
     let timed = 0;
-    const run = runBench({ ...options(), outDir: partial }, { signal: ac.signal, log: (l) => { if (l.startsWith('timing') && ++timed === 2) ac.abort(new Error('stop')); } }, tiny);
+    const run = runBench(
+      { ...options(), outDir: partial },
+      {
+        signal: ac.signal,
+        log: (l) => {
+          if (l.startsWith('timing') && ++timed === 2) ac.abort(new Error('stop'));
+        },
+      },
+      tiny,
+    );
     await expect(run).rejects.toThrow('stop');
     const r = JSON.parse(fs.readFileSync(path.join(partial, 'bench.json'), 'utf8'));
     expect(r.timing).toHaveLength(2); // the cell under way when the signal came finishes; the next does not start
@@ -87,12 +106,18 @@ describe('the MTT vs MCT bench', () => {
 
   test('sections: only the speed and memory section and the reference, without reading the dataset', async () => {
     const out = path.join(root, 'timing-only');
-    const r = await runBench({ ...options(), dataPath: path.join(root, 'nowhere'), outDir: out, sections: ['timing', 'reference'], gradMethods: ['tesla'] }, {}, tiny);
+    const r = await runBench(
+      { ...options(), dataPath: path.join(root, 'nowhere'), outDir: out, sections: ['timing', 'reference'], gradMethods: ['tesla'] },
+      {},
+      tiny,
+    );
     expect(r.timing.map((t) => t.gradMethod)).toEqual(['tesla']);
     expect(r.storage).toBeNull();
     expect(r.convergence).toEqual([]);
     expect(r.missing).toEqual(['not asked for (sections): storage, convergence, cross-architecture', expect.stringMatching(/^the PyTorch reference: /)]);
-    await expect(runBench({ ...options(), outDir: out, sections: ['cross-architecture'] }, {}, tiny)).rejects.toThrow(/bench\.sections: cross-architecture evaluates the sets of the convergence runs; add convergence/);
+    await expect(runBench({ ...options(), outDir: out, sections: ['cross-architecture'] }, {}, tiny)).rejects.toThrow(
+      /bench\.sections: cross-architecture evaluates the sets of the convergence runs; add convergence/,
+    );
   });
 
   test('bad options are named', async () => {

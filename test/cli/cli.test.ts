@@ -7,7 +7,10 @@ import * as path from 'path';
 function cli(...args: string[]) {
   const root = path.resolve(__dirname, '..', '..');
   const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(root, 'src/cli/main.ts'), ...args], {
-    cwd: root, encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.json') }, timeout: 120000,
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.json') },
+    timeout: 120000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

@@ -39,7 +39,10 @@ describe('the flag table', () => {
     const { given } = parse(COMMAND_FLAGS.buffer, ['--lr-teacher', '0.02', '--no-dsa', '--net-depth', '2', '--zca']);
     expect(given.groups).toEqual({ buffer: { lrTeacher: 0.02, dsa: null }, network: { depth: 2 }, data: { zca: true } });
     expect(Object.fromEntries(given.sources)).toEqual({
-      'buffer.lrTeacher': '--lr-teacher', 'buffer.dsa': '--no-dsa', 'network.depth': '--net-depth', 'data.zca': '--zca',
+      'buffer.lrTeacher': '--lr-teacher',
+      'buffer.dsa': '--no-dsa',
+      'network.depth': '--net-depth',
+      'data.zca': '--zca',
     });
     expect(parse(COMMAND_FLAGS.distill, ['--no-train-experts']).given.groups).toEqual({ job: { noExpertTraining: true } });
     expect(parse(COMMAND_FLAGS.bench, ['--seeds', '3,4']).given.groups).toEqual({ bench: { seeds: [3, 4] } });
@@ -48,7 +51,9 @@ describe('the flag table', () => {
 
   test('library messages are put in the terms of what set the option', () => {
     const flags = COMMAND_FLAGS.distill;
-    expect(inUserTerms('the last checkpoint is kept: lower distill.lrImg or distill.lrLr', flags)).toBe('the last checkpoint is kept: lower --lr-img or --lr-lr');
+    expect(inUserTerms('the last checkpoint is kept: lower distill.lrImg or distill.lrLr', flags)).toBe(
+      'the last checkpoint is kept: lower --lr-img or --lr-lr',
+    );
     expect(inUserTerms('network.depth: too small; data.device: bad', flags)).toBe('--net-depth: too small; --device: bad');
     const sources = new Map([['distill.lrImg', 'job.json: distill.lrImg']]);
     expect(inUserTerms('lower distill.lrImg', flags, sources)).toBe('lower job.json: distill.lrImg');

@@ -43,12 +43,13 @@ describe('datasets on the device', () => {
       let s = 0;
       let s2 = 0;
       let n = 0;
-      for (let i = 0; i < ds.train.size; i++) for (let p = 0; p < plane; p++) {
-        const v = x[(i * 3 + c) * plane + p];
-        s += v;
-        s2 += v * v;
-        n++;
-      }
+      for (let i = 0; i < ds.train.size; i++)
+        for (let p = 0; p < plane; p++) {
+          const v = x[(i * 3 + c) * plane + p];
+          s += v;
+          s2 += v * v;
+          n++;
+        }
       expect(s / n).toBeCloseTo(0, 4);
       expect(Math.sqrt(s2 / n - (s / n) ** 2)).toBeCloseTo(1, 3);
     }
@@ -70,36 +71,48 @@ describe('datasets on the device', () => {
 
     const x = Array.from(fx.train.pixels, (v) => v / 255);
     const mean = Array.from({ length: D }, (_, j) => x.filter((_, i) => i % D === j).reduce((a, b) => a + b, 0) / n);
-    const cov = Array.from({ length: D }, (_, a) => Array.from({ length: D }, (_, b) => {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += (x[i * D + a] - mean[a]) * (x[i * D + b] - mean[b]);
-      return s / (n - 1);
-    }));
+    const cov = Array.from({ length: D }, (_, a) =>
+      Array.from({ length: D }, (_, b) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += (x[i * D + a] - mean[a]) * (x[i * D + b] - mean[b]);
+        return s / (n - 1);
+      }),
+    );
     expect(maxAbsDiff(numbers(white.zca!.mean), mean)).toBeLessThan(1e-6);
     // W is symmetric and W (C + eps I) W = I: the one symmetric positive definite (C + eps I)^-1/2
     const w = numbers(white.zca!.whiten);
     const W = (a: number, b: number) => w[a * D + b];
     for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) expect(Math.abs(W(a, b) - W(b, a))).toBeLessThan(1e-5);
     let worst = 0;
-    for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) {
-      let s = 0;
-      for (let k = 0; k < D; k++) for (let l = 0; l < D; l++) s += W(a, k) * (cov[k][l] + (k === l ? eps : 0)) * W(l, b);
-      worst = Math.max(worst, Math.abs(s - (a === b ? 1 : 0)));
-    }
+    for (let a = 0; a < D; a++)
+      for (let b = 0; b < D; b++) {
+        let s = 0;
+        for (let k = 0; k < D; k++) for (let l = 0; l < D; l++) s += W(a, k) * (cov[k][l] + (k === l ? eps : 0)) * W(l, b);
+        worst = Math.max(worst, Math.abs(s - (a === b ? 1 : 0)));
+      }
     expect(worst).toBeLessThan(1e-4);
     // train and test images are (x - mu) W of their raw pixels; the inverse gives the pixels back
-    for (const [split, pixels] of [[white.train, fx.train.pixels], [white.test, fx.test.pixels]] as const) {
+    for (const [split, pixels] of [
+      [white.train, fx.train.pixels],
+      [white.test, fx.test.pixels],
+    ] as const) {
       const got = numbers(split.images);
       const want: number[] = [];
-      for (let i = 0; i < split.size; i++) for (let b = 0; b < D; b++) {
-        let s = 0;
-        for (let a = 0; a < D; a++) s += (pixels[i * D + a] / 255 - mean[a]) * W(a, b);
-        want.push(s);
-      }
+      for (let i = 0; i < split.size; i++)
+        for (let b = 0; b < D; b++) {
+          let s = 0;
+          for (let a = 0; a < D; a++) s += (pixels[i * D + a] / 255 - mean[a]) * W(a, b);
+          want.push(s);
+        }
       expect(maxAbsDiff(got, want)).toBeLessThan(1e-4);
     }
     const back = await white.zca!.invert(white.test.images);
-    expect(maxAbsDiff(numbers(back), Array.from(fx.test.pixels, (v) => v / 255))).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        numbers(back),
+        Array.from(fx.test.pixels, (v) => v / 255),
+      ),
+    ).toBeLessThan(1e-4);
     back.dispose();
     white.dispose();
   });
@@ -124,19 +137,22 @@ describe('ZCA whitening', () => {
   const z = randomValues(n * d, 31, 10);
   const mix = randomValues(d * d, 32);
   const x = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) {
-    let s = 5 + j; // a non-zero mean
-    for (let k = 0; k < d; k++) s += z[i * d + k] * (k === j ? 2 : 0.5 * mix[k * d + j]);
-    x[i * d + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) {
+      let s = 5 + j; // a non-zero mean
+      for (let k = 0; k < d; k++) s += z[i * d + k] * (k === j ? 2 : 0.5 * mix[k * d + j]);
+      x[i * d + j] = s;
+    }
 
   const covariance = (v: number[]) => {
     const mean = Array.from({ length: d }, (_, j) => v.filter((_, idx) => idx % d === j).reduce((a, b) => a + b, 0) / n);
-    return Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += (v[i * d + a] - mean[a]) * (v[i * d + b] - mean[b]);
-      return s / (n - 1);
-    }));
+    return Array.from({ length: d }, (_, a) =>
+      Array.from({ length: d }, (_, b) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += (v[i * d + a] - mean[a]) * (v[i * d + b] - mean[b]);
+        return s / (n - 1);
+      }),
+    );
   };
 
   test('whitened training data has (near) identity covariance; inverse(whiten(x)) recovers x', async () => {

@@ -9,11 +9,18 @@ import { randomBytes, tempDir, writeMnist } from './fixtures';
 import { makeZip } from '../scripts/archives';
 import { closedPort, md5, sha256, startServer, TestServer } from '../scripts/server';
 
-interface CatalogEntry { bases: string[]; files: { name: string; size: number; sha256?: string; md5?: string; unzip?: string }[]; dataPath(dir: string): string }
+interface CatalogEntry {
+  bases: string[];
+  files: { name: string; size: number; sha256?: string; md5?: string; unzip?: string }[];
+  dataPath(dir: string): string;
+}
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const datasets = require('../../scripts/datasets') as {
   CATALOG: Record<string, CatalogEntry>;
-  fetchDataset(name: string, o: { env: NodeJS.ProcessEnv; catalog?: Record<string, CatalogEntry>; log?: (l: string) => void }): Promise<{ dataPath: string; downloaded: boolean }>;
+  fetchDataset(
+    name: string,
+    o: { env: NodeJS.ProcessEnv; catalog?: Record<string, CatalogEntry>; log?: (l: string) => void },
+  ): Promise<{ dataPath: string; downloaded: boolean }>;
 };
 
 const MNIST_FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
@@ -48,10 +55,17 @@ describe('dataset downloads from a local server', () => {
     for (const f of MNIST_FILES) files.set(f, fs.readFileSync(path.join(source, 'mnist', f)));
     // what the test catalog serves: the IDX files, and a zip that unpacks into a folder
     for (const [name, body] of files) server.serve(`/mnist/${name}`, body);
-    const zip = await makeZip([{ name: 'tiny/readme.txt', data: Buffer.from('hello') }, { name: 'tiny/data.bin', data: Buffer.from(randomBytes(50_000, 9)) }]);
+    const zip = await makeZip([
+      { name: 'tiny/readme.txt', data: Buffer.from('hello') },
+      { name: 'tiny/data.bin', data: Buffer.from(randomBytes(50_000, 9)) },
+    ]);
     server.serve('/tiny/tiny.zip', zip);
     testCatalog = {
-      mnist: { bases: ['unused'], files: MNIST_FILES.map((name) => ({ name, size: files.get(name)!.length, sha256: sha256(files.get(name)!) })), dataPath: (d) => d },
+      mnist: {
+        bases: ['unused'],
+        files: MNIST_FILES.map((name) => ({ name, size: files.get(name)!.length, sha256: sha256(files.get(name)!) })),
+        dataPath: (d) => d,
+      },
       tiny: { bases: ['unused'], files: [{ name: 'tiny.zip', size: zip.length, md5: md5(zip), unzip: 'tiny' }], dataPath: (d) => path.join(d, 'tiny') },
     };
   });
@@ -65,7 +79,11 @@ describe('dataset downloads from a local server', () => {
   });
   afterEach(() => fs.rmSync(cache, { recursive: true, force: true }));
   const env = (extra: NodeJS.ProcessEnv = {}) => ({ TRAJMATCH_CACHE: cache, TRAJMATCH_DATASETS_MIRROR: server.url, ...extra });
-  const leftovers = (dir: string): string[] => fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => /partial|unpacking/.test(f));
+  const leftovers = (dir: string): string[] =>
+    fs
+      .readdirSync(dir, { recursive: true })
+      .map(String)
+      .filter((f) => /partial|unpacking/.test(f));
 
   test('every file is fetched and checked into the cache; a second call downloads nothing', async () => {
     const r = await datasets.fetchDataset('mnist', { env: env(), catalog: testCatalog, log: quiet });
@@ -96,7 +114,9 @@ describe('dataset downloads from a local server', () => {
   test('the official digests refuse other bytes: a clear error, nothing left in the cache', async () => {
     // the real catalog, pointed at the local server, which serves the test's files instead of MNIST's
     const err = await datasets.fetchDataset('mnist', { env: env(), log: quiet }).catch((e: Error) => e);
-    expect(String(err)).toMatch(/\/mnist\/train-images-idx3-ubyte\.gz: not the expected file: \d+ bytes, expected 9912422; sha256 [0-9a-f]{64}, expected 440fcabf/);
+    expect(String(err)).toMatch(
+      /\/mnist\/train-images-idx3-ubyte\.gz: not the expected file: \d+ bytes, expected 9912422; sha256 [0-9a-f]{64}, expected 440fcabf/,
+    );
     expect(fs.readdirSync(path.join(cache, 'datasets', 'mnist'))).toEqual([]);
   });
 
@@ -131,13 +151,17 @@ describe('dataset downloads from a local server', () => {
 
     test('missing and not asked to download: the error says how to provide it, naming the option', async () => {
       // the library names options by key path; the CLI turns them into its flags (test/cli/cli.test.ts)
-      await expect(readRawDataset({ dataset: 'mnist' })).rejects.toThrow(/dataset 'mnist' needs a data path \(data\.dataPath\).*, or data\.download to download it into .*datasets\/mnist/);
+      await expect(readRawDataset({ dataset: 'mnist' })).rejects.toThrow(
+        /dataset 'mnist' needs a data path \(data\.dataPath\).*, or data\.download to download it into .*datasets\/mnist/,
+      );
       expect(server.requests).toHaveLength(0);
     });
 
     test('download: true fetches it, and the official digests are enforced', async () => {
       server.serve('/cifar10/cifar-10-binary.tar.gz', Buffer.from(randomBytes(1000, 4)));
-      await expect(readRawDataset({ dataset: 'cifar10', download: true })).rejects.toThrow(/dataset 'cifar10': could not download cifar10 cifar-10-binary\.tar\.gz[\s\S]*expected 170052171; sha256/);
+      await expect(readRawDataset({ dataset: 'cifar10', download: true })).rejects.toThrow(
+        /dataset 'cifar10': could not download cifar10 cifar-10-binary\.tar\.gz[\s\S]*expected 170052171; sha256/,
+      );
       expect(server.requests.map((r) => r.path)).toEqual(['/cifar10/cifar-10-binary.tar.gz']);
       expect(fs.readdirSync(path.join(cache, 'datasets', 'cifar10'))).toEqual([]);
     });

@@ -41,8 +41,7 @@ export function writeMnist(dir: string, opts: { nTrain?: number; nTest?: number;
   });
   const train = split(nTrain, 1);
   const test = split(nTest, 2);
-  const write = (name: string, bytes: Buffer) =>
-    fs.writeFileSync(path.join(dir, gzip ? `${name}.gz` : name), gzip ? zlib.gzipSync(bytes) : bytes);
+  const write = (name: string, bytes: Buffer) => fs.writeFileSync(path.join(dir, gzip ? `${name}.gz` : name), gzip ? zlib.gzipSync(bytes) : bytes);
   write('train-images-idx3-ubyte', idxBytes([nTrain, h, w], train.pixels));
   write('train-labels-idx1-ubyte', idxBytes([nTrain], train.labels));
   write('t10k-images-idx3-ubyte', idxBytes([nTest, h, w], test.pixels));
@@ -58,7 +57,10 @@ export interface CifarFixture {
 /** CIFAR binary files: CIFAR-10 (1 label byte) or CIFAR-100 (coarse + fine label bytes). */
 export function writeCifar(dir: string, kind: 10 | 100, perFile = 4): CifarFixture {
   fs.mkdirSync(dir, { recursive: true });
-  const files = kind === 10 ? ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'] : ['train.bin', 'test.bin'];
+  const files =
+    kind === 10
+      ? ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']
+      : ['train.bin', 'test.bin'];
   const records = new Map<string, { labels: number[]; pixels: Uint8Array }>();
   files.forEach((name, f) => {
     const labels = Array.from({ length: perFile }, (_, i) => (i * 7 + f * 3) % kind);
@@ -93,9 +95,11 @@ export async function writeImage(file: string, chw: Uint8Array, c: number, h: nu
 /** A smooth test picture (JPEG keeps smooth images close to their pixels). */
 export function smoothImage(c: number, h: number, w: number, seed: number): Uint8Array {
   const out = new Uint8Array(c * h * w);
-  for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    out[(ch * h + y) * w + x] = (seed * 37 + ch * 60 + y * 2 + x) % 200 + 20;
-  }
+  for (let ch = 0; ch < c; ch++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        out[(ch * h + y) * w + x] = ((seed * 37 + ch * 60 + y * 2 + x) % 200) + 20;
+      }
   return out;
 }
 

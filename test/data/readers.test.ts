@@ -156,7 +156,9 @@ describe('CIFAR-10 and CIFAR-100 (binary version)', () => {
       const b = fs.readFileSync(f);
       b[3073 * 2] = 10;
       fs.writeFileSync(f, b);
-      await expect(readRawDataset({ dataset: 'cifar10', dataPath: dir })).rejects.toThrow(/test_batch\.bin: label 10 of record 2 is out of range for 10 classes/);
+      await expect(readRawDataset({ dataset: 'cifar10', dataPath: dir })).rejects.toThrow(
+        /test_batch\.bin: label 10 of record 2 is out of range for 10 classes/,
+      );
     });
 
     test('a class list of the wrong length', async () => {
@@ -170,7 +172,9 @@ describe('CIFAR-10 and CIFAR-100 (binary version)', () => {
       await writeTarGz(archive, path.dirname(c10.dir), 'cifar-10-batches-bin');
       const bytes = fs.readFileSync(archive);
       fs.writeFileSync(archive, bytes.subarray(0, Math.floor(bytes.length / 2)));
-      await expect(readRawDataset({ dataset: 'cifar10', dataPath: archive })).rejects.toThrow(/truncated\.tar\.gz: (corrupt or truncated archive|.* is missing from the archive)/);
+      await expect(readRawDataset({ dataset: 'cifar10', dataPath: archive })).rejects.toThrow(
+        /truncated\.tar\.gz: (corrupt or truncated archive|.* is missing from the archive)/,
+      );
     });
 
     test('a folder without CIFAR data', async () => {
@@ -230,7 +234,9 @@ describe('Tiny ImageNet 200', () => {
     const bad = path.join(root, 'tiny-badval');
     fs.cpSync(dir, bad, { recursive: true });
     fs.appendFileSync(path.join(bad, 'val', 'val_annotations.txt'), 'val_9.JPEG\tn77\t0\t0\t1\t1\n');
-    await expect(readRawDataset({ dataset: 'tiny-imagenet', dataPath: bad })).rejects.toThrow(/val_annotations\.txt: line 3 names class 'n77', which is not in wnids\.txt/);
+    await expect(readRawDataset({ dataset: 'tiny-imagenet', dataPath: bad })).rejects.toThrow(
+      /val_annotations\.txt: line 3 names class 'n77', which is not in wnids\.txt/,
+    );
   });
 });
 

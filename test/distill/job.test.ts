@@ -15,8 +15,18 @@ test('the job trains experts when the buffer lacks them, then distils and evalua
     network: { netWidth: 4, depth: 1 },
     buffer: { numExperts: 2, epochs: 4, batchSize: 64 },
     distill: {
-      iterations: 3, synSteps: 4, maxStartEpoch: 2, expertEpochs: 1.5, lrImg: 10, lrLr: 1e-6, evalIt: 100, numEval: 1, evalEpochs: 5,
-      waypoints: 2, bufferPath: path.join(root, 'buffers'), runDir: path.join(root, 'run'),
+      iterations: 3,
+      synSteps: 4,
+      maxStartEpoch: 2,
+      expertEpochs: 1.5,
+      lrImg: 10,
+      lrLr: 1e-6,
+      evalIt: 100,
+      numEval: 1,
+      evalEpochs: 5,
+      waypoints: 2,
+      bufferPath: path.join(root, 'buffers'),
+      runDir: path.join(root, 'run'),
     },
   };
   const result = await runDistillJob(options, { onEvent: (e) => events.push(e) });
@@ -39,12 +49,15 @@ test('the experts a job trains are the ones it distils from: one buffer folder',
   const own = path.join(root, 'own-buffers');
   const events: JobEvent[] = [];
   // only buffer.bufferPath given: the experts go there, and the distillation reads them there
-  const result = await runDistillJob({
-    data: { dataset: 'mnist' as const, dataPath: path.join(root, 'data2'), device: 'cpu' },
-    network: { netWidth: 4, depth: 1 },
-    buffer: { bufferPath: own, numExperts: 1, epochs: 3, batchSize: 50 },
-    distill: { iterations: 1, synSteps: 2, maxStartEpoch: 1, expertEpochs: 1, evalIt: 10, numEval: 1, evalEpochs: 1, runDir: path.join(root, 'run2') },
-  }, { onEvent: (e) => events.push(e) });
+  const result = await runDistillJob(
+    {
+      data: { dataset: 'mnist' as const, dataPath: path.join(root, 'data2'), device: 'cpu' },
+      network: { netWidth: 4, depth: 1 },
+      buffer: { bufferPath: own, numExperts: 1, epochs: 3, batchSize: 50 },
+      distill: { iterations: 1, synSteps: 2, maxStartEpoch: 1, expertEpochs: 1, evalIt: 10, numEval: 1, evalEpochs: 1, runDir: path.join(root, 'run2') },
+    },
+    { onEvent: (e) => events.push(e) },
+  );
   expect(events.find((e) => e.type === 'experts')).toMatchObject({ dir: expect.stringContaining(own) });
   expect(events.find((e) => e.type === 'distill' && e.event.type === 'start')).toMatchObject({ event: { bufferDir: expect.stringContaining(own) } });
   expect(result.evals.map((e) => e.iteration)).toEqual([0, 1]);

@@ -91,7 +91,7 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
     // the slope at lr fix b and c; Cauchy-Schwarz then demands b^2 <= c.
     const t = await match(x0, { ...full, method: 'tesla' });
     const c = (t.gradLr * lr - (t.loss - 1)) / (lr * lr);
-    const b = (c * lr - t.gradLr / 2);
+    const b = c * lr - t.gradLr / 2;
     expect(c).toBeGreaterThan(0);
     expect(b * b).toBeLessThanOrEqual(c * (1 + 1e-9));
   });
@@ -118,7 +118,9 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
       for (let c = 0; c < 3; c++) probs[i * 3 + c] /= z;
     }
     let soft: Tensor;
-    beforeAll(() => { soft = tensor(probs, [N, 3]); });
+    beforeAll(() => {
+      soft = tensor(probs, [N, 3]);
+    });
     afterAll(() => soft.dispose());
     const full = { batchSyn: 4, dsa: 'color_crop_cutout_flip_scale_rotate', seed: 9, synSteps: 4 };
 
@@ -160,7 +162,10 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
     });
 
     test('one-hot soft labels give exactly what the class indices give', async () => {
-      const oneHot = tensor(Float64Array.from({ length: N * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)), [N, 3]);
+      const oneHot = tensor(
+        Float64Array.from({ length: N * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)),
+        [N, 3],
+      );
       for (const method of ['unroll', 'tesla', 'adjoint'] as GradMethod[]) {
         const a = await match(x0, { ...full, method });
         const b = await match(x0, { ...full, method, labels: oneHot });
@@ -173,7 +178,9 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
 
   describe('bad input rejects with a message naming the input', () => {
     let images: Tensor;
-    beforeAll(() => { images = tensor(x0, [N, 2, 8, 8]); });
+    beforeAll(() => {
+      images = tensor(x0, [N, 2, 8, 8]);
+    });
     afterAll(() => images.dispose());
 
     test('labels of the wrong dtype, count or shape', async () => {
@@ -186,9 +193,7 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
         /labels must be int64 \[6\].*received Long \[2\]/,
       );
       const softWrong = tensor(new Float64Array(N * 4), [N, 4]);
-      await expect(matchIteration(spec, { images, labels: softWrong, start, target, lr, synSteps })).rejects.toThrow(
-        /soft labels\), received Double \[6, 4\]/,
-      );
+      await expect(matchIteration(spec, { images, labels: softWrong, start, target, lr, synSteps })).rejects.toThrow(/soft labels\), received Double \[6, 4\]/);
       disposeAll(int32, few, softWrong);
     });
 
@@ -198,7 +203,7 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
       );
     });
 
-    test('labels outside [0, numClasses): -100 (PyTorch\'s ignore_index) and a class past the last', async () => {
+    test("labels outside [0, numClasses): -100 (PyTorch's ignore_index) and a class past the last", async () => {
       for (const bad of [-100n, 3n]) {
         const values = new BigInt64Array(N);
         values[2] = bad;
@@ -208,7 +213,10 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
         );
         labelsBad.dispose();
       }
-      const negative = tensor(Float64Array.from({ length: N * 3 }, (_, i) => (i === 4 ? -0.5 : 0.5)), [N, 3]);
+      const negative = tensor(
+        Float64Array.from({ length: N * 3 }, (_, i) => (i === 4 ? -0.5 : 0.5)),
+        [N, 3],
+      );
       await expect(matchIteration(spec, { images, labels: negative, start, target, lr, synSteps })).rejects.toThrow(
         'labels (soft labels) must be class probabilities in [0, 1], received values from -0.5 to 0.5',
       );
@@ -233,9 +241,7 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
 
     test('non-finite lr and non-positive synSteps are refused before the engine runs', () => {
       expect(() => matchIteration(spec, { images, labels, start, target, lr: NaN, synSteps })).toThrow(TrajmatchInputError);
-      expect(() => matchIteration(spec, { images, labels, start, target, lr, synSteps: 0 })).toThrow(
-        'Expected a positive integer for synSteps but received 0',
-      );
+      expect(() => matchIteration(spec, { images, labels, start, target, lr, synSteps: 0 })).toThrow('Expected a positive integer for synSteps but received 0');
     });
   });
 });

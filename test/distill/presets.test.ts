@@ -17,7 +17,8 @@ describe('presets', () => {
     } else {
       expect(d.maxStartEpoch).toBeLessThan(b.epochs);
     }
-    if (d.batchSyn !== undefined) expect(d.batchSyn).toBeLessThanOrEqual(d.ipc * (p.data.dataset === 'cifar100' ? 100 : p.data.dataset === 'tiny-imagenet' ? 200 : 10));
+    if (d.batchSyn !== undefined)
+      expect(d.batchSyn).toBeLessThanOrEqual(d.ipc * (p.data.dataset === 'cifar100' ? 100 : p.data.dataset === 'tiny-imagenet' ? 200 : 10));
   });
 
   test('published presets evaluate as the published scripts and name their source; MCT ZCA IPC 1 uses convexify.py waypoints', () => {

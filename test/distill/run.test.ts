@@ -21,8 +21,17 @@ let dataset: Dataset;
 const network = { netWidth: 8, depth: 2 };
 const bufferPath = path.join(root, 'buffers');
 const base = {
-  ipc: 1, synSteps: 8, expertEpochs: 2, maxStartEpoch: 3, lrImg: 10, lrLr: 1e-6, lrTeacher: 0.01,
-  numEval: 2, evalEpochs: 150, bufferPath, waypoints: 3,
+  ipc: 1,
+  synSteps: 8,
+  expertEpochs: 2,
+  maxStartEpoch: 3,
+  lrImg: 10,
+  lrLr: 1e-6,
+  lrTeacher: 0.01,
+  numEval: 2,
+  evalEpochs: 150,
+  bufferPath,
+  waypoints: 3,
 };
 
 beforeAll(async () => {
@@ -55,7 +64,11 @@ describe('distillation runs', () => {
     expect(set.labels.length).toBe(10);
     const png = PNG.sync.read(fs.readFileSync(result.files.grid));
     expect(png.width).toBe(10 * (10 * 6 + 2)); // ten classes side by side, drawn 6x larger
-    const lines = fs.readFileSync(result.files.metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(result.files.metrics, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'iteration')).toHaveLength(40);
     expect(JSON.parse(fs.readFileSync(result.files.summary, 'utf8'))).toMatchObject({ method: 'mct', gradMethod: 'tesla', ipc: 1 });
   });
@@ -64,7 +77,13 @@ describe('distillation runs', () => {
     const runDir = path.join(root, 'run-loss');
     const result = await distillDataset(dataset, { ...base, method: 'mtt', iterations: 24, evalIt: 1000, numEval: 1, evalEpochs: 5, runDir, network });
     expect(result.evals.length).toBe(2);
-    const losses = fs.readFileSync(result.files.metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'iteration').map((l) => l.loss);
+    const losses = fs
+      .readFileSync(result.files.metrics, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.type === 'iteration')
+      .map((l) => l.loss);
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
     expect(mean(losses.slice(-8))).toBeLessThan(mean(losses.slice(0, 8)));
   });
@@ -75,10 +94,16 @@ describe('distillation runs', () => {
 
     const runDir = path.join(root, 'resumed');
     const ac = new AbortController();
-    const first = distillDataset(dataset, { ...options, runDir }, {
-      signal: ac.signal,
-      onEvent: (e) => { if (e.type === 'iteration' && e.iteration === 4) ac.abort(); },
-    });
+    const first = distillDataset(
+      dataset,
+      { ...options, runDir },
+      {
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (e.type === 'iteration' && e.iteration === 4) ac.abort();
+        },
+      },
+    );
     await expect(first).rejects.toThrow(DistillInterrupted);
     await expect(first).rejects.toThrow(/interrupted at iteration 5/);
     const events: DistillEvent[] = [];
@@ -86,7 +111,13 @@ describe('distillation runs', () => {
     expect(events[0]).toMatchObject({ type: 'start', resumedAt: 5 });
     expect(events.filter((e) => e.type === 'iteration').map((e) => (e as { iteration: number }).iteration)).toEqual([5, 6, 7]);
     expect(Array.from(readSyntheticSet(resumed.files.synthetic).images)).toEqual(Array.from(readSyntheticSet(straight.files.synthetic).images));
-    const its = fs.readFileSync(resumed.files.metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'iteration').map((l) => l.iteration);
+    const its = fs
+      .readFileSync(resumed.files.metrics, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.type === 'iteration')
+      .map((l) => l.iteration);
     expect(its).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
@@ -111,9 +142,18 @@ describe('distillation runs', () => {
     const straight = await distillDataset(dataset, { ...options, lrImg: 10, iterations: 4, runDir: path.join(root, 'teacher-straight') });
     const runDir = path.join(root, 'teacher-resumed');
     const ac = new AbortController();
-    await expect(distillDataset(dataset, { ...options, lrImg: 10, iterations: 4, runDir }, {
-      signal: ac.signal, onEvent: (e) => { if (e.type === 'iteration' && e.iteration === 1) ac.abort(); },
-    })).rejects.toThrow(DistillInterrupted);
+    await expect(
+      distillDataset(
+        dataset,
+        { ...options, lrImg: 10, iterations: 4, runDir },
+        {
+          signal: ac.signal,
+          onEvent: (e) => {
+            if (e.type === 'iteration' && e.iteration === 1) ac.abort();
+          },
+        },
+      ),
+    ).rejects.toThrow(DistillInterrupted);
     const resumed = await distillDataset(dataset, { ...options, lrImg: 10, iterations: 4, runDir });
     const a = readSyntheticSet(straight.files.synthetic);
     const b = readSyntheticSet(resumed.files.synthetic);
@@ -160,7 +200,9 @@ describe('distillation runs', () => {
     test('a learned lr that falls to zero stops the run the same way', async () => {
       const runDir = path.join(root, 'lr');
       const run = distillDataset(dataset, { ...quick, iterations: 6, checkpointEvery: 1, lrLr: 1e6, runDir });
-      await expect(run).rejects.toThrow(/the learned student lr became -?[\d.e+-]+ at iteration \d; the last checkpoint in .*lr is kept: lower distill\.lrLr or distill\.lrImg/);
+      await expect(run).rejects.toThrow(
+        /the learned student lr became -?[\d.e+-]+ at iteration \d; the last checkpoint in .*lr is kept: lower distill\.lrLr or distill\.lrImg/,
+      );
       await expect(run).rejects.toMatchObject({ name: 'DistillDiverged', options: ['distill.lrLr', 'distill.lrImg'] });
     });
 

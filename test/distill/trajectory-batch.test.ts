@@ -25,7 +25,12 @@ describe('the slots of a trajectory batch', () => {
   });
 
   test('ranks split the slots into contiguous blocks, rank 0 holding slot 0', () => {
-    expect([0, 1, 2, 3].map((r) => slotRange(8, 4, r))).toEqual([{ from: 0, to: 2 }, { from: 2, to: 4 }, { from: 4, to: 6 }, { from: 6, to: 8 }]);
+    expect([0, 1, 2, 3].map((r) => slotRange(8, 4, r))).toEqual([
+      { from: 0, to: 2 },
+      { from: 2, to: 4 },
+      { from: 4, to: 6 },
+      { from: 6, to: 8 },
+    ]);
     expect(slotRange(2, 1, 0)).toEqual({ from: 0, to: 2 });
   });
 });

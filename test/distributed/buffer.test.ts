@@ -11,7 +11,12 @@ const repo = path.resolve(__dirname, '..', '..');
 const options = { numExperts: 6, epochs: 2, batchSize: 32, trainLimit: 64, seed: 3, waypoints: 2, network: { netWidth: 4, depth: 1 } };
 const tag = 'convnet-d1-w4-instance-relu-avg';
 
-interface Report { rank: number; skipped: number[]; trained: { expert: number; rank: number }[]; killedDuring?: number }
+interface Report {
+  rank: number;
+  skipped: number[];
+  trained: { expert: number; rank: number }[];
+  killedDuring?: number;
+}
 
 /** Runs the buffer on nproc ranks; the ranks' reports, by rank (also into `reports` as they come). */
 async function buffer(nproc: number, bufferPath: string, victim = -1, reports: Report[] = []): Promise<Report[]> {
@@ -19,16 +24,25 @@ async function buffer(nproc: number, bufferPath: string, victim = -1, reports: R
     nproc,
     args: ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'rank.ts'), 'buffer'],
     env: {
-      ...process.env, TS_NODE_PROJECT: path.join(repo, 'tsconfig.json'), TM_DATA: path.join(root, 'data'), TM_TIMEOUT: '20',
-      TM_BUFFER: JSON.stringify({ ...options, bufferPath }), TM_VICTIM: String(victim),
+      ...process.env,
+      TS_NODE_PROJECT: path.join(repo, 'tsconfig.json'),
+      TM_DATA: path.join(root, 'data'),
+      TM_TIMEOUT: '20',
+      TM_BUFFER: JSON.stringify({ ...options, bufferPath }),
+      TM_VICTIM: String(victim),
       OMP_NUM_THREADS: '1', // the same threads per process in every run: bitwise comparable files
     },
-    onLine: (_rank, stream, line) => { if (stream === 'stdout' && line.startsWith('{')) reports.push(JSON.parse(line) as Report); },
+    onLine: (_rank, stream, line) => {
+      if (stream === 'stdout' && line.startsWith('{')) reports.push(JSON.parse(line) as Report);
+    },
   });
   return reports.sort((a, b) => a.rank - b.rank);
 }
 
-const files = (bufferPath: string) => [...listExpertFiles(path.join(bufferPath, 'mnist', tag), 'mtt'), ...listExpertFiles(path.join(bufferPath, 'mnist', tag), 'mct', 2)];
+const files = (bufferPath: string) => [
+  ...listExpertFiles(path.join(bufferPath, 'mnist', tag), 'mtt'),
+  ...listExpertFiles(path.join(bufferPath, 'mnist', tag), 'mct', 2),
+];
 const names = (list: string[]) => list.map((f) => path.basename(f));
 
 beforeAll(() => writeLearnableMnist(path.join(root, 'data')));
@@ -62,7 +76,9 @@ describe('experts in parallel', () => {
     await expect(buffer(2, resumed, 1, reports)).rejects.toThrow(new RankFailedError('rank 1 of 2 was killed by SIGKILL', 1));
     const killed = reports.find((r) => r.killedDuring !== undefined)!.killedDuring!;
     const dir = path.join(resumed, 'mnist', tag);
-    const complete = (e: number) => fs.existsSync(path.join(dir, `expert_${String(e).padStart(3, '0')}.mtt.safetensors`)) && fs.existsSync(path.join(dir, `expert_${String(e).padStart(3, '0')}.mct2.safetensors`));
+    const complete = (e: number) =>
+      fs.existsSync(path.join(dir, `expert_${String(e).padStart(3, '0')}.mtt.safetensors`)) &&
+      fs.existsSync(path.join(dir, `expert_${String(e).padStart(3, '0')}.mct2.safetensors`));
     const done = [0, 1, 2, 3, 4, 5].filter(complete);
     expect(done).not.toContain(killed);
     expect(done.length).toBeLessThan(6);

@@ -9,7 +9,9 @@ const root = tempDir('dist-cli');
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(repo, 'src/cli/main.ts'), ...args], {
-    cwd: repo, encoding: 'utf8', timeout: 240000,
+    cwd: repo,
+    encoding: 'utf8',
+    timeout: 240000,
     env: { ...process.env, TS_NODE_PROJECT: path.join(repo, 'tsconfig.json'), RANK: '', WORLD_SIZE: '', MASTER_ADDR: '', MASTER_PORT: '', ...env },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -18,8 +20,26 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
 beforeAll(() => writeLearnableMnist(path.join(root, 'data')));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-const tiny = ['--dataset', 'mnist', '--data-path', path.join(root, 'data'), '--device', 'cpu', '--net-width', '4', '--net-depth', '1',
-  '--train-epochs', '2', '--batch-train', '32', '--train-limit', '64', '--waypoints', '2'];
+const tiny = [
+  '--dataset',
+  'mnist',
+  '--data-path',
+  path.join(root, 'data'),
+  '--device',
+  'cpu',
+  '--net-width',
+  '4',
+  '--net-depth',
+  '1',
+  '--train-epochs',
+  '2',
+  '--batch-train',
+  '32',
+  '--train-limit',
+  '64',
+  '--waypoints',
+  '2',
+];
 
 test('buffer --workers 2 trains every expert once over two local ranks; rank 0 reports for both', () => {
   const r = cli(['buffer', ...tiny, '--num-experts', '4', '--buffer-path', path.join(root, 'buffers'), '--workers', '2', '--json', '--dist-timeout', '20']);
@@ -42,17 +62,59 @@ test('bad launch settings are refused, naming them', () => {
 
 test('distill --nproc 2 distils over two local ranks (after the buffer above); rank 0 alone reports', () => {
   const runDir = path.join(root, 'run');
-  const distill = ['distill', '--dataset', 'mnist', '--data-path', path.join(root, 'data'), '--device', 'cpu', '--net-width', '4', '--net-depth', '1',
-    '--waypoints', '2', '--buffer-path', path.join(root, 'buffers'), '--max-experts', '4', '--method', 'mct', '--max-start-epoch', '1',
-    '--expert-epochs', '1', '--syn-steps', '2', '--iterations', '2', '--eval-it', '1000', '--num-eval', '1', '--eval-epochs', '1',
-    '--run-dir', runDir, '--json', '--dist-timeout', '20', '--nproc', '2'];
+  const distill = [
+    'distill',
+    '--dataset',
+    'mnist',
+    '--data-path',
+    path.join(root, 'data'),
+    '--device',
+    'cpu',
+    '--net-width',
+    '4',
+    '--net-depth',
+    '1',
+    '--waypoints',
+    '2',
+    '--buffer-path',
+    path.join(root, 'buffers'),
+    '--max-experts',
+    '4',
+    '--method',
+    'mct',
+    '--max-start-epoch',
+    '1',
+    '--expert-epochs',
+    '1',
+    '--syn-steps',
+    '2',
+    '--iterations',
+    '2',
+    '--eval-it',
+    '1000',
+    '--num-eval',
+    '1',
+    '--eval-epochs',
+    '1',
+    '--run-dir',
+    runDir,
+    '--json',
+    '--dist-timeout',
+    '20',
+    '--nproc',
+    '2',
+  ];
   const r = cli(distill);
   expect(r.err).not.toMatch(/Error|failed/);
   expect(r.code).toBe(0);
   const out = r.out.trim().split('\n');
   expect(out).toHaveLength(1);
   expect(JSON.parse(out[0])).toMatchObject({ runDir, evals: [{ iteration: 0 }, { iteration: 2 }] });
-  const lines = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(lines.filter((l) => l.type === 'iteration').map((l) => l.slots.length)).toEqual([2, 2]); // W defaults to the ranks
 
   const odd = cli([...distill, '--trajectory-batch', '3', '--run-dir', path.join(root, 'odd')]);

@@ -16,32 +16,72 @@ const bufferPath = path.join(root, 'buffers');
 const network = { netWidth: 4, depth: 1 };
 const timeout = 4; // seconds: the group's timeout in these runs
 const base = {
-  method: 'mct', ipc: 1, synSteps: 4, expertEpochs: 1, maxStartEpoch: 2, lrImg: 10, lrLr: 1e-5, lrTeacher: 0.01, waypoints: 2,
-  iterations: 6, checkpointEvery: 2, evalIt: 1000, numEval: 1, evalEpochs: 2, bufferPath, network,
+  method: 'mct',
+  ipc: 1,
+  synSteps: 4,
+  expertEpochs: 1,
+  maxStartEpoch: 2,
+  lrImg: 10,
+  lrLr: 1e-5,
+  lrTeacher: 0.01,
+  waypoints: 2,
+  iterations: 6,
+  checkpointEvery: 2,
+  evalIt: 1000,
+  numEval: 1,
+  evalEpochs: 2,
+  bufferPath,
+  network,
 };
 
-interface Report { rank: number; lr?: number; evals?: number[]; error?: string; seconds?: number; fatal?: string; killedAfter?: number }
+interface Report {
+  rank: number;
+  lr?: number;
+  evals?: number[];
+  error?: string;
+  seconds?: number;
+  fatal?: string;
+  killedAfter?: number;
+}
 
 /** Runs the distillation on worldSize ranks (1: one process, no group); every rank's report. */
-async function distill(worldSize: number, options: object, extra: { victim?: number; killAt?: number; perRank?: (rank: number) => object } = {}): Promise<Report[]> {
+async function distill(
+  worldSize: number,
+  options: object,
+  extra: { victim?: number; killAt?: number; perRank?: (rank: number) => object } = {},
+): Promise<Report[]> {
   const port = await freePort();
   const children: ChildProcess[] = [];
-  const reports = Array.from({ length: worldSize }, (_, rank) => new Promise<Report[]>((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'rank.ts'), 'distill'], {
-      cwd: repo,
-      env: {
-        ...process.env, TS_NODE_PROJECT: path.join(repo, 'tsconfig.json'), RANK: String(rank), WORLD_SIZE: String(worldSize),
-        MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), TM_TIMEOUT: String(timeout), TM_DATA: path.join(root, 'data'),
-        TM_DISTILL: JSON.stringify({ ...options, ...extra.perRank?.(rank) }), TM_VICTIM: String(extra.victim ?? -1), TM_KILL_AT: String(extra.killAt ?? -1),
-        OMP_NUM_THREADS: '1', // the same threads per process in every run
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(child);
-    const lines: Report[] = [];
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => { if (line.startsWith('{')) lines.push(JSON.parse(line) as Report); });
-    child.on('close', () => resolve(lines));
-  }));
+  const reports = Array.from(
+    { length: worldSize },
+    (_, rank) =>
+      new Promise<Report[]>((resolve) => {
+        const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'rank.ts'), 'distill'], {
+          cwd: repo,
+          env: {
+            ...process.env,
+            TS_NODE_PROJECT: path.join(repo, 'tsconfig.json'),
+            RANK: String(rank),
+            WORLD_SIZE: String(worldSize),
+            MASTER_ADDR: '127.0.0.1',
+            MASTER_PORT: String(port),
+            TM_TIMEOUT: String(timeout),
+            TM_DATA: path.join(root, 'data'),
+            TM_DISTILL: JSON.stringify({ ...options, ...extra.perRank?.(rank) }),
+            TM_VICTIM: String(extra.victim ?? -1),
+            TM_KILL_AT: String(extra.killAt ?? -1),
+            OMP_NUM_THREADS: '1', // the same threads per process in every run
+          },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        children.push(child);
+        const lines: Report[] = [];
+        readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+          if (line.startsWith('{')) lines.push(JSON.parse(line) as Report);
+        });
+        child.on('close', () => resolve(lines));
+      }),
+  );
   // every run stops by itself: nothing outlives this bound
   const guard = setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 150000);
   try {
@@ -56,8 +96,14 @@ const images = (runDir: string, file = 'checkpoint.safetensors') => {
   const f = path.join(runDir, file);
   return requireTensor(readSafetensors(f), 'images', f, 'F32', 4).values as Float32Array;
 };
-const losses = (runDir: string) => fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-  .filter((l) => l.type === 'iteration').map((l) => l.loss as number);
+const losses = (runDir: string) =>
+  fs
+    .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.type === 'iteration')
+    .map((l) => l.loss as number);
 
 function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) {
   expect(a.length).toBe(b.length);
@@ -92,7 +138,11 @@ describe('data-parallel distillation over 2 ranks', () => {
     expectClose(images(runDir), images(reference));
     expectClose(losses(runDir), losses(reference));
     expectClose([reports[0].lr!], [JSON.parse(fs.readFileSync(path.join(reference, 'summary.json'), 'utf8')).lr]);
-    const lines = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'iteration')).toHaveLength(6); // one writer
     expect(lines[1].slots).toHaveLength(2);
   });

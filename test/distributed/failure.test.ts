@@ -7,27 +7,46 @@ import { freePort } from '../../src/distributed/launch';
 const root = path.resolve(__dirname, '..', '..');
 const timeout = 3; // seconds: the group's timeout in these runs
 
-interface Outcome { rank: number; error?: string | null; seconds?: number; signalAborted?: boolean; fatal?: string }
+interface Outcome {
+  rank: number;
+  error?: string | null;
+  seconds?: number;
+  signalAborted?: boolean;
+  fatal?: string;
+}
 
 /** Starts the ranks of a scenario; resolves with the survivors' reports (the victim is killed at the end). */
 async function run(scenario: string, worldSize: number, victim: number): Promise<Outcome[]> {
   const port = await freePort();
   const children: ChildProcess[] = [];
-  const reports = Array.from({ length: worldSize }, (_, rank) => new Promise<Outcome | undefined>((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'rank.ts'), scenario], {
-      cwd: root,
-      env: {
-        ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.json'), RANK: String(rank), WORLD_SIZE: String(worldSize),
-        MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), TM_TIMEOUT: String(timeout), TM_VICTIM: String(victim), OMP_NUM_THREADS: '1',
-      },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    children.push(child);
-    let outcome: Outcome | undefined;
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => { if (line.startsWith('{')) outcome = JSON.parse(line) as Outcome; });
-    child.on('close', () => resolve(outcome));
-    if (rank === victim) resolve(undefined); // its report, if any, is not awaited
-  }));
+  const reports = Array.from(
+    { length: worldSize },
+    (_, rank) =>
+      new Promise<Outcome | undefined>((resolve) => {
+        const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'rank.ts'), scenario], {
+          cwd: root,
+          env: {
+            ...process.env,
+            TS_NODE_PROJECT: path.join(root, 'tsconfig.json'),
+            RANK: String(rank),
+            WORLD_SIZE: String(worldSize),
+            MASTER_ADDR: '127.0.0.1',
+            MASTER_PORT: String(port),
+            TM_TIMEOUT: String(timeout),
+            TM_VICTIM: String(victim),
+            OMP_NUM_THREADS: '1',
+          },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        children.push(child);
+        let outcome: Outcome | undefined;
+        readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+          if (line.startsWith('{')) outcome = JSON.parse(line) as Outcome;
+        });
+        child.on('close', () => resolve(outcome));
+        if (rank === victim) resolve(undefined); // its report, if any, is not awaited
+      }),
+  );
   // every test stops by itself: nothing outlives this bound
   const guard = setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 60000);
   try {

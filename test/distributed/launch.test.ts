@@ -12,7 +12,9 @@ describe("torchrun's variables", () => {
   });
 
   test('a partial or malformed set is refused, naming the variable', () => {
-    expect(() => rankFromEnv({ RANK: '0' })).toThrow('RANK is set but WORLD_SIZE, MASTER_ADDR, MASTER_PORT are not: a rank of a distributed run needs all of RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT');
+    expect(() => rankFromEnv({ RANK: '0' })).toThrow(
+      'RANK is set but WORLD_SIZE, MASTER_ADDR, MASTER_PORT are not: a rank of a distributed run needs all of RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT',
+    );
     expect(() => rankFromEnv({ ...full, RANK: '4' })).toThrow('Expected an integer in [0, 3] for RANK but received "4"');
     expect(() => rankFromEnv({ ...full, WORLD_SIZE: 'two' })).toThrow('Expected an integer in [1, 65536] for WORLD_SIZE but received "two"');
     expect(() => rankFromEnv({ ...full, MASTER_PORT: '70000' })).toThrow('Expected an integer in [1, 65535] for MASTER_PORT but received "70000"');
@@ -34,11 +36,17 @@ describe('the local launcher', () => {
     const lines: string[] = [];
     await launchLocal({
       nproc: 3,
-      args: script("console.log([process.env.RANK, process.env.LOCAL_RANK, process.env.WORLD_SIZE, process.env.MASTER_ADDR, process.env.MASTER_PORT > 0, process.env.OMP_NUM_THREADS].join(' ')); console.error('progress')"),
+      args: script(
+        "console.log([process.env.RANK, process.env.LOCAL_RANK, process.env.WORLD_SIZE, process.env.MASTER_ADDR, process.env.MASTER_PORT > 0, process.env.OMP_NUM_THREADS].join(' ')); console.error('progress')",
+      ),
       env: { ...process.env, OMP_NUM_THREADS: '1' },
       onLine: (rank, stream, line) => lines.push(`${rank} ${stream} ${line}`),
     });
-    expect(lines.filter((l) => l.includes('stdout')).sort()).toEqual(['0 stdout 0 0 3 127.0.0.1 true 1', '1 stdout 1 1 3 127.0.0.1 true 1', '2 stdout 2 2 3 127.0.0.1 true 1']);
+    expect(lines.filter((l) => l.includes('stdout')).sort()).toEqual([
+      '0 stdout 0 0 3 127.0.0.1 true 1',
+      '1 stdout 1 1 3 127.0.0.1 true 1',
+      '2 stdout 2 2 3 127.0.0.1 true 1',
+    ]);
     expect(lines.filter((l) => l.includes('stderr progress'))).toHaveLength(3);
   });
 
@@ -61,7 +69,9 @@ describe('the local launcher', () => {
       nproc: 2,
       args: script("process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"),
       stopSeconds: 1,
-      onStart: (rank, child) => { children[rank] = child; },
+      onStart: (rank, child) => {
+        children[rank] = child;
+      },
       onLine: (_rank, _stream, line) => {
         if (line === 'ready' && ++ready === 2) {
           killedAt = Date.now();

@@ -89,11 +89,16 @@ async function main(): Promise<void> {
   if (scenario === 'dies') {
     await collectiveAfterVictim(group, () => process.exit(3));
   } else if (scenario === 'hangs-in-js') {
-    await collectiveAfterVictim(group, () => { for (;;); });
+    await collectiveAfterVictim(group, () => {
+      for (;;);
+    });
   } else if (scenario === 'stops') {
     await collectiveAfterVictim(group, () => process.kill(process.pid, 'SIGSTOP'));
   } else if (scenario === 'fails') {
-    await collectiveAfterVictim(group, async () => { await group.fail(new Error('the disk is full')); process.exit(4); });
+    await collectiveAfterVictim(group, async () => {
+      await group.fail(new Error('the disk is full'));
+      process.exit(4);
+    });
   }
   await group.close();
 }

@@ -24,13 +24,17 @@ afterAll(() => {
 checkNoLeakedHandles(); // the engine's handles of every test are freed (tfjs-node's habit)
 
 describe('cross-architecture evaluation', () => {
-  test.each(['alexnet', 'resnet18'] as const)('%s learns from a small real set and beats chance on the test split', async (arch) => {
-    const set = randomRealSubset(small, 10, 1);
-    const r = await evaluateSetOnArch(small, { ...set, lr: 0.01 }, arch, convNetForDataset(small), { numEval: 1, epochs: 8, batchSize: 10, dsa: null });
-    expect(r.accuracies).toHaveLength(1);
-    expect(r.mean).toBeGreaterThan(0.3); // chance is 0.1
-    disposeAll(set.images, set.labels);
-  }, 240000); // 30 epochs of a real CNN: minutes on 2 busy cores
+  test.each(['alexnet', 'resnet18'] as const)(
+    '%s learns from a small real set and beats chance on the test split',
+    async (arch) => {
+      const set = randomRealSubset(small, 10, 1);
+      const r = await evaluateSetOnArch(small, { ...set, lr: 0.01 }, arch, convNetForDataset(small), { numEval: 1, epochs: 8, batchSize: 10, dsa: null });
+      expect(r.accuracies).toHaveLength(1);
+      expect(r.mean).toBeGreaterThan(0.3); // chance is 0.1
+      disposeAll(set.images, set.labels);
+    },
+    240000,
+  ); // 30 epochs of a real CNN: minutes on 2 busy cores
 
   test('every architecture takes 28x28 single-channel images, repeatably by seed', async () => {
     const set = randomRealSubset(mnist, 1, 1);

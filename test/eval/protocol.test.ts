@@ -33,7 +33,8 @@ describe('the evaluation protocol', () => {
     expect(l).toEqual(Array.from({ length: 30 }, (_, i) => Math.floor(i / 3)));
     indices.forEach((idx, i) => expect(dataset.train.labelValues[idx]).toBe(l[i]));
     expect(() => randomRealSubset(dataset, 31, 0)).toThrow('ipc 31 is larger than class 0 (0), which has 30 training images');
-    for (const bad of [-1, 0, 1.5, Number.NaN]) expect(() => randomRealSubset(dataset, bad, 0)).toThrow(`ipc must be a positive integer (images per class), received ${bad}`);
+    for (const bad of [-1, 0, 1.5, Number.NaN])
+      expect(() => randomRealSubset(dataset, bad, 0)).toThrow(`ipc must be a positive integer (images per class), received ${bad}`);
     disposeAll(images, labels);
   });
 

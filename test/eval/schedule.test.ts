@@ -26,7 +26,10 @@ function publishedLoop(epochEvalTrain: number): { lrs: number[]; freshOptimiser:
 
 describe("evaluate_synset's schedule", () => {
   test('epoch_eval_train 1000: 502 epochs at the lr, then 499 at a tenth, with a fresh optimiser', () => {
-    expect(evalSchedule(1000)).toEqual([{ epochs: 502, lrScale: 1 }, { epochs: 499, lrScale: 0.1 }]);
+    expect(evalSchedule(1000)).toEqual([
+      { epochs: 502, lrScale: 1 },
+      { epochs: 499, lrScale: 0.1 },
+    ]);
   });
 
   test('matches the published loop for every epoch count up to 300', () => {
@@ -41,7 +44,10 @@ describe("evaluate_synset's schedule", () => {
     // short schedules never reach the decay: the published loop decays after its last epoch
     expect(evalSchedule(1)).toEqual([{ epochs: 2, lrScale: 1 }]);
     expect(evalSchedule(2)).toEqual([{ epochs: 3, lrScale: 1 }]);
-    expect(evalSchedule(3)).toEqual([{ epochs: 3, lrScale: 1 }, { epochs: 1, lrScale: 0.1 }]);
+    expect(evalSchedule(3)).toEqual([
+      { epochs: 3, lrScale: 1 },
+      { epochs: 1, lrScale: 0.1 },
+    ]);
     expect(() => evalSchedule(0)).toThrow('evaluation epochs must be a positive integer, received 0');
   });
 });
@@ -72,7 +78,13 @@ describe('the protocol runs that schedule', () => {
       reset = true;
       resetMomentum.call(this);
     });
-    return { calls, restore: () => { train.mockRestore(); zero.mockRestore(); } };
+    return {
+      calls,
+      restore: () => {
+        train.mockRestore();
+        zero.mockRestore();
+      },
+    };
   }
 
   test('ConvNet: epochs + 1 epochs, the lr decayed after epoch epochs/2 + 1, the momentum buffer zero again there', async () => {

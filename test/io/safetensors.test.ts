@@ -1,6 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { decodeSafetensors, encodeSafetensors, readSafetensors, readSafetensorsHeader, requireTensor, tensorValues, writeSafetensors } from '../../src/io/safetensors';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  readSafetensorsHeader,
+  requireTensor,
+  tensorValues,
+  writeSafetensors,
+} from '../../src/io/safetensors';
 import { tempDir } from '../data/fixtures';
 
 const dir = tempDir('safetensors');
@@ -54,7 +62,9 @@ describe('safetensors', () => {
     expect(h.shapes.get('weights')).toEqual({ dtype: 'F32', shape: [2, 3] });
     const cut = path.join(dir, 'cut.safetensors');
     fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, fs.statSync(file).size - 3));
-    expect(() => readSafetensorsHeader(cut)).toThrow(/cut\.safetensors: not a valid safetensors file: tensor (bytes|flags) ends at byte \d+ of a \d+-byte data section \(truncated\?\)/);
+    expect(() => readSafetensorsHeader(cut)).toThrow(
+      /cut\.safetensors: not a valid safetensors file: tensor (bytes|flags) ends at byte \d+ of a \d+-byte data section \(truncated\?\)/,
+    );
     expect(() => readSafetensorsHeader(path.join(dir, 'none.safetensors'))).toThrow(/none\.safetensors: file not found/);
   });
 
@@ -74,17 +84,39 @@ describe('safetensors', () => {
       ['too short', good.subarray(0, 5), /5 bytes is too short/],
       ['truncated data', good.subarray(0, good.length - 10), /ends at byte .* \(truncated\?\)/],
       ['truncated header', good.subarray(0, 20), /the header length field says \d+ bytes but only 12 bytes follow it \(a 20-byte file; truncated\?\)/],
-      ['a header length equal to the file size', Buffer.concat([(() => { const b = Buffer.alloc(8); b.writeBigUInt64LE(16n); return b; })(), Buffer.from('{}      ')]),
-        /the header length field says 16 bytes but only 8 bytes follow it \(a 16-byte file/],
+      [
+        'a header length equal to the file size',
+        Buffer.concat([
+          (() => {
+            const b = Buffer.alloc(8);
+            b.writeBigUInt64LE(16n);
+            return b;
+          })(),
+          Buffer.from('{}      '),
+        ]),
+        /the header length field says 16 bytes but only 8 bytes follow it \(a 16-byte file/,
+      ],
       ['a null __metadata__', withHeader({ ...header, __metadata__: null }), /__metadata__ must be an object of string values, received null/],
-      ['a __metadata__ that is a string', withHeader({ ...header, __metadata__: 'x' }), /__metadata__ must be an object of string values, received the string "x"/],
+      [
+        'a __metadata__ that is a string',
+        withHeader({ ...header, __metadata__: 'x' }),
+        /__metadata__ must be an object of string values, received the string "x"/,
+      ],
       ['a __metadata__ that is an array', withHeader({ ...header, __metadata__: ['a'] }), /__metadata__ must be an object of string values, received an array/],
       ['a metadata value that is not a string', withHeader({ ...header, __metadata__: { a: 1 } }), /metadata value a is not a string/],
       ['a null tensor entry', withHeader({ ...header, extra: null }), /tensor extra must be an object with dtype, shape and data_offsets, received null/],
-      ['a tensor entry that is a number', withHeader({ ...header, extra: 3 }), /tensor extra must be an object with dtype, shape and data_offsets, received a number/],
+      [
+        'a tensor entry that is a number',
+        withHeader({ ...header, extra: 3 }),
+        /tensor extra must be an object with dtype, shape and data_offsets, received a number/,
+      ],
       ['a header that is not JSON', Buffer.concat([Buffer.from([8, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{nope!!}')]), /the header is not JSON/],
       ['an unknown dtype', withHeader({ ...header, ints: { ...header.ints, dtype: 'Q7' } }), /tensor ints has unknown dtype "Q7"/],
-      ['a size that does not match the shape', withHeader({ ...header, weights: { ...header.weights, shape: [2, 2] } }), /tensor weights of shape \[2,2\] F32 needs 16 bytes but spans 24/],
+      [
+        'a size that does not match the shape',
+        withHeader({ ...header, weights: { ...header.weights, shape: [2, 2] } }),
+        /tensor weights of shape \[2,2\] F32 needs 16 bytes but spans 24/,
+      ],
       ['overlapping tensors', withHeader({ ...header, doubles: { ...header.doubles, data_offsets: [16, 24] } }), /overlap or hole/],
     ])('%s', (_what, bytes, message) => {
       expect(() => decodeSafetensors(bytes as Buffer, 'x.safetensors')).toThrow(message as RegExp);

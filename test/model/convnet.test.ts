@@ -6,14 +6,25 @@ import { maxAbsDiff, randomValues } from '../helpers';
  * 2x2 average pool -> linear), written from the definition, to check the engine against.
  */
 function referenceForward(
-  x: Float64Array, n: number, c: number, h: number, w: number,
-  p: Float64Array, f: number, classes: number, instanceNorm: boolean,
+  x: Float64Array,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  p: Float64Array,
+  f: number,
+  classes: number,
+  instanceNorm: boolean,
 ): number[] {
   const pad = c === 1 ? 3 : 1;
   const oh = h + 2 * pad - 2;
   const ow = w + 2 * pad - 2;
   let o = 0;
-  const take = (k: number) => { const v = p.subarray(o, o + k); o += k; return v; };
+  const take = (k: number) => {
+    const v = p.subarray(o, o + k);
+    o += k;
+    return v;
+  };
   const cw = take(f * c * 9);
   const cb = take(f);
   const gw = instanceNorm ? take(f) : null;
@@ -27,25 +38,29 @@ function referenceForward(
     const feat: number[] = [];
     for (let fo = 0; fo < f; fo++) {
       const map = new Float64Array(oh * ow);
-      for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
-        let acc = cb[fo];
-        for (let ci = 0; ci < c; ci++) for (let ki = 0; ki < 3; ki++) for (let kj = 0; kj < 3; kj++) {
-          const yi = i + ki - pad;
-          const xj = j + kj - pad;
-          if (yi < 0 || yi >= h || xj < 0 || xj >= w) continue;
-          acc += cw[((fo * c + ci) * 3 + ki) * 3 + kj] * x[((s * c + ci) * h + yi) * w + xj];
+      for (let i = 0; i < oh; i++)
+        for (let j = 0; j < ow; j++) {
+          let acc = cb[fo];
+          for (let ci = 0; ci < c; ci++)
+            for (let ki = 0; ki < 3; ki++)
+              for (let kj = 0; kj < 3; kj++) {
+                const yi = i + ki - pad;
+                const xj = j + kj - pad;
+                if (yi < 0 || yi >= h || xj < 0 || xj >= w) continue;
+                acc += cw[((fo * c + ci) * 3 + ki) * 3 + kj] * x[((s * c + ci) * h + yi) * w + xj];
+              }
+          map[i * ow + j] = acc;
         }
-        map[i * ow + j] = acc;
-      }
       if (gw && gb) {
         const mean = map.reduce((a, b) => a + b, 0) / map.length;
         const variance = map.reduce((a, b) => a + (b - mean) ** 2, 0) / map.length;
         for (let k = 0; k < map.length; k++) map[k] = ((map[k] - mean) / Math.sqrt(variance + 1e-5)) * gw[fo] + gb[fo];
       }
       for (let k = 0; k < map.length; k++) map[k] = Math.max(0, map[k]);
-      for (let i = 0; i < ph; i++) for (let j = 0; j < pw; j++) {
-        feat.push((map[2 * i * ow + 2 * j] + map[2 * i * ow + 2 * j + 1] + map[(2 * i + 1) * ow + 2 * j] + map[(2 * i + 1) * ow + 2 * j + 1]) / 4);
-      }
+      for (let i = 0; i < ph; i++)
+        for (let j = 0; j < pw; j++) {
+          feat.push((map[2 * i * ow + 2 * j] + map[2 * i * ow + 2 * j + 1] + map[(2 * i + 1) * ow + 2 * j] + map[(2 * i + 1) * ow + 2 * j + 1]) / 4);
+        }
     }
     for (let k = 0; k < classes; k++) {
       let acc = lb[k];
@@ -68,10 +83,20 @@ describe('ConvNet', () => {
     expect(layout.numParams).toBe(conv1 + 2 * conv + 3 * norm + classifier);
     expect(layout.numParams).toBe(320010);
     expect(layout.tensors.map((t) => t.name)).toEqual([
-      'features.0.conv.weight', 'features.0.conv.bias', 'features.0.norm.weight', 'features.0.norm.bias',
-      'features.1.conv.weight', 'features.1.conv.bias', 'features.1.norm.weight', 'features.1.norm.bias',
-      'features.2.conv.weight', 'features.2.conv.bias', 'features.2.norm.weight', 'features.2.norm.bias',
-      'classifier.weight', 'classifier.bias',
+      'features.0.conv.weight',
+      'features.0.conv.bias',
+      'features.0.norm.weight',
+      'features.0.norm.bias',
+      'features.1.conv.weight',
+      'features.1.conv.bias',
+      'features.1.norm.weight',
+      'features.1.norm.bias',
+      'features.2.conv.weight',
+      'features.2.conv.bias',
+      'features.2.norm.weight',
+      'features.2.norm.bias',
+      'classifier.weight',
+      'classifier.bias',
     ]);
     // offsets tile the flat vector without gaps
     let offset = 0;
@@ -138,9 +163,7 @@ describe('ConvNet', () => {
       expect(() => convNetSpec({ channels: 3, height: 32, width: 32, numClasses: 10, norm: 'batchnorm' as never })).toThrow(
         /convnet\.norm: .*\(received "batchnorm"\)/,
       );
-      expect(() => convNetSpec({ channels: 3, height: 32, width: 32, numClasses: 10, widht: 3 } as never)).toThrow(
-        /unknown option\(s\) convnet\.widht/,
-      );
+      expect(() => convNetSpec({ channels: 3, height: 32, width: 32, numClasses: 10, widht: 3 } as never)).toThrow(/unknown option\(s\) convnet\.widht/);
       expect(() => convNetSpec({ channels: 3, height: 32, width: 32 } as never)).toThrow(/convnet\.numClasses/);
       expect(() => convNetSpec({ channels: 3, height: 32, width: 32, numClasses: 10, depth: 0 })).toThrow(TrajmatchInputError);
     });
@@ -159,9 +182,7 @@ describe('ConvNet', () => {
       const { numParams } = convNetLayout(spec);
       const params = tensor(new Float32Array(numParams), [numParams]);
       const gray = tensor(new Float32Array(2 * 64), [2, 1, 8, 8]);
-      await expect(convNetForward(spec, gray, params)).rejects.toThrow(
-        'convnetForward: ConvNet: images must have shape [N, 3, 8, 8], received [2, 1, 8, 8]',
-      );
+      await expect(convNetForward(spec, gray, params)).rejects.toThrow('convnetForward: ConvNet: images must have shape [N, 3, 8, 8], received [2, 1, 8, 8]');
       const short = tensor(new Float32Array(5), [5]);
       const images = tensor(new Float32Array(2 * 3 * 64), [2, 3, 8, 8]);
       await expect(convNetForward(spec, images, short)).rejects.toThrow(`parameter vector must have shape [${numParams}], received [5]`);

@@ -6,14 +6,19 @@ describe('the async pattern', () => {
   const { numParams } = convNetLayout(spec);
   const n = 20;
   const images = tensor(new Float32Array(randomValues(n * 3 * 32 * 32, 21)), [n, 3, 32, 32]);
-  const labels = tensor(BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 10)), [n]);
+  const labels = tensor(
+    BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 10)),
+    [n],
+  );
   const start = tensor(new Float32Array(randomValues(numParams, 22, 0.1)), [numParams]);
   const target = tensor(new Float32Array(randomValues(numParams, 23, 0.1)), [numParams]);
   afterAll(() => disposeAll(images, labels, start, target));
 
   test('a long native call runs off the JS thread: a timer keeps ticking meanwhile', async () => {
     let ticks = 0;
-    const timer = setInterval(() => { ticks += 1; }, 5);
+    const timer = setInterval(() => {
+      ticks += 1;
+    }, 5);
     const began = Date.now();
     try {
       const result = await matchIteration(spec, { images, labels, start, target, lr: 0.01, synSteps: 10 });

@@ -66,11 +66,18 @@ describe('device selection', () => {
     }
     expect(o.version).toMatch(/^\d+(\.\d+)*$/);
     if (process.env.TRAJMATCH_ONEDNN) expect(o.reason).toBe(`TRAJMATCH_ONEDNN=${process.env.TRAJMATCH_ONEDNN}`);
-    else if (o.version === '3.7.2') expect(o).toMatchObject({ enabled: false, reason: expect.stringMatching(/NaN convolution gradients.*TRAJMATCH_ONEDNN=1 turns it on/) });
+    else if (o.version === '3.7.2')
+      expect(o).toMatchObject({ enabled: false, reason: expect.stringMatching(/NaN convolution gradients.*TRAJMATCH_ONEDNN=1 turns it on/) });
     else expect(o).toMatchObject({ enabled: true, reason: 'no known problem' });
     const addon = require.resolve('../../build/Release/trajmatch.node');
-    for (const [value, enabled] of [['0', false], ['1', true]] as const) {
-      const r = spawnSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(addon)}).backendInfo().oneDnn))`], { encoding: 'utf8', env: { ...process.env, TRAJMATCH_ONEDNN: value } });
+    for (const [value, enabled] of [
+      ['0', false],
+      ['1', true],
+    ] as const) {
+      const r = spawnSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(addon)}).backendInfo().oneDnn))`], {
+        encoding: 'utf8',
+        env: { ...process.env, TRAJMATCH_ONEDNN: value },
+      });
       expect(JSON.parse(r.stdout)).toEqual({ version: o.version, enabled, reason: `TRAJMATCH_ONEDNN=${value}` });
     }
   });

@@ -26,7 +26,7 @@ describe('loading the native addon', () => {
     expect(error!.message).toContain('npm run build:native');
   });
 
-  test('a broken .node is reported with the loader\'s reason, not a crash', () => {
+  test("a broken .node is reported with the loader's reason, not a crash", () => {
     const broken = path.join(dir, 'broken.node');
     fs.writeFileSync(broken, 'this is not a shared library');
     expect(() => loadAddon([broken])).toThrow(new RegExp(`${broken.replace(/[.]/g, '\\.')}: cannot be loaded \\(.*(invalid ELF header|too short)`));

@@ -44,7 +44,7 @@ describe('tensor handles', () => {
   test('dtype conversion on creation and with to()', () => {
     const t = tensor(new Float64Array([1.25, -2.5, 3]), [3], { dtype: 'float32' });
     expect(t.dtype).toBe('float32');
-    expect(t.toArray().constructor.name).toBe("Float32Array");
+    expect(t.toArray().constructor.name).toBe('Float32Array');
     const i = t.to({ dtype: 'int32' });
     expect(numbers(i)).toEqual([1, -2, 3]);
     const b = t.to({ dtype: 'bool' });
@@ -78,13 +78,9 @@ describe('tensor handles', () => {
 
   describe('bad input gives errors that name the problem', () => {
     test('values that do not fill the shape', () => {
-      expect(() => tensor(new Float32Array(5), [2, 3])).toThrow(
-        new TrajmatchInputError('values: shape [2, 3] needs 6 values but the Float32Array holds 5'),
-      );
+      expect(() => tensor(new Float32Array(5), [2, 3])).toThrow(new TrajmatchInputError('values: shape [2, 3] needs 6 values but the Float32Array holds 5'));
       // the native layer checks the same on its own
-      expect(() => native().tensor(new Float32Array(5), [2, 3], { device: 'cpu' })).toThrow(
-        'shape [2, 3] needs 6 values but the Float32Array holds 5',
-      );
+      expect(() => native().tensor(new Float32Array(5), [2, 3], { device: 'cpu' })).toThrow('shape [2, 3] needs 6 values but the Float32Array holds 5');
     });
 
     test('malformed shapes', () => {

@@ -7,7 +7,16 @@ import { closedPort, sha256, startServer, TestServer } from './server';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dl = require('../../scripts/download') as {
-  fetchVerified(o: { urls: string[]; dest: string; sha256?: string; md5?: string; size?: number; label?: string; env?: NodeJS.ProcessEnv; reporter?: unknown }): Promise<{ file: string; downloaded: boolean }>;
+  fetchVerified(o: {
+    urls: string[];
+    dest: string;
+    sha256?: string;
+    md5?: string;
+    size?: number;
+    label?: string;
+    env?: NodeJS.ProcessEnv;
+    reporter?: unknown;
+  }): Promise<{ file: string; downloaded: boolean }>;
   unzipAtomic(zip: string, dest: string, o?: { top?: string; check?: (dir: string) => void }): Promise<string>;
   cacheDir(env: NodeJS.ProcessEnv): string;
 };
@@ -70,7 +79,9 @@ describe('download machinery', () => {
   });
 
   test('an address that answers 404 is an HTTP error naming it', async () => {
-    const err = await dl.fetchVerified({ urls: [`${server.url}/files/missing.bin`], dest: path.join(dir, 'm.bin'), sha256: sha256(body), env: {}, reporter: quiet }).catch((e) => e);
+    const err = await dl
+      .fetchVerified({ urls: [`${server.url}/files/missing.bin`], dest: path.join(dir, 'm.bin'), sha256: sha256(body), env: {}, reporter: quiet })
+      .catch((e) => e);
     expect(err.code).toBe('EHTTP');
     expect(err.message).toMatch(/missing\.bin answered HTTP 404/);
     expect(leftovers()).toEqual([]);
@@ -94,7 +105,9 @@ describe('download machinery', () => {
 
   test('without a network the error says so and names the address', async () => {
     const base = await closedPort();
-    const err = await dl.fetchVerified({ urls: [`${base}/data.bin`], dest: path.join(dir, 'data.bin'), sha256: sha256(body), env: {}, reporter: quiet }).catch((e) => e);
+    const err = await dl
+      .fetchVerified({ urls: [`${base}/data.bin`], dest: path.join(dir, 'data.bin'), sha256: sha256(body), env: {}, reporter: quiet })
+      .catch((e) => e);
     expect(err.code).toBe('ENETWORK');
     expect(err.message).toMatch(/no network, or the server cannot be reached/);
     expect(err.message).toContain(`${base}/data.bin`);
@@ -103,25 +116,36 @@ describe('download machinery', () => {
 
   test('TRAJMATCH_NO_DOWNLOAD forbids the download; an unpinned file is refused', async () => {
     const dest = path.join(dir, 'data.bin');
-    await expect(dl.fetchVerified({ urls: [`${server.url}/files/data.bin`], dest, sha256: sha256(body), env: { TRAJMATCH_NO_DOWNLOAD: '1' }, reporter: quiet }))
-      .rejects.toThrow(/downloading is forbidden \(TRAJMATCH_NO_DOWNLOAD=1\)/);
+    await expect(
+      dl.fetchVerified({ urls: [`${server.url}/files/data.bin`], dest, sha256: sha256(body), env: { TRAJMATCH_NO_DOWNLOAD: '1' }, reporter: quiet }),
+    ).rejects.toThrow(/downloading is forbidden \(TRAJMATCH_NO_DOWNLOAD=1\)/);
     await expect(dl.fetchVerified({ urls: [`${server.url}/files/data.bin`], dest, env: {}, reporter: quiet })).rejects.toThrow(/no digest is pinned/);
     expect(server.requests).toHaveLength(0);
   });
 
   test('a zip is unpacked atomically, with modes and links; a refused one leaves nothing', async () => {
     const zip = path.join(dir, 'a.zip');
-    fs.writeFileSync(zip, await makeZip([
-      { name: 'top/bin/run', data: Buffer.from('#!/bin/sh\n'), mode: 0o100755 },
-      { name: 'top/lib/libx.so.1', data: Buffer.from('x') },
-      { name: 'top/lib/libx.so', link: 'libx.so.1' },
-    ]));
+    fs.writeFileSync(
+      zip,
+      await makeZip([
+        { name: 'top/bin/run', data: Buffer.from('#!/bin/sh\n'), mode: 0o100755 },
+        { name: 'top/lib/libx.so.1', data: Buffer.from('x') },
+        { name: 'top/lib/libx.so', link: 'libx.so.1' },
+      ]),
+    );
     const dest = path.join(dir, 'unpacked');
     await dl.unzipAtomic(zip, dest, { top: 'top' });
     expect(fs.statSync(path.join(dest, 'bin', 'run')).mode & 0o111).not.toBe(0);
     expect(fs.readlinkSync(path.join(dest, 'lib', 'libx.so'))).toBe('libx.so.1');
     const refused = path.join(dir, 'refused');
-    await expect(dl.unzipAtomic(zip, refused, { top: 'top', check: () => { throw new Error('not wanted'); } })).rejects.toThrow(/not wanted/);
+    await expect(
+      dl.unzipAtomic(zip, refused, {
+        top: 'top',
+        check: () => {
+          throw new Error('not wanted');
+        },
+      }),
+    ).rejects.toThrow(/not wanted/);
     await expect(dl.unzipAtomic(zip, refused, { top: 'elsewhere' })).rejects.toThrow(/does not hold the folder 'elsewhere\/'/);
     expect(fs.readdirSync(dir).sort()).toEqual(['a.zip', 'unpacked']);
   });

@@ -11,7 +11,12 @@ import { tempDir } from '../data/fixtures';
 const root = path.resolve(__dirname, '..', '..');
 const cli = `node -r ts-node/register/transpile-only ${path.join(root, 'src', 'cli', 'main.ts')}`;
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync('bash', [path.join(root, 'scripts', 'gpu-acceptance.sh'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, TRAJMATCH_CLI: cli, ...env }, timeout: 300_000 });
+  spawnSync('bash', [path.join(root, 'scripts', 'gpu-acceptance.sh'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, TRAJMATCH_CLI: cli, ...env },
+    timeout: 300_000,
+  });
 
 describe('the GPU acceptance script, dry run', () => {
   const dir = tempDir('acceptance');
@@ -24,7 +29,17 @@ describe('the GPU acceptance script, dry run', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const steps = r.stdout.split('\n').filter((l) => l.startsWith('['));
-    expect(steps.map((l) => l.slice(1, l.indexOf(']')))).toEqual(['build', 'backend', 'cuda tests', 'smoke', 'bench speed and memory', 'experts', 'distill mct', 'distill mtt', 'report']);
+    expect(steps.map((l) => l.slice(1, l.indexOf(']')))).toEqual([
+      'build',
+      'backend',
+      'cuda tests',
+      'smoke',
+      'bench speed and memory',
+      'experts',
+      'distill mct',
+      'distill mtt',
+      'report',
+    ]);
     expect(r.stdout.match(/^ {2}ok$/gm)).toHaveLength(9);
     const line = (name: string) => steps.find((l) => l.startsWith(`[${name}]`))!;
     expect(line('bench speed and memory')).toContain(`bench --preset full --sections timing,reference --device cuda --reference ${reference}`);
@@ -40,11 +55,14 @@ describe('the GPU acceptance script, dry run', () => {
   test('a flag the command does not accept, or a missing reference, fails the dry run and is named', () => {
     // a stand-in CLI whose distill lacks --eval-epochs
     const fake = path.join(dir, 'fake-cli.js');
-    fs.writeFileSync(fake, `const sub = process.argv[2];
+    fs.writeFileSync(
+      fake,
+      `const sub = process.argv[2];
 const flags = { bench: ['--preset', '--sections', '--device', '--reference', '--out-dir', '--json'],
   buffer: ['--dataset', '--download', '--device', '--num-experts', '--train-epochs', '--form', '--buffer-path', '--quiet'],
   distill: ['--dataset', '--download', '--device', '--preset', '--method', '--iterations', '--eval-it', '--num-eval', '--max-experts', '--max-start-epoch', '--buffer-path', '--no-train-experts', '--run-dir', '--json'] };
-console.log(flags[sub].map((f) => '  ' + f + ' <x>  what it does').join('\\n'));\n`);
+console.log(flags[sub].map((f) => '  ' + f + ' <x>  what it does').join('\\n'));\n`,
+    );
     const r = run(['--dry-run', '--reference', path.join(dir, 'missing.py')], { TRAJMATCH_CLI: `node ${fake}` });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(`FAIL: the reference ${path.join(dir, 'missing.py')} does not exist`);

@@ -42,8 +42,10 @@ describe('libtorch discovery', () => {
     expect(() => findLibtorch({ Torch_DIR: root })).toThrow(/Torch_DIR=.* expected the folder that holds TorchConfig\.cmake/);
   });
 
-  const system = ['/usr', '/usr/local'].some((p) =>
-    fs.existsSync(path.join(p, 'lib')) && fs.readdirSync(path.join(p, 'lib')).some((d) => fs.existsSync(path.join(p, 'lib', d, 'cmake', 'Torch', 'TorchConfig.cmake'))),
+  const system = ['/usr', '/usr/local'].some(
+    (p) =>
+      fs.existsSync(path.join(p, 'lib')) &&
+      fs.readdirSync(path.join(p, 'lib')).some((d) => fs.existsSync(path.join(p, 'lib', d, 'cmake', 'Torch', 'TorchConfig.cmake'))),
   );
   (system ? test : test.skip)('without variables or python3 torch, the system package is found', () => {
     const found = findLibtorch({ PATH: '/nonexistent' });
@@ -52,8 +54,12 @@ describe('libtorch discovery', () => {
 });
 
 describe('what an installed libtorch is', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { inspectLibtorch, usabilityProblem, describe: describeLibtorch } = require('../../scripts/libtorch') as {
+  const {
+    inspectLibtorch,
+    usabilityProblem,
+    describe: describeLibtorch,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+  } = require('../../scripts/libtorch') as {
     inspectLibtorch(torchDir: string): { version: string; cxx11Abi: boolean | null; cuda: boolean; missing: string[]; libDir: string; installPrefix: string };
     usabilityProblem(info: object): string | null;
     describe(info: object): string;

@@ -17,7 +17,10 @@ function same(a: Tensor, b: Tensor): boolean {
 const spec = convNetSpec({ channels: 1, height: 8, width: 8, numClasses: 3, netWidth: 4, depth: 1 });
 const N = 12;
 const images = tensor(Float32Array.from(randomValues(N * 64, 7)), [N, 1, 8, 8]);
-const labels = tensor(BigInt64Array.from({ length: N }, (_, i) => BigInt(i % 3)), [N]);
+const labels = tensor(
+  BigInt64Array.from({ length: N }, (_, i) => BigInt(i % 3)),
+  [N],
+);
 const epoch = { images, labels, lr: 0.05, momentum: 0.9, weightDecay: 5e-4, batchSize: 5, dsa: 'flip_crop' };
 checkNoLeakedHandles();
 afterAll(() => disposeAll(images, labels));
@@ -67,7 +70,10 @@ describe('network handles', () => {
   test.each(['alexnet', 'vgg11', 'resnet18'] as const)('%s: seeded, trained per epoch, evaluated without changing', async (arch) => {
     const zoo = { arch, channels: 1, height: 32, width: 32, numClasses: 3 };
     const x = tensor(Float32Array.from(randomValues(6 * 1024, 9)), [6, 1, 32, 32]);
-    const y = tensor(BigInt64Array.from({ length: 6 }, (_, i) => BigInt(i % 3)), [6]);
+    const y = tensor(
+      BigInt64Array.from({ length: 6 }, (_, i) => BigInt(i % 3)),
+      [6],
+    );
     const a = await Network.create(zoo, { seed: 5 });
     const b = await Network.create(zoo, { seed: 5 });
     const pa = a.parameters();
@@ -104,7 +110,9 @@ describe('network handles', () => {
     await first;
     net.dispose();
     await expect(net.evaluate({ images, labels })).rejects.toThrow(/Network\.evaluate: evaluate: the Network handle was disposed/);
-    await expect(Network.create({ arch: 'lenet' } as never, { seed: 0 })).rejects.toThrow(/createNetwork: network.channels is missing|createNetwork: unknown architecture/);
+    await expect(Network.create({ arch: 'lenet' } as never, { seed: 0 })).rejects.toThrow(
+      /createNetwork: network.channels is missing|createNetwork: unknown architecture/,
+    );
     await expect(Network.create({ arch: 'vgg11', channels: 1, height: 8, width: 8, numClasses: 3 }, { seed: 0 })).rejects.toThrow(
       'createNetwork: vgg11: the images are too small for its pooling layers',
     );
@@ -119,6 +127,9 @@ describe('the evaluation schedule', () => {
     const plan = evalEpochPlan(5, 0.02);
     expect(plan.map((p) => +p.lr.toFixed(12))).toEqual([0.02, 0.02, 0.02, 0.02, 0.002, 0.002]);
     expect(plan.map((p) => p.restartMomentum)).toEqual([false, false, false, false, true, false]);
-    expect(evalEpochPlan(1, 0.1)).toEqual([{ lr: 0.1, restartMomentum: false }, { lr: 0.1, restartMomentum: false }]);
+    expect(evalEpochPlan(1, 0.1)).toEqual([
+      { lr: 0.1, restartMomentum: false },
+      { lr: 0.1, restartMomentum: false },
+    ]);
   });
 });

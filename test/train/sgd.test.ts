@@ -93,8 +93,14 @@ describe('training epochs', () => {
   });
 
   test('soft labels train with the soft cross-entropy: one-hot ones step exactly as the classes; others differ', async () => {
-    const oneHot = tensor(Float64Array.from({ length: N * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)), [N, 3]);
-    const soft = tensor(Float64Array.from({ length: N * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 0.8 : 0.1)), [N, 3]);
+    const oneHot = tensor(
+      Float64Array.from({ length: N * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)),
+      [N, 3],
+    );
+    const soft = tensor(
+      Float64Array.from({ length: N * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 0.8 : 0.1)),
+      [N, 3],
+    );
     const run = async (l: typeof labels) => {
       const params = convNetInit(spec, { seed: 8, dtype: 'float64' });
       const stats = await trainEpoch(spec, { params, images, labels: l, lr: 0.1, batchSize: 4, seed: 2 });
@@ -120,10 +126,17 @@ describe('training epochs', () => {
     const short = tensor(new Float64Array(3), [3]);
     await expect(trainEpoch(spec, { params: short, images, labels, lr: 0.1, seed: 0 })).rejects.toThrow(`params must have shape [${numParams}], received [3]`);
     const few = tensor(new BigInt64Array(2), [2]);
-    await expect(evaluate(spec, { params, images, labels: few })).rejects.toThrow(/labels must be int64 \[6\] \(class indices\) or floating point \[6, 3\] \(soft labels\), received Long \[2\]/);
+    await expect(evaluate(spec, { params, images, labels: few })).rejects.toThrow(
+      /labels must be int64 \[6\] \(class indices\) or floating point \[6, 3\] \(soft labels\), received Long \[2\]/,
+    );
     await expect(trainEpoch(spec, { params, images, labels, lr: 0.1, batchSize: 0, seed: 0 })).rejects.toThrow('batchSize must be at least 1, received 0');
-    const ignored = tensor(BigInt64Array.from({ length: 6 }, (_, i) => (i === 0 ? -100n : 1n)), [6]);
-    await expect(trainEpoch(spec, { params, images, labels: ignored, lr: 0.1, seed: 0 })).rejects.toThrow('labels must be class indices in [0, 3), received values from -100 to 1');
+    const ignored = tensor(
+      BigInt64Array.from({ length: 6 }, (_, i) => (i === 0 ? -100n : 1n)),
+      [6],
+    );
+    await expect(trainEpoch(spec, { params, images, labels: ignored, lr: 0.1, seed: 0 })).rejects.toThrow(
+      'labels must be class indices in [0, 3), received values from -100 to 1',
+    );
     await expect(evaluate(spec, { params, images, labels: ignored })).rejects.toThrow('labels must be class indices in [0, 3)');
     ignored.dispose();
     disposeAll(params, short, few);

@@ -45,7 +45,16 @@ describe('the expert buffer', () => {
     expect(content.metadata.format).toBe(MTT_FORMAT);
     expect(content.tensors.get('checkpoints')!.shape).toEqual([5, P()]);
     const mtt = openTrajectory(mttFile);
-    expect(mtt.info).toMatchObject({ dataset: 'mnist', epochs: 4, lrTeacher: 0.01, momentum: 0, batchSize: 32, seed: 1, expert: 0, dsa: 'color_crop_cutout_flip_scale_rotate' });
+    expect(mtt.info).toMatchObject({
+      dataset: 'mnist',
+      epochs: 4,
+      lrTeacher: 0.01,
+      momentum: 0,
+      batchSize: 32,
+      seed: 1,
+      expert: 0,
+      dsa: 'color_crop_cutout_flip_scale_rotate',
+    });
     expect(mtt.info.trainAccuracy).toHaveLength(4);
     expect(mtt.info.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(JSON.parse(content.metadata.param_layout)[0]).toEqual(['features.0.conv.weight', [4, 1, 3, 3]]);
@@ -131,10 +140,16 @@ describe('the expert buffer', () => {
   test('an interrupted run keeps the finished experts and loses at most the one in progress', async () => {
     const other = path.join(root, 'interrupted');
     const ac = new AbortController();
-    const run = trainExperts(dataset, { ...base, numExperts: 3, bufferPath: other, network }, {
-      signal: ac.signal,
-      onEvent: (e) => { if (e.type === 'epoch' && e.expert === 1 && e.epoch === 2) ac.abort(new Error('stop')); },
-    });
+    const run = trainExperts(
+      dataset,
+      { ...base, numExperts: 3, bufferPath: other, network },
+      {
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (e.type === 'epoch' && e.expert === 1 && e.epoch === 2) ac.abort(new Error('stop'));
+        },
+      },
+    );
     await expect(run).rejects.toThrow('stop');
     const d = path.join(other, 'mnist', 'convnet-d1-w4-instance-relu-avg');
     expect(fs.readdirSync(d).sort()).toEqual(['expert_000.mct3.safetensors', 'expert_000.mtt.safetensors']);

@@ -52,9 +52,18 @@ describe('waypoints', () => {
 
 describe('the two published waypoint schemes on a small trajectory, by hand', () => {
   // T = 4; tensor A (2 values) zig-zags, tensor B (1 value) moves unevenly
-  const A = [[0, 0], [1, 1], [2, 0], [3, 1], [4, 0]];
+  const A = [
+    [0, 0],
+    [1, 1],
+    [2, 0],
+    [3, 1],
+    [4, 0],
+  ];
   const B = [0, 1, 3, 4, 8];
-  const segs: Segment[] = [{ offset: 0, numel: 2 }, { offset: 2, numel: 1 }];
+  const segs: Segment[] = [
+    { offset: 0, numel: 2 },
+    { offset: 2, numel: 1 },
+  ];
   const run = (plan: Parameters<typeof smoothingOf>[0]) => {
     const r = new MctRecorder(4, 3, segs, plan);
     A.forEach((a, t) => r.add(t, Float32Array.of(a[0], a[1], B[t])));
@@ -107,7 +116,11 @@ describe('the two published waypoint schemes on a small trajectory, by hand', ()
 
 // A random-walk "expert": 3 tensors, one of which never moves.
 const T = 12;
-const segments: Segment[] = [{ offset: 0, numel: 5 }, { offset: 5, numel: 3 }, { offset: 8, numel: 2 }];
+const segments: Segment[] = [
+  { offset: 0, numel: 5 },
+  { offset: 5, numel: 3 },
+  { offset: 8, numel: 2 },
+];
 const P = 10;
 const rand = seededRandom(77);
 const checkpoints: Float32Array[] = [Float32Array.from({ length: P }, () => rand())];

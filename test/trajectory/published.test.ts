@@ -94,7 +94,12 @@ flat.numpy().astype(np.float32).tofile('mtt-in/expected.bin')
     expect(result.written.map((f) => path.basename(f))).toEqual(['expert_000.mtt.safetensors', 'expert_001.mtt.safetensors']);
     const P = convNetLayout(spec).numParams;
     for (const [e, file] of result.written.entries()) {
-      const t = openTrajectory(file, { dataset: 'mnist', convnet: spec, zca: false, preprocessing: { normalize: { mean: [0.1307], std: [0.3081] }, zca: null } });
+      const t = openTrajectory(file, {
+        dataset: 'mnist',
+        convnet: spec,
+        zca: false,
+        preprocessing: { normalize: { mean: [0.1307], std: [0.3081] }, zca: null },
+      });
       expect(t.epochs).toBe(3);
       expect(t.info.origin).toBe(`replay_buffer_0.pt[${e}]`);
       for (let epoch = 0; epoch <= 3; epoch++) {
@@ -116,7 +121,8 @@ flat.numpy().astype(np.float32).tofile('mtt-in/expected.bin')
     const result = await exportPublishedBuffer(ours, out, { form: 'mtt' });
     expect(result.files.map((f) => path.basename(f))).toEqual(['replay_buffer_0.pt']);
     expect(result.publishedFolder).toBe(path.join('MNIST', 'ConvNetD1'));
-    const check = py(`${PY_NET}
+    const check = py(
+      `${PY_NET}
 import numpy as np
 ours = torch.load('mtt-out/replay_buffer_0.pt')
 theirs = torch.load('mtt-in/replay_buffer_0.pt')
@@ -147,7 +153,9 @@ np.save('logits.npy', by_name(x).detach().numpy())
 np.save('x.npy', x.numpy())
 assert torch.allclose(by_name(x), net(x))
 print('ok')
-`, dir[1]);
+`,
+      dir[1],
+    );
     expect(check.trim()).toBe('ok');
     // the published ConvNet and ours compute the same function of the same checkpoint
     const x = readNpy(path.join(root, 'x.npy'));
@@ -218,7 +226,9 @@ class Evil:
 torch.save([Evil()], 'evil.pt')
 `);
       const file = path.join(root, 'evil.pt');
-      await expect(loadTorchFile(file)).rejects.toThrow(/evil\.pt: refused: the pickle refers to (posix|os)\.system; only tensors, lists, tuples, dicts, numbers and strings are read from \.pt files \(nothing in the file was run\)/);
+      await expect(loadTorchFile(file)).rejects.toThrow(
+        /evil\.pt: refused: the pickle refers to (posix|os)\.system; only tensors, lists, tuples, dicts, numbers and strings are read from \.pt files \(nothing in the file was run\)/,
+      );
       await expect(importPublishedBuffer([file], { dataset: 'mnist', network, bufferPath: path.join(root, 'x') })).rejects.toThrow(/refused/);
       expect(fs.existsSync(marker)).toBe(false);
     });
@@ -236,15 +246,23 @@ torch.save([[ps, ps], [ps, ps, ps]], 'ragged.pt')
 torch.save(ps, 'legacy.pt', _use_new_zipfile_serialization=False)
 `);
       const read = (name: string) => readMttBuffer(path.join(root, name), spec);
-      await expect(read('dict.pt')).rejects.toThrow(/dict\.pt: expected MTT's replay_buffer_N\.pt: a list of experts, each a list of per-epoch lists of the network's parameter tensors, found a dict of 1 entries/);
-      await expect(read('flat.pt')).rejects.toThrow(/flat\.pt: expert 0: expected a list of per-epoch checkpoints, found a float32 tensor of shape \[4, 1, 3, 3\]/);
+      await expect(read('dict.pt')).rejects.toThrow(
+        /dict\.pt: expected MTT's replay_buffer_N\.pt: a list of experts, each a list of per-epoch lists of the network's parameter tensors, found a dict of 1 entries/,
+      );
+      await expect(read('flat.pt')).rejects.toThrow(
+        /flat\.pt: expert 0: expected a list of per-epoch checkpoints, found a float32 tensor of shape \[4, 1, 3, 3\]/,
+      );
       await expect(read('epochs.pt')).rejects.toThrow(/epochs\.pt: expert 1: expected at least 2 checkpoints \(epochs 0 and T\), found 1/);
       await expect(read('ragged.pt')).rejects.toThrow(/ragged\.pt: expert 1 has 3 checkpoints, but expert 0 has 2/);
       await expect(importPublishedBuffer([path.join(root, 'shape.pt')], { dataset: 'mnist', network, bufferPath: path.join(root, 'y') })).rejects.toThrow(
         /shape\.pt: expert 0, epoch 1: tensor 0 \(features\.0\.weight\): expected shape \[4, 1, 3, 3\], found \[3\]/,
       );
-      await expect(read('shape.pt')).rejects.toThrow(/shape\.pt: expert 0, epoch 1: tensor 0 \(features\.0\.weight\): expected shape \[4, 1, 3, 3\], found \[3\]/);
-      await expect(read('count.pt')).rejects.toThrow(/count\.pt: expert 0, epoch 1: expected 6 parameter tensors \(features\.0\.weight, features\.0\.bias, features\.1\.weight, features\.1\.bias, classifier\.weight, classifier\.bias\), found 5/);
+      await expect(read('shape.pt')).rejects.toThrow(
+        /shape\.pt: expert 0, epoch 1: tensor 0 \(features\.0\.weight\): expected shape \[4, 1, 3, 3\], found \[3\]/,
+      );
+      await expect(read('count.pt')).rejects.toThrow(
+        /count\.pt: expert 0, epoch 1: expected 6 parameter tensors \(features\.0\.weight, features\.0\.bias, features\.1\.weight, features\.1\.bias, classifier\.weight, classifier\.bias\), found 5/,
+      );
       await expect(read('legacy.pt')).rejects.toThrow(/legacy\.pt: saved in torch's legacy format/);
       const junk = path.join(root, 'junk.pt');
       fs.writeFileSync(junk, 'not a pickle at all');
@@ -288,17 +306,57 @@ function readNpy(file: string): Float64Array {
 describe('the published parameter names (without Python)', () => {
   test('follow the modules of each block: conv, norm (unless none), activation, pooling (unless none)', () => {
     const names = (o: object) => publishedLayout(convNetSpec({ channels: 3, height: 32, width: 32, numClasses: 10, netWidth: 8, ...o })).map((t) => t.name);
-    expect(names({ depth: 2 })).toEqual(['features.0.weight', 'features.0.bias', 'features.1.weight', 'features.1.bias', 'features.4.weight', 'features.4.bias', 'features.5.weight', 'features.5.bias', 'classifier.weight', 'classifier.bias']);
-    expect(names({ depth: 2, norm: 'none' })).toEqual(['features.0.weight', 'features.0.bias', 'features.3.weight', 'features.3.bias', 'classifier.weight', 'classifier.bias']);
-    expect(names({ depth: 2, pooling: 'none', netWidth: 2 })).toEqual(['features.0.weight', 'features.0.bias', 'features.1.weight', 'features.1.bias', 'features.3.weight', 'features.3.bias', 'features.4.weight', 'features.4.bias', 'classifier.weight', 'classifier.bias']);
+    expect(names({ depth: 2 })).toEqual([
+      'features.0.weight',
+      'features.0.bias',
+      'features.1.weight',
+      'features.1.bias',
+      'features.4.weight',
+      'features.4.bias',
+      'features.5.weight',
+      'features.5.bias',
+      'classifier.weight',
+      'classifier.bias',
+    ]);
+    expect(names({ depth: 2, norm: 'none' })).toEqual([
+      'features.0.weight',
+      'features.0.bias',
+      'features.3.weight',
+      'features.3.bias',
+      'classifier.weight',
+      'classifier.bias',
+    ]);
+    expect(names({ depth: 2, pooling: 'none', netWidth: 2 })).toEqual([
+      'features.0.weight',
+      'features.0.bias',
+      'features.1.weight',
+      'features.1.bias',
+      'features.3.weight',
+      'features.3.bias',
+      'features.4.weight',
+      'features.4.bias',
+      'classifier.weight',
+      'classifier.bias',
+    ]);
   });
 
   test('expert files carry them with the offsets into the flat vector', async () => {
     const file = path.join(root, 'named.mtt.safetensors');
     const P = convNetLayout(spec).numParams;
     await writeMttExpert(file, new Float32Array(2 * P), {
-      dataset: 'mnist', convnet: spec, zca: false, epochs: 1, lrTeacher: 0.01, momentum: 0, weightDecay: 0, batchSize: 256, dsa: null, seed: 0,
-      expert: 0, trainAccuracy: [], testAccuracy: null,
+      dataset: 'mnist',
+      convnet: spec,
+      zca: false,
+      epochs: 1,
+      lrTeacher: 0.01,
+      momentum: 0,
+      weightDecay: 0,
+      batchSize: 256,
+      dsa: null,
+      seed: 0,
+      expert: 0,
+      trainAccuracy: [],
+      testAccuracy: null,
     });
     const layout = JSON.parse(readSafetensors(file).metadata.published_layout) as [string, number[], number][];
     expect(layout).toEqual(convNetLayout(spec).tensors.map((t, i) => [publishedLayout(spec)[i].name, t.shape, t.offset]));
@@ -313,8 +371,19 @@ describe('our .pt files read back by us (without Python)', () => {
     const T = 3;
     const dir = bufferDir(path.join(root, 'rt'), 'mnist', spec, false);
     const info = {
-      dataset: 'mnist', convnet: spec, zca: false, preprocessing: publishedPreprocessing('mnist', false), epochs: T, lrTeacher: 0.01, momentum: 0,
-      weightDecay: 0, batchSize: 256, dsa: DEFAULT_DSA_STRATEGY, seed: 0, trainAccuracy: [], testAccuracy: null,
+      dataset: 'mnist',
+      convnet: spec,
+      zca: false,
+      preprocessing: publishedPreprocessing('mnist', false),
+      epochs: T,
+      lrTeacher: 0.01,
+      momentum: 0,
+      weightDecay: 0,
+      batchSize: 256,
+      dsa: DEFAULT_DSA_STRATEGY,
+      seed: 0,
+      trainAccuracy: [],
+      testAccuracy: null,
     };
     for (const e of [0, 1]) {
       const checkpoints = Float32Array.from(randomValues((T + 1) * P, 40 + e));
@@ -326,8 +395,17 @@ describe('our .pt files read back by us (without Python)', () => {
     const out = path.join(root, 'rt-out');
     await exportPublishedBuffer(dir, out, { form: 'mtt' });
     await exportPublishedBuffer(dir, out, { form: 'mct', waypoints: 3 });
-    const result = await importPublishedBuffer([path.join(out, 'replay_buffer_0.pt'), path.join(out, 'waypoint_buffer_ip3_0.pt')], { dataset: 'mnist', network, bufferPath: path.join(root, 'rt2') });
-    expect(result.written.map((f) => path.basename(f)).sort()).toEqual(['expert_000.mct3.safetensors', 'expert_000.mtt.safetensors', 'expert_001.mct3.safetensors', 'expert_001.mtt.safetensors']);
+    const result = await importPublishedBuffer([path.join(out, 'replay_buffer_0.pt'), path.join(out, 'waypoint_buffer_ip3_0.pt')], {
+      dataset: 'mnist',
+      network,
+      bufferPath: path.join(root, 'rt2'),
+    });
+    expect(result.written.map((f) => path.basename(f)).sort()).toEqual([
+      'expert_000.mct3.safetensors',
+      'expert_000.mtt.safetensors',
+      'expert_001.mct3.safetensors',
+      'expert_001.mtt.safetensors',
+    ]);
     for (const e of [0, 1]) {
       const a = openTrajectory(path.join(dir, expertFileName(e, 'mtt')));
       const b = openTrajectory(path.join(result.dir, expertFileName(e, 'mtt')));

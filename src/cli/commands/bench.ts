@@ -9,7 +9,9 @@ import { interruptExitCode, onInterrupt } from '../interrupt';
 export function registerBench(program: Command): void {
   const flags = COMMAND_FLAGS.bench;
   const cmd = addFlags(
-    program.command('bench').description('benchmark MTT against MCT on the same experts: speed, memory, storage, convergence, stability; writes bench.json and report.html'),
+    program
+      .command('bench')
+      .description('benchmark MTT against MCT on the same experts: speed, memory, storage, convergence, stability; writes bench.json and report.html'),
     flags,
   );
   cmd.action(async () => {
@@ -24,12 +26,18 @@ export function registerBench(program: Command): void {
         const report = await runBench(options, { log: json ? undefined : (l) => console.error(l), signal: ac.signal });
         if (json) console.log(JSON.stringify(report));
         else {
-          for (const t of report.timing) console.log(`${t.gradMethod.padEnd(8)} IPC ${t.ipc}: ${t.msPerIteration.toFixed(1)} ms/iteration, peak ${(t.peakRssBytes / 2 ** 20).toFixed(0)} MiB resident`);
-          if (report.storage) console.log(`storage: MTT ${report.storage.mttBytes} bytes, MCT ${report.storage.mctBytes} bytes (${report.storage.ratio.toFixed(1)}x)`);
+          for (const t of report.timing)
+            console.log(
+              `${t.gradMethod.padEnd(8)} IPC ${t.ipc}: ${t.msPerIteration.toFixed(1)} ms/iteration, peak ${(t.peakRssBytes / 2 ** 20).toFixed(0)} MiB resident`,
+            );
+          if (report.storage)
+            console.log(`storage: MTT ${report.storage.mttBytes} bytes, MCT ${report.storage.mctBytes} bytes (${report.storage.ratio.toFixed(1)}x)`);
           if (report.stability) {
             for (const m of ['mtt', 'mct'] as const) {
               const s = report.stability[m];
-              console.log(`${m.toUpperCase()}: final ${(100 * s.finalMean).toFixed(2)} +- ${(100 * s.finalStd).toFixed(2)}%, best ${(100 * s.bestMean).toFixed(2)} +- ${(100 * s.bestStd).toFixed(2)}% over ${s.seeds} seeds`);
+              console.log(
+                `${m.toUpperCase()}: final ${(100 * s.finalMean).toFixed(2)} +- ${(100 * s.finalStd).toFixed(2)}%, best ${(100 * s.bestMean).toFixed(2)} +- ${(100 * s.bestStd).toFixed(2)}% over ${s.seeds} seeds`,
+              );
             }
           }
           for (const m of report.missing) console.log(`missing: ${m}`);
@@ -37,7 +45,9 @@ export function registerBench(program: Command): void {
         }
       } catch (e) {
         if (ac.signal.aborted) {
-          console.error(`bench interrupted: what was measured is in ${path.join(options.outDir, 'bench.json')} and report.html, whose "missing" says what is not`);
+          console.error(
+            `bench interrupted: what was measured is in ${path.join(options.outDir, 'bench.json')} and report.html, whose "missing" says what is not`,
+          );
           process.exitCode = interruptExitCode() ?? 130;
           return;
         }

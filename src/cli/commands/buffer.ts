@@ -52,14 +52,22 @@ export function registerBuffer(program: Command): void {
           // (not the data's path: each host may keep its copy elsewhere; nor the device: one per rank)
           const dataSettings = Object.fromEntries(Object.entries(data).filter(([k]) => k !== 'dataPath' && k !== 'device'));
           group = await ProcessGroup.join({
-            rank: rank.rank, worldSize: rank.worldSize, masterAddr: rank.masterAddr, masterPort: rank.masterPort, timeoutSeconds,
+            rank: rank.rank,
+            worldSize: rank.worldSize,
+            masterAddr: rank.masterAddr,
+            masterPort: rank.masterPort,
+            timeoutSeconds,
             agreed: { ...options, ...dataSettings, network, timeoutSeconds },
           });
           // Another rank died, hung or failed: stop now, not after the epoch in progress.
-          group.signal.addEventListener('abort', () => {
-            console.error(`${(group!.signal.reason as Error).message}\nfinished experts are kept: run the same command again to resume`);
-            process.exit(1);
-          }, { once: true });
+          group.signal.addEventListener(
+            'abort',
+            () => {
+              console.error(`${(group!.signal.reason as Error).message}\nfinished experts are kept: run the same command again to resume`);
+              process.exit(1);
+            },
+            { once: true },
+          );
         }
         const result = await trainExperts(dataset, { ...options, network }, { onEvent: progress.onEvent, signal: ac.signal, group });
         await group?.close(); // rank 0 hosts the store: it leaves last
@@ -67,7 +75,12 @@ export function registerBuffer(program: Command): void {
         const storage = storageReport(result.dir, waypointPlan(options.waypoints, options.waypointEpochs));
         const summary = {
           dir: result.dir,
-          trained: result.trained.map((t) => ({ expert: t.expert, testAccuracy: t.testAccuracy, secondsPerEpoch: t.secondsPerEpoch, ...(t.rank !== undefined ? { rank: t.rank } : {}) })),
+          trained: result.trained.map((t) => ({
+            expert: t.expert,
+            testAccuracy: t.testAccuracy,
+            secondsPerEpoch: t.secondsPerEpoch,
+            ...(t.rank !== undefined ? { rank: t.rank } : {}),
+          })),
           skipped: result.skipped,
           storage,
         };
@@ -76,7 +89,9 @@ export function registerBuffer(program: Command): void {
           const perEpoch = result.trained.map((t) => t.secondsPerEpoch);
           if (perEpoch.length) console.log(`${(perEpoch.reduce((a, b) => a + b, 0) / perEpoch.length).toFixed(2)} s per expert epoch on ${dataset.device}`);
           if (storage.experts > 0) {
-            console.log(`storage over ${storage.experts} expert(s): MTT ${storage.mttBytes} bytes, MCT ${storage.mctBytes} bytes (${storage.ratio.toFixed(1)}x smaller)`);
+            console.log(
+              `storage over ${storage.experts} expert(s): MTT ${storage.mttBytes} bytes, MCT ${storage.mctBytes} bytes (${storage.ratio.toFixed(1)}x smaller)`,
+            );
           }
           console.log(`experts in ${result.dir}`);
         }

@@ -30,7 +30,9 @@ export function registerConvert(program: Command): void {
   const cmd = addFlags(
     program
       .command('convert')
-      .description('convexify the MTT experts of a buffer folder into MCT files (--buffer-dir); import published .pt buffers (--from-pt); export ours as published .pt buffers (--to-pt)'),
+      .description(
+        'convexify the MTT experts of a buffer folder into MCT files (--buffer-dir); import published .pt buffers (--from-pt); export ours as published .pt buffers (--to-pt)',
+      ),
     flags,
   );
   cmd.action(async () => {
@@ -38,16 +40,27 @@ export function registerConvert(program: Command): void {
     await inUserTermsOnError(flags, given.sources, async () => {
       const c = (given.groups.command ?? {}) as ConvertFlags;
       const json = Boolean(given.groups.output?.json);
-      const say = (line: string) => { if (!json) console.error(line); };
+      const say = (line: string) => {
+        if (!json) console.error(line);
+      };
       const explicitPlan = c.waypoints !== undefined || c.waypointEpochs !== undefined;
       const plan = waypointPlan(c.waypoints ?? DEFAULT_WAYPOINTS, c.waypointEpochs);
       if (c.fromPt) {
         if (c.toPt || c.bufferDir) throw new TrajmatchInputError('--from-pt imports into --buffer-path; it takes neither --to-pt nor --buffer-dir');
         if (!c.dataset) throw new TrajmatchInputError('--from-pt needs --dataset: the dataset the experts were trained on (a .pt file does not say)');
-        const result = await importPublishedBuffer(c.fromPt, {
-          dataset: c.dataset, zca: c.zca, zcaEps: c.zcaEps, network: given.groups.network, bufferPath: c.bufferPath,
-          firstExpert: c.firstExpert, waypoints: explicitPlan ? plan : undefined,
-        }, (f) => say(`wrote ${f}`));
+        const result = await importPublishedBuffer(
+          c.fromPt,
+          {
+            dataset: c.dataset,
+            zca: c.zca,
+            zcaEps: c.zcaEps,
+            network: given.groups.network,
+            bufferPath: c.bufferPath,
+            firstExpert: c.firstExpert,
+            waypoints: explicitPlan ? plan : undefined,
+          },
+          (f) => say(`wrote ${f}`),
+        );
         if (json) console.log(JSON.stringify(result));
         else console.log(`${result.written.length} expert file(s) written, ${result.kept.length} already there, in ${result.dir}`);
         return;
@@ -60,7 +73,9 @@ export function registerConvert(program: Command): void {
         if (json) console.log(JSON.stringify(result));
         else {
           console.log(`${result.files.length} .pt file(s) in ${c.toPt}`);
-          console.log(`the published scripts read them from <--buffer_path>/${result.publishedFolder}${form === 'mct' ? '; pass distill_compressed.py --num_interpolation with the number of waypoints (the _ipK of the names, 2 without)' : ''}`);
+          console.log(
+            `the published scripts read them from <--buffer_path>/${result.publishedFolder}${form === 'mct' ? '; pass distill_compressed.py --num_interpolation with the number of waypoints (the _ipK of the names, 2 without)' : ''}`,
+          );
         }
         return;
       }
@@ -69,7 +84,9 @@ export function registerConvert(program: Command): void {
       if (json) console.log(JSON.stringify({ ...result, storage }));
       else {
         console.log(`${result.converted.length} converted, ${result.kept.length} already there`);
-        console.log(`storage over ${storage.experts} expert(s): MTT ${storage.mttBytes} bytes, MCT ${storage.mctBytes} bytes: ${storage.ratio.toFixed(1)}x smaller`);
+        console.log(
+          `storage over ${storage.experts} expert(s): MTT ${storage.mttBytes} bytes, MCT ${storage.mctBytes} bytes: ${storage.ratio.toFixed(1)}x smaller`,
+        );
       }
     });
   });

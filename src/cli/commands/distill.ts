@@ -24,13 +24,15 @@ export function registerDistill(program: Command): void {
     program.command('distill').description('distil a synthetic set with MCT or MTT (no arguments: the default Fashion-MNIST job, sized for this device)'),
     flags,
     { presets: true },
-  ).addHelpText('after', () => [
-    '',
-    'Presets and where their settings come from (docs/PUBLISHED.md has the full table):',
-    ...Object.entries(PRESETS).map(([name, p]) => `  ${name}: ${p.description}\n      from: ${p.source}`),
-    '',
-    'Defaults without a preset are ours except where a flag says "published".',
-  ].join('\n'));
+  ).addHelpText('after', () =>
+    [
+      '',
+      'Presets and where their settings come from (docs/PUBLISHED.md has the full table):',
+      ...Object.entries(PRESETS).map(([name, p]) => `  ${name}: ${p.description}\n      from: ${p.source}`),
+      '',
+      'Defaults without a preset are ours except where a flag says "published".',
+    ].join('\n'),
+  );
   cmd.action(async () => {
     const fromFlags = givenFlags(cmd, flags);
     const job = fromFlags.groups.job ?? {};
@@ -51,7 +53,9 @@ export function registerDistill(program: Command): void {
       const out = given.groups.output ?? {};
       // rank 0 reports; the others print only their errors
       const quiet = Boolean(out.quiet || out.json) || (rank !== undefined && rank.rank !== 0);
-      const say = (line: string) => { if (!quiet) console.error(line); };
+      const say = (line: string) => {
+        if (!quiet) console.error(line);
+      };
       const experts = showExpertTraining(quiet);
       const bar = progressBar('distill |{bar}| {value}/{total} | loss {loss} | lr {lr} | last eval {evalAcc} | ETA {eta_formatted}', !quiet);
       let lastEval = '-';
@@ -62,7 +66,9 @@ export function registerDistill(program: Command): void {
         else {
           const e = j.event;
           if (e.type === 'start') {
-            say(`distilling into ${e.runDir} from ${e.experts} experts in ${e.bufferDir} (${e.gradMethod})${e.resumedAt ? `, resuming at iteration ${e.resumedAt}` : ''}`);
+            say(
+              `distilling into ${e.runDir} from ${e.experts} experts in ${e.bufferDir} (${e.gradMethod})${e.resumedAt ? `, resuming at iteration ${e.resumedAt}` : ''}`,
+            );
             bar.start(e.iterations, { loss: '-', lr: '-', evalAcc: lastEval });
             bar.update(e.resumedAt);
           } else if (e.type === 'iteration') {
@@ -79,12 +85,22 @@ export function registerDistill(program: Command): void {
       let result;
       try {
         const { network, buffer, distill } = given.groups;
-        const data = rank ? { ...given.groups.data, device: deviceForRank(given.groups.data?.device as string | undefined, rank.localRank) } : given.groups.data;
-        result = await runDistillJob({
-          preset: job.preset as string | undefined, data, network, buffer, distill,
-          noExpertTraining: Boolean(job.noExpertTraining), noPreset: configFile !== undefined,
-          distributed: rank ? { rank, timeoutSeconds } : undefined,
-        }, { onEvent, signal: ac.signal });
+        const data = rank
+          ? { ...given.groups.data, device: deviceForRank(given.groups.data?.device as string | undefined, rank.localRank) }
+          : given.groups.data;
+        result = await runDistillJob(
+          {
+            preset: job.preset as string | undefined,
+            data,
+            network,
+            buffer,
+            distill,
+            noExpertTraining: Boolean(job.noExpertTraining),
+            noPreset: configFile !== undefined,
+            distributed: rank ? { rank, timeoutSeconds } : undefined,
+          },
+          { onEvent, signal: ac.signal },
+        );
       } finally {
         release();
         experts.close();
@@ -93,9 +109,13 @@ export function registerDistill(program: Command): void {
       if (rank && rank.rank !== 0) return;
       const initial = result.evals[0];
       if (out.json) {
-        console.log(JSON.stringify({ preset: result.preset, runDir: result.runDir, best: result.best, initial, evals: result.evals, lr: result.lr, files: result.files }));
+        console.log(
+          JSON.stringify({ preset: result.preset, runDir: result.runDir, best: result.best, initial, evals: result.evals, lr: result.lr, files: result.files }),
+        );
       } else {
-        console.log(`best: ${(100 * result.best.mean).toFixed(2)} +- ${(100 * result.best.std).toFixed(2)}% at iteration ${result.best.iteration} (the initial real images: ${(100 * initial.mean).toFixed(2)}%)`);
+        console.log(
+          `best: ${(100 * result.best.mean).toFixed(2)} +- ${(100 * result.best.std).toFixed(2)}% at iteration ${result.best.iteration} (the initial real images: ${(100 * initial.mean).toFixed(2)}%)`,
+        );
         console.log(`synthetic set: ${result.files.best} (last: ${result.files.synthetic})`);
         console.log(`images: ${result.files.gridBest}; metrics: ${result.files.metrics}; summary: ${result.files.summary}`);
       }

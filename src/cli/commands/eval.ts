@@ -53,8 +53,14 @@ export function registerEval(program: Command): void {
         if (set) {
           const file = c.synthetic!;
           const shape = `${dataset.channels}x${dataset.height}x${dataset.width}`;
-          if (set.info.dataset !== dataset.name || `${set.info.channels}x${set.info.height}x${set.info.width}` !== shape || set.info.zca !== (dataset.zca !== undefined)) {
-            throw new TrajmatchInputError(`${file}: distilled from ${set.info.dataset} (${set.info.channels}x${set.info.height}x${set.info.width}${set.info.zca ? ', ZCA' : ''}), but the evaluation data is ${dataset.name} (${shape}${dataset.zca ? ', ZCA' : ''})`);
+          if (
+            set.info.dataset !== dataset.name ||
+            `${set.info.channels}x${set.info.height}x${set.info.width}` !== shape ||
+            set.info.zca !== (dataset.zca !== undefined)
+          ) {
+            throw new TrajmatchInputError(
+              `${file}: distilled from ${set.info.dataset} (${set.info.channels}x${set.info.height}x${set.info.width}${set.info.zca ? ', ZCA' : ''}), but the evaluation data is ${dataset.name} (${shape}${dataset.zca ? ', ZCA' : ''})`,
+            );
           }
           const problem = preprocessingProblem(set.info, dataset.preprocessing);
           if (problem) throw new TrajmatchInputError(`${file}: ${problem}`);
@@ -72,7 +78,10 @@ export function registerEval(program: Command): void {
             onNetwork: json ? undefined : (k, acc) => console.error(`${arch} network ${k + 1}: ${(100 * acc).toFixed(2)}%`),
           });
           results[arch] = result;
-          if (!json) console.log(`${what} on ${arch}: ${(100 * result.mean).toFixed(2)} +- ${(100 * result.std).toFixed(2)}% test accuracy over ${result.accuracies.length} networks (${result.seconds.toFixed(1)} s)`);
+          if (!json)
+            console.log(
+              `${what} on ${arch}: ${(100 * result.mean).toFixed(2)} +- ${(100 * result.std).toFixed(2)}% test accuracy over ${result.accuracies.length} networks (${result.seconds.toFixed(1)} s)`,
+            );
         }
         if (json) console.log(JSON.stringify({ evaluated: what, dataset: dataset.name, lr, results }));
       } finally {

@@ -13,7 +13,9 @@ export function registerInfo(program: Command): void {
       const info = backendInfo();
       console.log(`libtorch ${info.torchVersion} (${info.builtWithCuda ? 'CUDA build' : 'CPU-only build'}, ${info.cxx11Abi ? 'C++11' : 'pre-C++11'} ABI)`);
       console.log(`CUDA devices: ${info.cudaDeviceCount}; CPU threads: ${info.threads}; CUDA allocator statistics: ${info.deviceMemoryStats ? 'yes' : 'no'}`);
-      console.log(`oneDNN (CPU convolutions): ${info.oneDnn.version ? `${info.oneDnn.version}, ${info.oneDnn.enabled ? 'on' : 'off'}: ${info.oneDnn.reason}` : 'none'}`);
+      console.log(
+        `oneDNN (CPU convolutions): ${info.oneDnn.version ? `${info.oneDnn.version}, ${info.oneDnn.enabled ? 'on' : 'off'}: ${info.oneDnn.reason}` : 'none'}`,
+      );
       console.log(`device 'auto' resolves to: ${resolveDevice('auto')}`);
     });
 
