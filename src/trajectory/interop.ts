@@ -8,7 +8,7 @@ import { DEFAULT_DSA_STRATEGY } from '../augment/dsa';
 import { publishedPreprocessing } from '../data/stats';
 import { TrajmatchInputError } from '../errors';
 import { convNetForDataset, NetworkOptions } from '../model/convnet';
-import { bufferDir } from './buffer';
+import { bufferDir, DEFAULT_BUFFER_PATH } from './buffer';
 import { ExpertInfo } from './expert-info';
 import { asPlan, DEFAULT_WAYPOINTS, expertFileName, listExpertFiles, openTrajectory, Waypoints, writeMctExpert, writeMttExpert } from './files';
 import { MctTrajectory } from './mct';
@@ -62,7 +62,7 @@ export async function importPublishedBuffer(files: string[], o: ImportOptions, o
     );
   const spec = convNetForDataset(shape, o.network ?? {});
   const zca = o.zca ?? false;
-  const dir = bufferDir(o.bufferPath ?? 'buffers', o.dataset, spec, zca);
+  const dir = bufferDir(o.bufferPath ?? DEFAULT_BUFFER_PATH, o.dataset, spec, zca);
   const result: ImportResult = { dir, written: [], kept: [] };
 
   const mtt: string[] = [];
