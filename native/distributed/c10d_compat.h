@@ -57,6 +57,11 @@ inline c10d::TCPStoreOptions storeOptions(std::uint16_t port, bool isServer, std
   o.isServer = isServer;
   o.waitWorkers = false;
   o.timeout = timeout;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  // 2.4+ asks for the libuv server by default, which Debian's libtorch 2.6 is built without (the
+  // store then refuses to start); the classic server is in every build.
+  o.useLibUV = false;
+#endif
   return o;
 }
 

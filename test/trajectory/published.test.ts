@@ -124,8 +124,8 @@ flat.numpy().astype(np.float32).tofile('mtt-in/expected.bin')
     const check = py(
       `${PY_NET}
 import numpy as np
-ours = torch.load('mtt-out/replay_buffer_0.pt')
-theirs = torch.load('mtt-in/replay_buffer_0.pt')
+ours = torch.load('mtt-out/replay_buffer_0.pt', weights_only=False)
+theirs = torch.load('mtt-in/replay_buffer_0.pt', weights_only=False)
 assert type(ours) is list and len(ours) == len(theirs)
 for a, b in zip(ours, theirs):
     assert type(a) is list and len(a) == len(b)
@@ -202,7 +202,7 @@ torch.save(steps, 'mct-in/step_buffer_ip3_0.pt')
     const check = py(`
 import torch
 for name in ['waypoint_buffer_ip3_0.pt', 'step_buffer_ip3_0.pt']:
-    a, b = torch.load('mct-out/' + name), torch.load('mct-in/' + name)
+    a, b = torch.load('mct-out/' + name, weights_only=False), torch.load('mct-in/' + name, weights_only=False)
     def same(x, y):
         if isinstance(y, list):
             assert isinstance(x, list) and len(x) == len(y)
