@@ -52,6 +52,20 @@ const MCT_RUN = 'MCT run_command.md';
 
 const tiny: NetworkOptions = { depth: 4 };
 
+/** The distillation of our GPU-sized MNIST and Fashion-MNIST IPC 10 presets (the same for both). */
+const IPC10_GPU_DISTILL: DistillOptions = {
+  method: 'mct',
+  ipc: 10,
+  iterations: 5000,
+  synSteps: 30,
+  expertEpochs: 2,
+  maxStartEpoch: 20,
+  lrImg: 1000,
+  lrLr: 1e-5,
+  lrTeacher: 0.01,
+  evalIt: 500,
+};
+
 export const PRESETS: Record<string, Preset> = {
   // ours, for this engine's default job
   'fashion-mnist-cpu': {
@@ -98,36 +112,14 @@ export const PRESETS: Record<string, Preset> = {
     source: 'ours',
     data: { dataset: 'fashion-mnist' },
     buffer: { numExperts: 20, epochs: 50 },
-    distill: {
-      method: 'mct',
-      ipc: 10,
-      iterations: 5000,
-      synSteps: 30,
-      expertEpochs: 2,
-      maxStartEpoch: 20,
-      lrImg: 1000,
-      lrLr: 1e-5,
-      lrTeacher: 0.01,
-      evalIt: 500,
-    },
+    distill: IPC10_GPU_DISTILL,
   },
   'mnist-ipc10': {
     description: 'MNIST IPC 10, MCT, full size for a GPU (ours)',
     source: 'ours',
     data: { dataset: 'mnist' },
     buffer: { numExperts: 20, epochs: 50 },
-    distill: {
-      method: 'mct',
-      ipc: 10,
-      iterations: 5000,
-      synSteps: 30,
-      expertEpochs: 2,
-      maxStartEpoch: 20,
-      lrImg: 1000,
-      lrLr: 1e-5,
-      lrTeacher: 0.01,
-      evalIt: 500,
-    },
+    distill: IPC10_GPU_DISTILL,
   },
   // published: CIFAR-10 (syn_steps / expert_epochs / max_start_epoch / lr_img / lr_lr / lr_teacher)
   'cifar10-ipc1-mtt': published('cifar10', 'mtt', 1, true, MTT_TABLE, {
