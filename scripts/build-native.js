@@ -80,6 +80,8 @@ async function build({ quietIfUpToDate = false } = {}) {
     String(jobs),
     `--CDTorch_DIR=${torch.torchDir}`,
     `--CDCMAKE_PREFIX_PATH=${torch.prefix}`,
+    // Precompiled libtorch headers (binding.gyp.md); TRAJMATCH_PCH=0 for a compiler or cache without them.
+    `--CDTRAJMATCH_PCH=${/^(0|off|false|no)$/i.test(process.env.TRAJMATCH_PCH ?? '') ? 'OFF' : 'ON'}`,
   ];
   console.log(`trajmatch [${elapsed(began)}] configuring with CMake, then compiling with ${jobs} job(s) (a few minutes)`);
   await runCmakeJs(args, began);

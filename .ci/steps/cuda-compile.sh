@@ -75,12 +75,20 @@ compile_one() {
   # -isystem for libtorch and CUDA, as CMake does for imported targets: their own warnings are not ours.
   # shellcheck disable=SC2086
   "$CXX" -std=c++17 -O0 -fPIC -Wall -Wno-unused-parameter -c "$src" -o "$obj" -MD -MF "$obj.d" \
-    -Inative -Inode_modules/node-addon-api -Inode_modules/node-api-headers/include \
+    -include "$PCH" -Winvalid-pch -Inative -Inode_modules/node-addon-api -Inode_modules/node-api-headers/include \
     -isystem "$INC" -isystem "$INC/torch/csrc/api/include" -isystem "$CUDA_INC" $DEFS \
     && echo "  ok $src"
 }
 export -f compile_one
 jobs=$(nproc 2>/dev/null || echo 2)
+# libtorch's headers precompiled once, as CMakeLists.txt does (TRAJMATCH_PCH): each source then
+# compiles in about half the time. Its dependency file joins the sources' for the checks below.
+mkdir -p "$out/pch" && echo '#include <torch/torch.h>' >"$out/pch/torch_pch.h"
+# shellcheck disable=SC2086
+"$CXX" -std=c++17 -O0 -fPIC -Wall -Wno-unused-parameter -x c++-header "$out/pch/torch_pch.h" -o "$out/pch/torch_pch.h.gch" \
+  -MD -MF "$out/torch_pch.h.d" -isystem "$INC" -isystem "$INC/torch/csrc/api/include" -isystem "$CUDA_INC" $DEFS \
+  || { echo "libtorch $version's torch/torch.h does not compile (CUDA): see the compiler output above" >&2; exit 1; }
+export PCH=$out/pch/torch_pch.h
 printf '%s\n' "${sources[@]}" | xargs -P "$jobs" -I{} bash -c 'compile_one {}' || { echo "a native source does not compile against libtorch $version (CUDA): see the compiler output above" >&2; exit 1; }
 
 # Every libtorch header must have come from the unpacked package, none from a libtorch the machine
