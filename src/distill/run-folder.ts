@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { parseOptions } from '../config/validate';
 import { TrajmatchInputError } from '../errors';
 import { writeAtomic } from '../io/atomic';
+import { checkOutputDir } from '../io/output-path';
 import { classIndices, readSafetensors, requireTensor, SafetensorsError, writeSafetensors } from '../io/safetensors';
 
 const slotSchema = z.object({ expert: z.number().int().nonnegative(), start: z.number().nonnegative(), target: z.number().nonnegative() });
@@ -181,7 +182,10 @@ export class RunFolder {
     create = true,
   ) {
     this.identity = Object.fromEntries(Object.entries(identity).map(([k, v]) => [k, PATH_SETTINGS.has(k) && typeof v === 'string' ? canonicalPath(v) : v]));
-    if (create) fs.mkdirSync(dir, { recursive: true });
+    if (create) {
+      checkOutputDir(dir, 'distill.runDir');
+      fs.mkdirSync(dir, { recursive: true });
+    }
     this.files = {
       checkpoint: path.join(dir, 'checkpoint.safetensors'),
       metrics: path.join(dir, 'metrics.jsonl'),

@@ -65,6 +65,11 @@ export function gradMethodOf(o: ParsedDistillOptions): GradMethod {
   return o.gradMethod ?? (o.method === 'mtt' ? 'unroll' : 'tesla');
 }
 
+/** The run folder when distill.runDir is not given. */
+export function defaultRunDir(dataset: string, o: { method: string; ipc: number }): string {
+  return path.join('runs', `${dataset}_${o.method}_ipc${o.ipc}`);
+}
+
 /** The settings a checkpoint belongs to: a resumed run must have the same ones. */
 function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions, W: number): RunIdentity {
   const { iterations: _i, evalIt: _e, checkpointEvery: _c, numEval: _n, evalEpochs: _ee, runDir: _r, trajectoryBatch: _w, ...rest } = o;
@@ -94,7 +99,7 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
   const W = o.trajectoryBatch ?? group?.worldSize ?? 1;
   checkTrajectoryBatch(W, group?.worldSize ?? 1);
   const lead = !group || group.rank === 0; // writes the run folder and evaluates
-  const folder = new RunFolder(o.runDir ?? path.join('runs', `${dataset.name}_${o.method}_ipc${o.ipc}`), runIdentity(dataset, spec, o, W), lead);
+  const folder = new RunFolder(o.runDir ?? defaultRunDir(dataset.name, o), runIdentity(dataset, spec, o, W), lead);
 
   let state: RunState;
   let set: SyntheticState;

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
 import { TrajmatchInputError } from '../errors';
+import { checkOutputDir } from '../io/output-path';
 import { convNetForDataset, convNetLayout, convNetTag, ConvNetSpec, NetworkOptions } from '../model/convnet';
 import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
 import { Network } from '../train/network';
@@ -139,6 +140,7 @@ export async function trainExperts(
     if ((!wantMtt || done.mtt) && (!wantMct || done.mct)) skipped.push(e);
     else todo.push({ e, done });
   }
+  if (todo.length > 0) checkOutputDir(dir, 'buffer.bufferPath'); // before any training
   const { group } = hooks;
   const signal = group ? AbortSignal.any([group.signal, ...(hooks.signal ? [hooks.signal] : [])]) : hooks.signal;
   // No rank writes before every rank has scanned: they must all see the same unfinished experts.
