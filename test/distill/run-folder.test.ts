@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { canonicalPath, readMetrics, RunFolder, RunIdentity, RunState } from '../../src/distill/run-folder';
 import { tempDir } from '../data/fixtures';
+import { editMetadata } from '../io/edit-metadata';
 
 // The run folder's files under bad input: a checkpoint of other settings, a corrupt checkpoint,
 // a torn or corrupt metrics log. Every error names the file and what is wrong.
@@ -28,19 +29,7 @@ async function folderWithCheckpoint(id: RunIdentity = identity(path.join(root, '
   return folder;
 }
 
-/** Rewrites the checkpoint's header with its metadata changed by `edit` (the tensors' bytes untouched). */
-function editCheckpoint(folder: RunFolder, edit: (metadata: Record<string, string>) => void): void {
-  const file = folder.files.checkpoint;
-  const bytes = fs.readFileSync(file);
-  const n = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
-  edit(header.__metadata__);
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-  const head = Buffer.alloc(8);
-  head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(json), bytes.subarray(8 + n)]));
-}
+const editCheckpoint = (folder: RunFolder, edit: (metadata: Record<string, string>) => void) => editMetadata(folder.files.checkpoint, edit);
 
 describe('resuming: the same settings', () => {
   const cwd = process.cwd();
