@@ -12,6 +12,7 @@
  * worker would write. A killed worker loses the expert it was training; the next run redoes it.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
 import { parseOptions } from '../config/validate';
@@ -26,6 +27,7 @@ import { Tensor } from '../native';
 import { ProcessGroup } from '../distributed/process-group';
 import { seededRandom, shuffled } from '../util/random';
 import { seeds } from '../util/seeds';
+import { gib, MAX_TYPED_ELEMENTS } from '../util/limits';
 import { ExpectedExpert, ExpertInfo } from './expert-info';
 import { convexify } from './convert';
 import { DEFAULT_WAYPOINTS, expertFileName, openTrajectory, readExpertInfo, writeMctExpert, writeMttExpert } from './files';
@@ -117,6 +119,18 @@ function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected:
   };
 }
 
+/**
+ * An MTT expert's T + 1 checkpoints are one [T + 1, P] tensor, held while it trains and when it is
+ * read: refused before any training when it cannot be, naming what to lower.
+ */
+export function checkCheckpointsFit(epochs: number, numParams: number, totalMemory: number = os.totalmem()): void {
+  const elements = (epochs + 1) * numParams;
+  const what = `buffer.epochs ${epochs} makes MTT experts of ${epochs + 1} checkpoints x ${numParams} parameters, ${gib(elements * 4)} of float32 each`;
+  const lower = "lower buffer.epochs or network.netWidth, or keep only the MCT form (buffer.form 'mct')";
+  if (elements > MAX_TYPED_ELEMENTS) throw new TrajmatchInputError(`${what}: more than one tensor can hold here (${MAX_TYPED_ELEMENTS} values); ${lower}`);
+  if (elements * 4 > totalMemory) throw new TrajmatchInputError(`${what}: more than this machine's ${gib(totalMemory)} of memory; ${lower}`);
+}
+
 /** Trains (or finishes) a buffer of experts on a dataset already on the device. */
 export async function trainExperts(
   dataset: Dataset,
@@ -132,6 +146,7 @@ export async function trainExperts(
   const wantMct = o.form !== 'mtt';
   const plan = waypointPlan(o.waypoints, o.waypointEpochs);
   if (wantMct) planEpochs(plan, o.epochs); // checks the waypoints against T before any work
+  if (wantMtt) checkCheckpointsFit(o.epochs, convNetLayout(spec).numParams);
 
   const skipped: number[] = [];
   const todo: { e: number; done: { mtt: boolean; mct: boolean } }[] = [];
