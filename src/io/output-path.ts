@@ -30,7 +30,7 @@ function writable(dir: string): boolean {
 }
 
 /** Why the folder `abs` cannot be created (if needed) and written in, or null if it can. */
-function folderProblem(abs: string): string | null {
+export function folderProblem(abs: string): string | null {
   const { at, stat } = deepestExisting(abs);
   if (!stat.isDirectory()) return at === abs ? 'it is a file, not a folder' : `${at} is a file, not a folder`;
   if (!writable(at)) return at === abs ? 'permission denied' : `cannot create it in ${at} (permission denied)`;

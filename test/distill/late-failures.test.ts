@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { JobEvent, runDistillJob } from '../../src/distill/job';
+import { writeAtomic } from '../../src/io/atomic';
 import { checkOutputDir } from '../../src/io/output-path';
 import { loadDataset } from '../../src/data/dataset';
 import { resolveDevice } from '../../src/backend/device';
@@ -121,4 +122,14 @@ describe('the work does not start when its outputs cannot be written', () => {
     expect(convert.status).toBe(1);
     expect(convert.stderr).toMatch(/--to-pt: cannot write in the folder .*a-file\/pt/);
   });
+});
+
+test('a file written where it cannot be names the file and why', async () => {
+  await expect(writeAtomic(path.join(aFile, 'x', 'summary.json'), '{}')).rejects.toThrow(
+    `cannot write ${path.join(aFile, 'x', 'summary.json')}: ${aFile} is a file, not a folder`,
+  );
+  await expect(writeAtomic(path.join(aFile, 'summary.json'), '{}')).rejects.toThrow(
+    `cannot write ${path.join(aFile, 'summary.json')}: ${aFile} is a file, not a folder`,
+  );
+  await expect(writeAtomic(root, '{}')).rejects.toThrow(`cannot write ${root}: it is a folder`);
 });
