@@ -157,14 +157,23 @@ export function canonicalPath(p: string): string {
   }
 }
 
+const isRecord = (v: unknown): v is RunIdentity => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** Every setting in which the checkpoint's run and this one differ, named, the checkpoint's value first. */
 function identityDifferences(stored: RunIdentity, current: RunIdentity): string[] {
   const show = (v: unknown) => (v === undefined ? 'not set' : JSON.stringify(v));
   const same = (key: string, a: unknown, b: unknown) =>
     PATH_SETTINGS.has(key) && typeof a === 'string' && typeof b === 'string' ? canonicalPath(a) === canonicalPath(b) : JSON.stringify(a) === JSON.stringify(b);
-  return [...new Set([...Object.keys(stored), ...Object.keys(current)])]
-    .filter((key) => !same(key, stored[key], current[key]))
-    .map((key) => `${IDENTITY_NAMES[key] ?? `distill.${key}`}: expected ${show(stored[key])} (the checkpoint's run), received ${show(current[key])}`);
+  const differ = (a: RunIdentity, b: RunIdentity, name: (key: string) => string): string[] =>
+    [...new Set([...Object.keys(a), ...Object.keys(b)])]
+      .filter((key) => !same(key, a[key], b[key]))
+      .flatMap((key) =>
+        // the network by its options (network.netWidth), as the user sets them
+        key === 'spec' && isRecord(a[key]) && isRecord(b[key])
+          ? differ(a[key], b[key], (k) => `network.${k}`)
+          : [`${name(key)}: expected ${show(a[key])} (the checkpoint's run), received ${show(b[key])}`],
+      );
+  return differ(stored, current, (key) => IDENTITY_NAMES[key] ?? `distill.${key}`);
 }
 
 export class RunFolder {

@@ -54,7 +54,7 @@ describe('resuming: the same settings', () => {
     const err = await other.resume(10, shape, 100).catch((e: Error) => e);
     expect((err as Error).message).toContain(folder.files.checkpoint);
     expect((err as Error).message).toMatch(/distill\.lrImg: expected 10 \(the checkpoint's run\), received 100/);
-    expect((err as Error).message).toMatch(/network: expected \{"depth":2\} \(the checkpoint's run\), received \{"depth":3\}/);
+    expect((err as Error).message).toMatch(/network\.depth: expected 2 \(the checkpoint's run\), received 3/);
     expect((err as Error).message).toMatch(/distill\.bufferPath: expected ".*buf" \(the checkpoint's run\), received ".*other-buf"/);
     expect((err as Error).message).not.toMatch(/ipc/);
   });
