@@ -143,6 +143,9 @@ torch::Tensor applyDsa(const torch::Tensor& x, const DsaDraw& draw, const DsaCon
 }
 
 torch::Tensor dsa(const torch::Tensor& images, const DsaConfig& config, uint64_t seed) {
+  // checked before the draw, which reads the height and width
+  TORCH_CHECK(images.dim() == 4, "DSA: images must have shape [N, C, H, W], received ", images.sizes());
+  TORCH_CHECK(images.is_floating_point(), "DSA: images must be floating point, received ", images.scalar_type());
   return applyDsa(images, drawDsa(config, images.size(0), images.size(2), images.size(3), seed, images.options()),
                   config);
 }

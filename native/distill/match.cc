@@ -23,6 +23,10 @@ void checkInputs(const model::ConvNet& net, const MatchInputs& in) {
   TORCH_CHECK(in.images.is_floating_point(), "images must be floating point, received ", in.images.scalar_type());
   TORCH_CHECK(in.images.dim() == 4 && in.images.size(0) > 0,
               "images must be a non-empty [S, C, H, W] tensor, received ", in.images.sizes());
+  const auto& spec = net.spec();
+  TORCH_CHECK(in.images.size(1) == spec.channels && in.images.size(2) == spec.height && in.images.size(3) == spec.width,
+              "images must have shape [S, ", spec.channels, ", ", spec.height, ", ", spec.width,
+              "] (the network's input), received ", in.images.sizes());
   train::checkLabels(in.labels, in.images.size(0), net.spec().numClasses, "labels");
   TORCH_CHECK(in.batchSyn >= 0 && in.batchSyn <= in.images.size(0), "batchSyn must lie in [1, ", in.images.size(0),
               "] (0 for all), received ", in.batchSyn);

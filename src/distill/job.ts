@@ -3,6 +3,7 @@
  * dataset, train experts when the buffer has too few, distil, evaluate. A Promise with progress
  * events and cancellation by AbortSignal (the run stays resumable).
  */
+import * as fs from 'fs';
 import { datasetOptions, DatasetOptions, loadDataset } from '../data/dataset';
 import { parseOptions } from '../config/validate';
 import { TrajmatchInputError } from '../errors';
@@ -14,9 +15,10 @@ import { resolveDevice } from '../backend/device';
 import { RankEnv } from '../distributed/env';
 import { checkTrajectoryBatch, joinDistillRanks } from '../distributed/data-parallel';
 import { ProcessGroup } from '../distributed/process-group';
-import { DistillOptions, distillOptionsSchema } from './options';
+import { checkOutputDir } from '../io/output-path';
+import { DistillOptions, distillOptionsSchema, ParsedDistillOptions } from './options';
 import { defaultPreset, PRESETS } from './presets';
-import { DistillEvent, distillDataset, DistillResult } from './run';
+import { defaultRunDir, DistillEvent, distillDataset, DistillResult } from './run';
 
 export interface JobOptions {
   /**
@@ -54,6 +56,24 @@ export interface JobResult extends DistillResult {
   preset: string | null;
 }
 
+/**
+ * Where the job writes, checked before seconds of loading and minutes of training: the run folder
+ * (rank 0's), and the buffer's root when experts may be trained into it (a buffer that exists
+ * is only written if it has too few experts, which trainExperts checks before training).
+ */
+function checkOutputs(o: ParsedDistillOptions, dataset: string, noExpertTraining: boolean, distributed: { rank: RankEnv } | undefined): void {
+  if (!distributed || distributed.rank.rank === 0) checkOutputDir(o.runDir ?? defaultRunDir(dataset, o), 'distill.runDir');
+  if (!noExpertTraining && !isDirectory(o.bufferPath)) checkOutputDir(o.bufferPath, 'distill.bufferPath');
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** The whole job: dataset, experts if needed, distillation with evaluations. */
 export async function runDistillJob(options: JobOptions = {}, hooks: { onEvent?: (e: JobEvent) => void; signal?: AbortSignal } = {}): Promise<JobResult> {
   const device = resolveDevice(options.data?.device, 'data.device');
@@ -80,7 +100,8 @@ export async function runDistillJob(options: JobOptions = {}, hooks: { onEvent?:
     'buffer',
   );
   const parsedNetwork = parseOptions(networkOptionsSchema, network, 'network');
-  datasetOptions(data, 'data');
+  const parsedData = datasetOptions(data, 'data');
+  checkOutputs(distill, parsedData.dataset, Boolean(options.noExpertTraining), distributed);
 
   // The ranks of a data-parallel run meet here, with the settings that must agree (not the run
   // folder, which only rank 0 writes, nor the data's path and device, which are each host's own).

@@ -23,7 +23,7 @@ import { writeGrid } from './grid';
 import { disposeSet, hostSet, initialSet, restoredSet, SyntheticState, syntheticShape } from './initial-set';
 import { GradMethod, sgdStep } from './match';
 import { distillOptionsSchema, DistillOptions, ParsedDistillOptions } from './options';
-import { EvalRecord, RunFolder, RunState } from './run-folder';
+import { EvalRecord, RunFolder, RunIdentity, RunState } from './run-folder';
 import { describeSlots, matchBatch, slotRange, slotsOf } from './trajectory-batch';
 
 export { DistillDiverged, DistillInterrupted } from './errors';
@@ -33,7 +33,17 @@ export type { EvalRecord } from './run-folder';
 const MOMENTUM = 0.5;
 
 export type DistillEvent =
-  | { type: 'start'; runDir: string; bufferDir: string; experts: number; iterations: number; resumedAt: number; gradMethod: string }
+  | {
+      type: 'start';
+      runDir: string;
+      bufferDir: string;
+      experts: number;
+      iterations: number;
+      resumedAt: number;
+      gradMethod: string;
+      /** What resuming dropped from the run folder (a metrics line torn by a kill). */
+      notes?: string[];
+    }
   | { type: 'iteration'; iteration: number; loss: number; lr: number; seconds: number }
   | { type: 'eval'; iteration: number; mean: number; std: number; accuracies: number[]; best: boolean }
   | { type: 'checkpoint'; iteration: number };
@@ -55,18 +65,23 @@ export function gradMethodOf(o: ParsedDistillOptions): GradMethod {
   return o.gradMethod ?? (o.method === 'mtt' ? 'unroll' : 'tesla');
 }
 
+/** The run folder when distill.runDir is not given. */
+export function defaultRunDir(dataset: string, o: { method: string; ipc: number }): string {
+  return path.join('runs', `${dataset}_${o.method}_ipc${o.ipc}`);
+}
+
 /** The settings a checkpoint belongs to: a resumed run must have the same ones. */
-function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions, W: number): string {
+function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions, W: number): RunIdentity {
   const { iterations: _i, evalIt: _e, checkpointEvery: _c, numEval: _n, evalEpochs: _ee, runDir: _r, trajectoryBatch: _w, ...rest } = o;
   // W changes the draws; the number of ranks does not (a run resumes on another number of them)
-  return JSON.stringify({
+  return {
     dataset: dataset.name,
     zca: dataset.zca !== undefined,
     preprocessing: dataset.preprocessing,
     spec,
     ...rest,
     ...(W !== 1 ? { trajectoryBatch: W } : {}),
-  });
+  };
 }
 
 /**
@@ -84,12 +99,14 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
   const W = o.trajectoryBatch ?? group?.worldSize ?? 1;
   checkTrajectoryBatch(W, group?.worldSize ?? 1);
   const lead = !group || group.rank === 0; // writes the run folder and evaluates
-  const folder = new RunFolder(o.runDir ?? path.join('runs', `${dataset.name}_${o.method}_ipc${o.ipc}`), runIdentity(dataset, spec, o, W), lead);
+  const folder = new RunFolder(o.runDir ?? defaultRunDir(dataset.name, o), runIdentity(dataset, spec, o, W), lead);
 
   let state: RunState;
   let set: SyntheticState;
+  let notes: string[] = [];
   if (lead && folder.hasCheckpoint()) {
-    const ck = await folder.resume(dataset.numClasses);
+    const ck = await folder.resume(dataset.numClasses, shape, o.iterations);
+    notes = ck.notes;
     state = ck.state;
     set = restoredSet(dataset, ck.set, shape);
   } else {
@@ -119,6 +136,7 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
     iterations: o.iterations,
     resumedAt: state.iteration,
     gradMethod: run.gradMethod,
+    ...(notes.length > 0 ? { notes } : {}),
   });
   try {
     while (state.iteration < o.iterations) {

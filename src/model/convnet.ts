@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { handleDevice } from '../backend/device';
 import * as engine from '../engine';
-import { expected } from '../errors';
+import { expected, TrajmatchInputError, TrajmatchNativeError } from '../errors';
+import { MAX_TYPED_ELEMENTS } from '../util/limits';
 import { DType, ParamTensor, Tensor } from '../native';
 import { parseOptions } from '../config/validate';
 
@@ -14,8 +15,13 @@ export const convNetSpecSchema = z.strictObject({
   height: z.number().int().positive(),
   width: z.number().int().positive(),
   numClasses: z.number().int().min(2),
-  /** Channels of every conv layer (published: 128). */
-  netWidth: z.number().int().positive().default(128),
+  /** Channels of every conv layer (published: 128); bounded so that the parameter count cannot overflow (see convNetForDataset for the real limit). */
+  netWidth: z
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 20)
+    .default(128),
   /** Number of conv blocks (published: 3 for 32 px, 4 for 64 px, 5 for 128 px). */
   depth: z.number().int().positive().default(3),
   /** instance = group norm with one group per channel (published default); group = 4 groups. */
@@ -60,6 +66,21 @@ export function convNetInit(spec: ConvNetSpec, options: { seed: number; dtype?: 
 export const networkOptionsSchema = convNetSpecSchema.pick({ netWidth: true, depth: true, norm: true, activation: true, pooling: true });
 export type NetworkOptions = z.input<typeof networkOptionsSchema>;
 
+/**
+ * The layout, with the engine's refusals of a shape (a depth that pools the images below one pixel,
+ * group norm on a netWidth that is not a multiple of 4) named by the option, so that the CLI can
+ * name its flag.
+ */
+function layoutNaming(spec: ConvNetSpec, where: string): ParamLayout {
+  try {
+    return convNetLayout(spec);
+  } catch (e) {
+    if (!(e instanceof TrajmatchNativeError)) throw e;
+    const option = ['netWidth', 'depth'].find((key) => e.detail.startsWith(`ConvNet: ${key} `) || e.detail.includes(`so ${key} `));
+    throw new TrajmatchInputError(option ? `${where}.${option}: ${e.detail}` : `${where}: ${e.detail}`, { cause: e });
+  }
+}
+
 /** The ConvNet for a dataset's images and classes. */
 export function convNetForDataset(
   data: { channels: number; height: number; width: number; numClasses: number },
@@ -68,7 +89,12 @@ export function convNetForDataset(
 ): ConvNetSpec {
   const n = parseOptions(networkOptionsSchema, network, where);
   const spec = convNetSpec({ channels: data.channels, height: data.height, width: data.width, numClasses: data.numClasses, ...n }, where);
-  convNetLayout(spec); // shapes that do not fit the images fail here, before any work
+  const { numParams } = layoutNaming(spec, where); // shapes that do not fit the images fail here, before any work
+  if (numParams > MAX_TYPED_ELEMENTS) {
+    throw new TrajmatchInputError(
+      `${where}.netWidth ${spec.netWidth} (depth ${spec.depth}) makes a ConvNet of ${numParams} parameters: more than one tensor can hold here (${MAX_TYPED_ELEMENTS} values); lower ${where}.netWidth`,
+    );
+  }
   return spec;
 }
 

@@ -6,6 +6,7 @@
  * data the images live with, how they were made).
  */
 import { z } from 'zod';
+import { metadataJson } from '../io/metadata';
 import { classIndices, readSafetensors, requireTensor, SafetensorsError, writeSafetensors } from '../io/safetensors';
 import { convNetSpecSchema } from '../model/convnet';
 import { describePreprocessing, Preprocessing, preprocessingSchema, samePreprocessing } from '../data/stats';
@@ -65,15 +66,7 @@ export function readSyntheticSet(file: string): SyntheticSetData {
   if (content.metadata.format !== SYNTHETIC_FORMAT) {
     throw new SafetensorsError(`${file}: not a trajmatch synthetic set (format ${JSON.stringify(content.metadata.format)}, expected ${SYNTHETIC_FORMAT})`);
   }
-  let raw: unknown = null;
-  try {
-    raw = JSON.parse(content.metadata.trajmatch_synthetic ?? 'null');
-  } catch {
-    // reported below
-  }
-  const parsed = syntheticInfoSchema.safeParse(raw);
-  if (!parsed.success) throw new SafetensorsError(`${file}: its trajmatch_synthetic metadata is missing or malformed`);
-  const info = parsed.data;
+  const info = metadataJson(content.metadata, 'trajmatch_synthetic', syntheticInfoSchema, file, 'not a valid trajmatch synthetic set');
   const images = requireTensor(content, 'images', file, 'F32', 4);
   const labels = requireTensor(content, 'labels', file, 'I64', 1);
   const lrEntry = content.tensors.get('lr');

@@ -6,13 +6,10 @@
  */
 import * as os from 'os';
 import { TrajmatchInputError } from '../errors';
+import { gib, MAX_TYPED_ELEMENTS } from '../util/limits';
 
 /** Copies of the set a run holds at once: pixels, their momentum buffer, their gradient, the host copy. */
 const COPIES = 4;
-/** The most values one set may have: 2^30 float32 (4 GiB), within what one typed array holds on every 64-bit Node 20. */
-const MAX_TYPED_ELEMENTS = 2 ** 30;
-
-const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 3 : 1)} GiB`;
 
 /** Throws a TrajmatchInputError naming ipc when `ipc` images of each class of `shape` [S, C, H, W] cannot be held. */
 export function checkSyntheticSetFits(ipc: number, numClasses: number, shape: number[], totalMemory: number = os.totalmem()): void {

@@ -12,11 +12,13 @@
  * worker would write. A killed worker loses the expert it was training; the next run redoes it.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
 import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
 import { TrajmatchInputError } from '../errors';
+import { checkOutputDir } from '../io/output-path';
 import { convNetForDataset, convNetLayout, convNetTag, ConvNetSpec, NetworkOptions } from '../model/convnet';
 import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
 import { Network } from '../train/network';
@@ -25,6 +27,7 @@ import { Tensor } from '../native';
 import { ProcessGroup } from '../distributed/process-group';
 import { seededRandom, shuffled } from '../util/random';
 import { seeds } from '../util/seeds';
+import { gib, MAX_TYPED_ELEMENTS } from '../util/limits';
 import { ExpectedExpert, ExpertInfo } from './expert-info';
 import { convexify } from './convert';
 import { DEFAULT_WAYPOINTS, expertFileName, openTrajectory, readExpertInfo, writeMctExpert, writeMttExpert } from './files';
@@ -116,6 +119,18 @@ function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected:
   };
 }
 
+/**
+ * An MTT expert's T + 1 checkpoints are one [T + 1, P] tensor, held while it trains and when it is
+ * read: refused before any training when it cannot be, naming what to lower.
+ */
+export function checkCheckpointsFit(epochs: number, numParams: number, totalMemory: number = os.totalmem()): void {
+  const elements = (epochs + 1) * numParams;
+  const what = `buffer.epochs ${epochs} makes MTT experts of ${epochs + 1} checkpoints x ${numParams} parameters, ${gib(elements * 4)} of float32 each`;
+  const lower = "lower buffer.epochs or network.netWidth, or keep only the MCT form (buffer.form 'mct')";
+  if (elements > MAX_TYPED_ELEMENTS) throw new TrajmatchInputError(`${what}: more than one tensor can hold here (${MAX_TYPED_ELEMENTS} values); ${lower}`);
+  if (elements * 4 > totalMemory) throw new TrajmatchInputError(`${what}: more than this machine's ${gib(totalMemory)} of memory; ${lower}`);
+}
+
 /** Trains (or finishes) a buffer of experts on a dataset already on the device. */
 export async function trainExperts(
   dataset: Dataset,
@@ -131,6 +146,7 @@ export async function trainExperts(
   const wantMct = o.form !== 'mtt';
   const plan = waypointPlan(o.waypoints, o.waypointEpochs);
   if (wantMct) planEpochs(plan, o.epochs); // checks the waypoints against T before any work
+  if (wantMtt) checkCheckpointsFit(o.epochs, convNetLayout(spec).numParams);
 
   const skipped: number[] = [];
   const todo: { e: number; done: { mtt: boolean; mct: boolean } }[] = [];
@@ -139,6 +155,7 @@ export async function trainExperts(
     if ((!wantMtt || done.mtt) && (!wantMct || done.mct)) skipped.push(e);
     else todo.push({ e, done });
   }
+  if (todo.length > 0) checkOutputDir(dir, 'buffer.bufferPath'); // before any training
   const { group } = hooks;
   const signal = group ? AbortSignal.any([group.signal, ...(hooks.signal ? [hooks.signal] : [])]) : hooks.signal;
   // No rank writes before every rank has scanned: they must all see the same unfinished experts.

@@ -2,6 +2,7 @@
 import * as path from 'path';
 import { z } from 'zod';
 import { convNetSpecSchema, ConvNetSpec } from '../model/convnet';
+import { metadataJson } from '../io/metadata';
 import { SafetensorsError } from '../io/safetensors';
 import { describePreprocessing, Preprocessing, preprocessingSchema, samePreprocessing } from '../data/stats';
 
@@ -37,15 +38,7 @@ export type ExpertInfo = z.output<typeof expertInfoSchema>;
 
 /** Reads the info of an expert file's metadata; a SafetensorsError naming the file if it is missing or malformed. */
 export function parseExpertInfo(metadata: Record<string, string>, file: string): ExpertInfo {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(metadata.trajmatch_expert ?? 'null');
-  } catch {
-    raw = null;
-  }
-  const parsed = expertInfoSchema.safeParse(raw);
-  if (!parsed.success) throw new SafetensorsError(`${file}: not a trajmatch expert file (its metadata has no valid trajmatch_expert entry)`);
-  return parsed.data;
+  return metadataJson(metadata, 'trajmatch_expert', expertInfoSchema, file, 'not a trajmatch expert file');
 }
 
 const describeNet = (s: ConvNetSpec) =>

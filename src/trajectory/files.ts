@@ -12,7 +12,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { z } from 'zod';
 import { convNetLayout, ParamLayout } from '../model/convnet';
+import { metadataJson } from '../io/metadata';
 import { readSafetensors, readSafetensorsHeader, requireTensor, SafetensorsError, writeSafetensors } from '../io/safetensors';
 import { checkExpertMatches, ExpectedExpert, ExpertInfo, parseExpertInfo } from './expert-info';
 import { MctData, MctTrajectory } from './mct';
@@ -20,7 +22,7 @@ import { MttTrajectory } from './mtt';
 import { publishedLayout } from './published-names';
 import { segmentsOf } from './segments';
 import { Trajectory, TrajectoryKind } from './trajectory';
-import { asPlan, describeWaypointPlan, waypointEpochs, WaypointPlan, Waypoints, waypointTag } from './waypoints';
+import { asPlan, describeWaypointPlan, planEpochs, waypointEpochs, WaypointPlan, Waypoints, waypointTag } from './waypoints';
 
 export type { Waypoints } from './waypoints';
 export { asPlan } from './waypoints';
@@ -74,6 +76,11 @@ export function writeMctExpert(file: string, data: MctData, info: ExpertInfo, pl
   );
 }
 
+const waypointPlanSchema = z.discriminatedUnion('scheme', [
+  z.strictObject({ scheme: z.literal('uniform'), count: z.number().int().min(2) }),
+  z.strictObject({ scheme: z.literal('convexify'), epochs: z.array(z.number().int().nonnegative()).min(2) }),
+]);
+
 /**
  * The waypoint plan an MCT file was made with. Files of earlier versions do not record it: those
  * with K > 2 evenly placed waypoints match today's uniform scheme; K = 2 files smoothed their last
@@ -81,15 +88,19 @@ export function writeMctExpert(file: string, data: MctData, info: ExpertInfo, pl
  */
 function planOf(metadata: Record<string, string>, file: string, epochs: number, w: number[]): WaypointPlan {
   if (metadata.waypoint_plan !== undefined) {
-    let plan: WaypointPlan | undefined;
+    const plan: WaypointPlan = metadataJson(metadata, 'waypoint_plan', waypointPlanSchema, file, 'not a valid MCT expert file');
+    let planned: number[];
     try {
-      plan = JSON.parse(metadata.waypoint_plan) as WaypointPlan;
-    } catch {
-      plan = undefined;
+      planned = planEpochs(plan, epochs);
+    } catch (e) {
+      throw new SafetensorsError(`${file}: its waypoint_plan does not fit its ${epochs} epochs: ${(e as Error).message}`);
     }
-    const ok = plan && ((plan.scheme === 'uniform' && Number.isInteger(plan.count)) || (plan.scheme === 'convexify' && Array.isArray(plan.epochs)));
-    if (!ok) throw new SafetensorsError(`${file}: its waypoint_plan metadata is malformed: ${metadata.waypoint_plan}`);
-    return plan!;
+    if (JSON.stringify(planned) !== JSON.stringify(w)) {
+      throw new SafetensorsError(
+        `${file}: its waypoint_plan (${describeWaypointPlan(plan)}) places waypoints at [${planned.join(', ')}], but its waypoint_epochs are [${w.join(', ')}]`,
+      );
+    }
+    return plan;
   }
   const K = w.length;
   if (K > 2 && JSON.stringify(waypointEpochs(epochs, K)) === JSON.stringify(w)) return { scheme: 'uniform', count: K };

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { DEFAULT_DSA_STRATEGY } from '../augment/dsa';
 import { publishedPreprocessing } from '../data/stats';
 import { TrajmatchInputError } from '../errors';
+import { checkOutputDir } from '../io/output-path';
 import { convNetForDataset, NetworkOptions } from '../model/convnet';
 import { bufferDir, DEFAULT_BUFFER_PATH } from './buffer';
 import { ExpertInfo } from './expert-info';
@@ -63,6 +64,7 @@ export async function importPublishedBuffer(files: string[], o: ImportOptions, o
   const spec = convNetForDataset(shape, o.network ?? {});
   const zca = o.zca ?? false;
   const dir = bufferDir(o.bufferPath ?? DEFAULT_BUFFER_PATH, o.dataset, spec, zca);
+  checkOutputDir(dir, 'bufferPath');
   const result: ImportResult = { dir, written: [], kept: [] };
 
   const mtt: string[] = [];
@@ -180,6 +182,7 @@ export async function exportPublishedBuffer(
   onFile?: (file: string) => void,
 ): Promise<{ files: string[]; publishedFolder: string }> {
   const plan = asPlan(o.waypoints ?? DEFAULT_WAYPOINTS);
+  checkOutputDir(outDir, 'outDir');
   const sources = listExpertFiles(dir, o.form, plan);
   if (sources.length === 0) {
     throw new TrajmatchInputError(

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import * as path from 'path';
 import { benchOptionsSchema, runBench } from '../../bench/run';
 import { parseOptions } from '../../config/validate';
+import { checkOutputDir } from '../../io/output-path';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
 import { interruptExitCode, onInterrupt } from '../interrupt';
 
@@ -19,6 +20,9 @@ export function registerBench(program: Command): void {
     await inUserTermsOnError(flags, given.sources, async () => {
       const json = Boolean(given.groups.output?.json);
       const options = parseOptions(benchOptionsSchema, given.groups.bench ?? {}, 'bench');
+      // where it writes, before minutes of training and timing
+      checkOutputDir(options.outDir, 'bench.outDir');
+      if (options.bufferPath !== undefined) checkOutputDir(options.bufferPath, 'bench.bufferPath');
       const ac = new AbortController();
       const stop = () => ac.abort(new Error('interrupted'));
       const release = onInterrupt(stop);

@@ -6,6 +6,7 @@ import { deviceForRank, rankFromEnv } from '../../distributed/env';
 import { launchLocal } from '../../distributed/launch';
 import { ProcessGroup } from '../../distributed/process-group';
 import { expected } from '../../errors';
+import { checkOutputDir } from '../../io/output-path';
 import { bufferOptionsSchema, trainExperts } from '../../trajectory/buffer';
 import { storageReport } from '../../trajectory/convert';
 import { waypointPlan } from '../../trajectory/waypoints';
@@ -37,6 +38,7 @@ export function registerBuffer(program: Command): void {
       const out = given.groups.output ?? {};
       const quiet = Boolean(out.quiet || out.json);
       const options = parseOptions(bufferOptionsSchema, given.groups.buffer ?? {}, 'buffer');
+      checkOutputDir(options.bufferPath, 'buffer.bufferPath'); // before loading the data
       const network = given.groups.network ?? {};
       const data = { ...given.groups.data };
       if (rank) data.device = deviceForRank(data.device as string | undefined, rank.localRank);

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { TrajmatchInputError } from '../../errors';
+import { checkOutputDir } from '../../io/output-path';
 import { convertBuffer, storageReport } from '../../trajectory/convert';
 import { DEFAULT_WAYPOINTS } from '../../trajectory/files';
 import { exportPublishedBuffer, importPublishedBuffer } from '../../trajectory/interop';
@@ -48,6 +49,7 @@ export function registerConvert(program: Command): void {
       if (c.fromPt) {
         if (c.toPt || c.bufferDir) throw new TrajmatchInputError('--from-pt imports into --buffer-path; it takes neither --to-pt nor --buffer-dir');
         if (!c.dataset) throw new TrajmatchInputError('--from-pt needs --dataset: the dataset the experts were trained on (a .pt file does not say)');
+        if (c.bufferPath !== undefined) checkOutputDir(c.bufferPath, 'command.bufferPath');
         const result = await importPublishedBuffer(
           c.fromPt,
           {
@@ -69,6 +71,7 @@ export function registerConvert(program: Command): void {
       if (c.toPt) {
         const form = c.form ?? 'mtt';
         if (form !== 'mtt' && form !== 'mct') throw new TrajmatchInputError(`--form: expected mtt or mct, received '${form}'`);
+        checkOutputDir(c.toPt, 'command.toPt');
         const result = await exportPublishedBuffer(c.bufferDir, c.toPt, { form, waypoints: plan, expertsPerFile: c.expertsPerFile }, (f) => say(`wrote ${f}`));
         if (json) console.log(JSON.stringify(result));
         else {

@@ -66,6 +66,7 @@ export function registerDistill(program: Command): void {
         else {
           const e = j.event;
           if (e.type === 'start') {
+            for (const note of e.notes ?? []) say(note);
             say(
               `distilling into ${e.runDir} from ${e.experts} experts in ${e.bufferDir} (${e.gradMethod})${e.resumedAt ? `, resuming at iteration ${e.resumedAt}` : ''}`,
             );
