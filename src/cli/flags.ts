@@ -104,11 +104,16 @@ const NETWORK: Flag[] = [
   { flag: '--net-pooling <pool>', path: 'network.pooling', help: 'avg, max or none' },
 ];
 
-const OUTPUT: Flag[] = [
-  { flag: '--quiet', path: 'output.quiet', help: 'print only the result' },
-  { flag: '--json', path: 'output.json', help: 'print the result as one JSON object (implies --quiet)' },
+const JSON_OUTPUT: Flag[] = [
+  {
+    flag: '--json',
+    path: 'output.json',
+    help: 'JSON lines on stdout, one per event ({"event": ..., ...}: the library\'s onEvent events), then a "result" event, or an "error" event and a non-zero exit; nothing on stderr',
+  },
+  { flag: '--verbose', path: 'output.verbose', help: 'with --json: the progress lines on stderr too' },
 ];
-const JSON_ONLY: Flag[] = [{ flag: '--json', path: 'output.json', help: 'print the result as one JSON object' }];
+const OUTPUT: Flag[] = [{ flag: '--quiet', path: 'output.quiet', help: 'print only the result' }, ...JSON_OUTPUT];
+const JSON_ONLY = JSON_OUTPUT;
 
 const BUFFER: Flag[] = [
   { flag: '--num-experts <n>', path: 'buffer.numExperts', help: 'experts to train, E', parse: int },
@@ -287,7 +292,8 @@ const CONVERT: Flag[] = [
 
 /** The flags of each command. */
 export const COMMAND_FLAGS = {
-  dataset: DATA,
+  info: JSON_ONLY,
+  dataset: [...DATA, ...JSON_ONLY],
   buffer: [...DATA, ...NETWORK, ...OUTPUT, ...BUFFER],
   convert: [...CONVERT, ...NETWORK, ...JSON_ONLY],
   eval: [...DATA, ...NETWORK, ...EVAL, ...JSON_ONLY],

@@ -9,6 +9,7 @@ import { BASELINE_LR, EVAL_ARCHS, evalOptionsSchema, evaluateSetOnArch, randomRe
 import { preprocessingProblem, readSyntheticSet, syntheticSetTensors } from '../../synthetic/file';
 import { Tensor } from '../../native';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
+import { openOutput } from '../output';
 
 /** What the command evaluates, and on which architectures. */
 const evalCommandSchema = z.strictObject({
@@ -29,7 +30,7 @@ export function registerEval(program: Command): void {
     const given = givenFlags(cmd, flags);
     await inUserTermsOnError(flags, given.sources, async () => {
       const c = parseOptions(evalCommandSchema, given.groups.command ?? {}, 'command', 'command-line options');
-      const json = Boolean(given.groups.output?.json);
+      const output = openOutput(given.groups.output);
       if (Boolean(c.synthetic) === Boolean(c.baseline)) {
         throw new TrajmatchInputError('eval needs exactly one of --synthetic <file> or --baseline --ipc <n>');
       }
@@ -75,16 +76,21 @@ export function registerEval(program: Command): void {
         const results: Record<string, unknown> = {};
         for (const arch of c.arch) {
           const result = await evaluateSetOnArch(dataset, { images, labels, lr }, arch, spec, evalOptions, {
-            onNetwork: json ? undefined : (k, acc) => console.error(`${arch} network ${k + 1}: ${(100 * acc).toFixed(2)}%`),
+            onNetwork: (k, accuracy) => {
+              output.event({ type: 'network', arch, index: k, accuracy }, 'eval.');
+              output.screen.log(`${arch} network ${k + 1}: ${(100 * accuracy).toFixed(2)}%`);
+            },
           });
           results[arch] = result;
-          if (!json)
+          output.event({ type: 'arch', arch, ...result }, 'eval.');
+          if (!output.json)
             console.log(
               `${what} on ${arch}: ${(100 * result.mean).toFixed(2)} +- ${(100 * result.std).toFixed(2)}% test accuracy over ${result.accuracies.length} networks (${result.seconds.toFixed(1)} s)`,
             );
         }
-        if (json) console.log(JSON.stringify({ evaluated: what, dataset: dataset.name, lr, results }));
+        output.result({ evaluated: what, dataset: dataset.name, lr, results }, () => {});
       } finally {
+        output.close();
         owned.forEach((t) => t.dispose());
         dataset.dispose();
       }
