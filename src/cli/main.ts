@@ -11,6 +11,7 @@ import { registerEval } from './commands/eval';
 import { registerInfo } from './commands/info';
 import { interruptExitCode } from './interrupt';
 import { errorFields, jsonRequested, writeJsonLine } from './output';
+import { wrap } from './progress';
 
 const program = new Command();
 // dist/cli/main.js and src/cli/main.ts both sit two folders below the package's root.
@@ -45,6 +46,6 @@ program.parseAsync(process.argv).catch((e: Error) => {
   }
   const exitCode = interruptExitCode() ?? 1;
   if (json) writeJsonLine(errorFields(e, exitCode));
-  else console.error(e.message);
+  else for (const line of process.stderr.isTTY ? wrap(e.message, Math.max(20, (process.stderr.columns || 80) - 1)) : [e.message]) console.error(line);
   process.exitCode = exitCode;
 });

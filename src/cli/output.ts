@@ -6,7 +6,7 @@
  * buffer.epoch), then one `result` event; a failure is one `error` event and a non-zero exit.
  * stderr stays empty unless --verbose asks for the progress lines there.
  */
-import { openScreen, Screen } from './progress';
+import { openScreen, Screen, wrap } from './progress';
 
 export interface Output {
   readonly json: boolean;
@@ -16,6 +16,8 @@ export interface Output {
   event(e: { type: string } & Record<string, unknown>, prefix?: string): void;
   /** The command's result: its JSON line with --json, else `human()` (lines on stdout). */
   result(fields: object, human: () => void): void;
+  /** A line of the human result on stdout, wrapped at spaces to a terminal's width (the terminal would break words). */
+  print(line: string): void;
   /** Ends the screen. */
   close(): void;
 }
@@ -34,6 +36,10 @@ export function openOutput(flags: Record<string, unknown> | undefined, silent = 
       if (silent) return;
       if (json) writeJsonLine({ event: 'result', ...fields });
       else human();
+    },
+    print(line) {
+      const lines = process.stdout.isTTY ? wrap(line, Math.max(20, (process.stdout.columns || 80) - 1)) : [line];
+      for (const l of lines) process.stdout.write(`${l}\n`);
     },
     close: () => screen.close(),
   };

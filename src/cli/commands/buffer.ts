@@ -93,13 +93,13 @@ export function registerBuffer(program: Command): void {
         };
         output.result(summary, () => {
           const perEpoch = result.trained.map((t) => t.secondsPerEpoch);
-          if (perEpoch.length) console.log(`${(perEpoch.reduce((a, b) => a + b, 0) / perEpoch.length).toFixed(2)} s per expert epoch on ${dataset.device}`);
+          if (perEpoch.length) output.print(`${(perEpoch.reduce((a, b) => a + b, 0) / perEpoch.length).toFixed(2)} s per expert epoch on ${dataset.device}`);
           if (storage.experts > 0) {
-            console.log(
+            output.print(
               `storage over ${storage.experts} expert(s): MTT ${storage.mttBytes} bytes, MCT ${storage.mctBytes} bytes (${storage.ratio.toFixed(1)}x smaller)`,
             );
           }
-          console.log(`experts in ${result.dir}`);
+          output.print(`experts in ${result.dir}`);
         });
       } finally {
         release();

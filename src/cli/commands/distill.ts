@@ -70,7 +70,7 @@ export function registerDistill(program: Command): void {
               `distilling into ${e.runDir} from ${e.experts} experts in ${e.bufferDir} (${e.gradMethod})${e.resumedAt ? `, resuming at iteration ${e.resumedAt}` : ''}`,
             );
             if (e.lastEval) lastEval = evalText(e.lastEval);
-            bar.start(e.iterations, e.resumedAt, { loss: '-', lr: '-', 'last eval': lastEval });
+            bar.start(e.iterations, e.resumedAt, { 'last eval': lastEval, loss: '-', lr: '-' });
           } else if (e.type === 'iteration') {
             bar.update(e.iteration + 1, { loss: e.loss.toFixed(4), lr: e.lr.toPrecision(4), 'last eval': lastEval });
           } else if (e.type === 'evaluating') {
@@ -113,11 +113,11 @@ export function registerDistill(program: Command): void {
       const initial = result.evals[0];
       const { preset, runDir, best, evals, lr, seconds, files } = result;
       output.result({ preset, runDir, best, initial, evals, lr, seconds, files }, () => {
-        console.log(
+        output.print(
           `best: ${(100 * result.best.mean).toFixed(2)} +- ${(100 * result.best.std).toFixed(2)}% at iteration ${result.best.iteration} (the initial real images: ${(100 * initial.mean).toFixed(2)}%)`,
         );
-        console.log(`synthetic set: ${result.files.best} (last: ${result.files.synthetic})`);
-        console.log(`images: ${result.files.gridBest}; metrics: ${result.files.metrics}; summary: ${result.files.summary}`);
+        output.print(`synthetic set: ${result.files.best} (last: ${result.files.synthetic})`);
+        output.print(`images: ${result.files.gridBest}; metrics: ${result.files.metrics}; summary: ${result.files.summary}`);
       });
     });
   });
