@@ -79,7 +79,8 @@ export function errorFields(e: unknown, exitCode: number): { event: 'error'; err
     if (v === null || ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every((x) => typeof x === 'string'))) error[k] = v;
   }
   if (error.option === undefined) {
-    const m = /^(?:error: )?(?:option '|unknown option ')?(--[a-z][\w-]*)/.exec(err.message);
+    // commander's "option '--lr-img <lr>' argument ..." or "unknown option '--x'"; ours "--ipc: ..." (at the start of a line)
+    const m = /^(?:error: )?(?:option '|unknown option ')(--[a-z][\w-]*)/.exec(err.message) ?? /^\s*(--[a-z][\w-]*):/m.exec(err.message);
     if (m) error.option = m[1];
   }
   error.exitCode = exitCode;
