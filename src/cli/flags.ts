@@ -43,6 +43,8 @@ export interface Flag {
   help: string;
   /** Turns the text into the option's value; ranges and enums are the group schema's to check. */
   parse?: (text: string) => unknown;
+  /** The default the help states, where the schema's is not what applies (e.g. eval: the synthetic set's own). */
+  default?: string;
   /** The option's value for commander's (e.g. --no-dsa: false means dsa null). */
   value?: (given: unknown) => unknown;
   required?: boolean;
@@ -227,6 +229,30 @@ const DISTILL: Flag[] = [
   },
 ];
 
+/**
+ * eval reads the dataset, its preprocessing and the ConvNet of a synthetic set from the set's own
+ * metadata: its data and network flags say so in their defaults (the schema's apply to --baseline).
+ */
+const FROM_SET: Partial<Record<KeyPath, string>> = {
+  'data.dataset': "the synthetic set's",
+  'data.zca': 'as the synthetic set was distilled',
+  'data.zcaEps': "the synthetic set's",
+  'data.imageSize': "the synthetic set's; 32 with --baseline",
+  'network.netWidth': "the synthetic set's",
+  'network.depth': "the synthetic set's",
+  'network.norm': "the synthetic set's",
+  'network.activation': "the synthetic set's",
+  'network.pooling': "the synthetic set's",
+};
+const fromSet = (flags: Flag[]): Flag[] =>
+  flags.map((f) => {
+    const set = FROM_SET[f.path];
+    if (set === undefined) return f;
+    const d = schemaDefault(f.path)?.value;
+    // the default stated once, here (a help text may name the one that applies elsewhere)
+    return { ...f, help: f.help.replace(/ \(default [^)]*\)/, ''), default: `${set}${d === undefined ? '' : `; ${formatDefault(d)} with --baseline`}` };
+  });
+
 const EVAL: Flag[] = [
   { flag: '--synthetic <file>', path: 'command.synthetic', help: 'a synthetic set file (.safetensors) to evaluate' },
   { flag: '--baseline', path: 'command.baseline', help: 'evaluate a random real subset of --ipc images per class instead' },
@@ -296,7 +322,7 @@ export const COMMAND_FLAGS = {
   dataset: [...DATA, ...JSON_ONLY],
   buffer: [...DATA, ...NETWORK, ...OUTPUT, ...BUFFER],
   convert: [...CONVERT, ...NETWORK, ...JSON_ONLY],
-  eval: [...DATA, ...NETWORK, ...EVAL, ...JSON_ONLY],
+  eval: [...fromSet(DATA), ...fromSet(NETWORK), ...EVAL, ...JSON_ONLY],
   distill: [...DATA, ...NETWORK, ...OUTPUT, ...JOB, ...DISTILL],
   bench: [...BENCH, ...JSON_ONLY],
 } satisfies Record<string, Flag[]>;
@@ -328,7 +354,12 @@ export function addFlags(cmd: Command, flags: readonly Flag[], options: { preset
   for (const f of flags) {
     // booleans and negations say what they do; flags with a value show the schema's default
     const d = f.flag.includes('<') ? schemaDefault(f.path) : undefined;
-    const shown = d === undefined || d.value === undefined ? '' : ` (default ${formatDefault(d.value)}${options.presets ? ' without a preset' : ''})`;
+    const shown =
+      f.default !== undefined
+        ? ` (default ${f.default})`
+        : d === undefined || d.value === undefined
+          ? ''
+          : ` (default ${formatDefault(d.value)}${options.presets ? ' without a preset' : ''})`;
     const option = new Option(f.flag, `${f.help}${shown}`);
     if (f.parse) option.argParser(f.parse);
     if (f.required) option.makeOptionMandatory();

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { parseOptions } from '../../config/validate';
 import { DatasetOptions, loadDataset } from '../../data/dataset';
 import { TrajmatchInputError } from '../../errors';
-import { convNetForDataset, convNetSpec } from '../../model/convnet';
+import { convNetForDataset, convNetSpec, networkOptionsSchema } from '../../model/convnet';
 import { BASELINE_LR, EVAL_ARCHS, evalOptionsSchema, evaluateSetOnArch, randomRealSubset } from '../../eval/protocol';
 import { preprocessingProblem, readSyntheticSet, syntheticSetTensors } from '../../synthetic/file';
 import { Tensor } from '../../native';
@@ -42,12 +42,17 @@ export function registerEval(program: Command): void {
         dataOptions.dataset ??= set.info.dataset as never;
         dataOptions.zca ??= set.info.zca;
         if (set.info.preprocessing?.zca) dataOptions.zcaEps ??= set.info.preprocessing.zca.eps;
+        if (set.info.dataset === 'imagefolder') dataOptions.imageSize ??= set.info.height;
       }
       const dataset = await loadDataset(dataOptions);
       const owned: Tensor[] = [];
       try {
         const networkFlags = given.groups.network ?? {};
-        const spec = set?.info.convnet && Object.keys(networkFlags).length === 0 ? convNetSpec(set.info.convnet) : convNetForDataset(dataset, networkFlags);
+        // the set's own ConvNet (its metadata), each network flag overriding its setting
+        const fromSet = set?.info.convnet;
+        const spec = fromSet
+          ? convNetSpec({ ...fromSet, ...parseOptions(networkOptionsSchema.partial(), networkFlags, 'network') })
+          : convNetForDataset(dataset, networkFlags);
         let images: Tensor;
         let labels: Tensor;
         let lr: number;
