@@ -20,8 +20,8 @@ export interface Bar {
   update(value: number, fields?: Record<string, string>): void;
   /** A state shown in place of the fields (e.g. "evaluating ..."), until cleared with undefined. */
   status(text: string | undefined): void;
-  /** Removes the bar and logs a line of what it did: steps, elapsed time and rate. */
-  end(): void;
+  /** Removes the bar and (unless `summary` is false) logs a line of what it did: steps, elapsed time and rate. */
+  end(summary?: boolean): void;
 }
 
 export interface Screen {
@@ -58,8 +58,8 @@ function plainScreen(): Screen {
         },
         update: (value) => m.update(value),
         status() {},
-        end: () => {
-          if (m.started) log(m.summary(label, unit));
+        end: (summary = true) => {
+          if (m.started && summary) log(m.summary(label, unit));
           m.started = false;
         },
       };
@@ -145,11 +145,11 @@ function terminalScreen(): Screen {
           status = text;
           multi?.update();
         },
-        end() {
+        end(summary = true) {
           if (!handle) return;
           display().remove(handle);
           handle = undefined;
-          log(m.summary(label, unit));
+          if (summary) log(m.summary(label, unit));
         },
       };
     },
@@ -186,21 +186,25 @@ export function barLine(label: string, unit: string, m: Meter, fields: Record<st
   }
 }
 
-/** Splits a line at spaces into lines of at most `width` characters (a longer word is split). */
+/** Splits a line at spaces into lines of at most `width` characters (a longer word is split); continued lines are indented. */
 export function wrap(line: string, width: number): string[] {
   const out: string[] = [];
   let rest = line;
-  while (rest.length > width) {
-    const cut = rest.lastIndexOf(' ', width);
+  let indent = '';
+  // each pass takes at least one character off `rest`
+  while (indent.length + rest.length > width) {
+    const room = Math.max(1, width - indent.length);
+    const cut = rest.lastIndexOf(' ', room);
     if (cut > 0) {
-      out.push(rest.slice(0, cut));
-      rest = `  ${rest.slice(cut + 1)}`; // continued lines are indented
+      out.push(indent + rest.slice(0, cut));
+      rest = rest.slice(cut + 1);
     } else {
-      out.push(rest.slice(0, width));
-      rest = rest.slice(width);
+      out.push(indent + rest.slice(0, room));
+      rest = rest.slice(room);
     }
+    indent = '  ';
   }
-  out.push(rest);
+  out.push(indent + rest);
   return out;
 }
 
@@ -229,7 +233,7 @@ export function showExpertTraining(screen: Screen): (e: BufferEvent) => void {
       if (e.epoch === 1) bar.start(e.epochs, 0, {}, `expert ${e.expert}`);
       bar.update(e.epoch, { loss: e.loss.toFixed(4), acc: e.accuracy.toFixed(4) });
     } else {
-      bar.end();
+      bar.end(false); // the expert's own line says it all
       screen.log(
         `expert ${e.expert}: ${e.converted ? 'converted from its MTT file' : `test accuracy ${(100 * e.testAccuracy).toFixed(2)}%`} (${e.seconds.toFixed(1)} s) -> ${e.files.join(', ')}`,
       );

@@ -80,12 +80,16 @@ export function registerEval(program: Command): void {
         const what = set ? c.synthetic! : `random real subset, ${c.ipc} per class`;
         const results: Record<string, unknown> = {};
         for (const arch of c.arch) {
+          const bar = output.screen.bar(`eval ${arch}`, 'network');
+          bar.start(evalOptions.numEval);
           const result = await evaluateSetOnArch(dataset, { images, labels, lr }, arch, spec, evalOptions, {
             onNetwork: (k, accuracy) => {
               output.event({ type: 'network', arch, index: k, accuracy }, 'eval.');
               output.screen.log(`${arch} network ${k + 1}: ${(100 * accuracy).toFixed(2)}%`);
+              bar.update(k + 1);
             },
           });
+          bar.end();
           results[arch] = result;
           output.event({ type: 'arch', arch, ...result }, 'eval.');
           if (!output.json)
