@@ -193,6 +193,9 @@ export function wrap(line: string, width: number): string[] {
   let indent = '';
   // each pass takes at least one character off `rest`
   while (indent.length + rest.length > width) {
+    // no indent for a word (a path) that fits the width only without it
+    const word = rest.split(' ', 1)[0].length;
+    if (indent && word + indent.length > width && word <= width) indent = '';
     const room = Math.max(1, width - indent.length);
     const cut = rest.lastIndexOf(' ', room);
     if (cut > 0) {
@@ -204,7 +207,7 @@ export function wrap(line: string, width: number): string[] {
     }
     indent = '  ';
   }
-  out.push(indent + rest);
+  if (rest || out.length === 0) out.push(indent + rest);
   return out;
 }
 

@@ -2,7 +2,7 @@ import { barLine, formatRate, formatSeconds, Meter, wrap } from '../../src/cli/p
 
 describe('the terminal display', () => {
   test('wrap: lines within the width, broken at spaces, nothing lost, long words split', () => {
-    const path = '/tmp/trajmatch-x/buffers/mnist/convnet-d1-w4/expert_000.mtt.safetensors'; // 72 characters
+    const path = '/tmp/trajmatch-x/buffers/mnist/convnet-d1-w4/expert_000.mtt.safetensors';
     const line = `expert 0: test accuracy 45.00% (2.0 s) -> ${path}, ${path.replace('mtt', 'mct2')}`;
     for (const width of [20, 40, 79, 200]) {
       const lines = wrap(line, width);
@@ -11,6 +11,9 @@ describe('the terminal display', () => {
     }
     expect(wrap(line, 79).map((l) => l.trim())).toEqual(['expert 0: test accuracy 45.00% (2.0 s) ->', `${path},`, path.replace('mtt', 'mct2')]);
     expect(wrap(line, 200)).toEqual([line]);
+    expect(wrap(`-> ${path}`, path.length + 1)).toEqual(['->', path]); // fits only without the indent
+    expect(wrap(`-> ${path}`, path.length)).toEqual(['->', path]);
+    expect(wrap(`-> ${path}`, path.length - 1)).toEqual(['->', `  ${path.slice(0, -3)}`, `  ${path.slice(-3)}`]); // longer than any line: split
     expect(wrap('', 79)).toEqual(['']);
   });
 
