@@ -27,6 +27,12 @@ function readJsonLines(file) {
   }
 }
 
+/** The result of a CLI command run with --json (JSON lines, one per event): its "result" event. */
+function readResult(file) {
+  const lines = readJsonLines(file);
+  return (lines && lines.find((l) => l.event === 'result')) || null;
+}
+
 function gpu() {
   try {
     const out = execFileSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], {
@@ -66,7 +72,7 @@ function main() {
     console.error('usage: node scripts/acceptance-report.js <work folder> <out.json>');
     process.exit(2);
   }
-  const bench = readJson(path.join(work, 'bench-report.json'));
+  const bench = readResult(path.join(work, 'bench-report.json'));
   const report = {
     date: new Date().toISOString(),
     gpus: gpu(),
@@ -84,8 +90,8 @@ function main() {
     },
     fashionMnistIpc1: {
       protocol: { networks: 5, epochs: 1000 },
-      mct: distillSummary(readJson(path.join(work, 'distill-mct.json'))),
-      mtt: distillSummary(readJson(path.join(work, 'distill-mtt.json'))),
+      mct: distillSummary(readResult(path.join(work, 'distill-mct.json'))),
+      mtt: distillSummary(readResult(path.join(work, 'distill-mtt.json'))),
     },
   };
   report.missing = [

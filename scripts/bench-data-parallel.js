@@ -51,7 +51,7 @@ function run(label, argv, env = {}) {
     encoding: 'utf8',
     env: { ...process.env, RANK: '', WORLD_SIZE: '', MASTER_ADDR: '', MASTER_PORT: '', ...env },
   });
-  if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}):\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`); // with --json, the error event is on stdout
   return r.stdout;
 }
 

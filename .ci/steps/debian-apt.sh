@@ -26,6 +26,6 @@ trixie_apt() {
 
 # What the suite needs in Debian 13: Node and npm, the native build tools, libtorch 2.6 with
 # OpenBLAS and gloo's headers (c10d), the default dataset, Chromium for the bench report's test and
-# python3-torch for the .pt interop tests. Add packages here.
+# python3-torch for the .pt interop tests, tmux for the terminal test of the CLI. Add packages here.
 TRIXIE_PACKAGES=(nodejs npm g++ cmake make ninja-build ca-certificates
-  libtorch-dev libopenblas0-pthread libgloo-dev dataset-fashion-mnist chromium python3-torch)
+  libtorch-dev libopenblas0-pthread libgloo-dev dataset-fashion-mnist chromium python3-torch tmux)

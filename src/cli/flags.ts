@@ -43,6 +43,8 @@ export interface Flag {
   help: string;
   /** Turns the text into the option's value; ranges and enums are the group schema's to check. */
   parse?: (text: string) => unknown;
+  /** The default the help states, where the schema's is not what applies (e.g. eval: the synthetic set's own). */
+  default?: string;
   /** The option's value for commander's (e.g. --no-dsa: false means dsa null). */
   value?: (given: unknown) => unknown;
   required?: boolean;
@@ -104,11 +106,16 @@ const NETWORK: Flag[] = [
   { flag: '--net-pooling <pool>', path: 'network.pooling', help: 'avg, max or none' },
 ];
 
-const OUTPUT: Flag[] = [
-  { flag: '--quiet', path: 'output.quiet', help: 'print only the result' },
-  { flag: '--json', path: 'output.json', help: 'print the result as one JSON object (implies --quiet)' },
+const JSON_OUTPUT: Flag[] = [
+  {
+    flag: '--json',
+    path: 'output.json',
+    help: 'JSON lines on stdout, one per event ({"event": ..., ...}: the library\'s onEvent events), then a "result" event, or an "error" event and a non-zero exit; nothing on stderr',
+  },
+  { flag: '--verbose', path: 'output.verbose', help: 'with --json: the progress lines on stderr too' },
 ];
-const JSON_ONLY: Flag[] = [{ flag: '--json', path: 'output.json', help: 'print the result as one JSON object' }];
+const OUTPUT: Flag[] = [{ flag: '--quiet', path: 'output.quiet', help: 'print only the result' }, ...JSON_OUTPUT];
+const JSON_ONLY = JSON_OUTPUT;
 
 const BUFFER: Flag[] = [
   { flag: '--num-experts <n>', path: 'buffer.numExperts', help: 'experts to train, E', parse: int },
@@ -222,6 +229,30 @@ const DISTILL: Flag[] = [
   },
 ];
 
+/**
+ * eval reads the dataset, its preprocessing and the ConvNet of a synthetic set from the set's own
+ * metadata: its data and network flags say so in their defaults (the schema's apply to --baseline).
+ */
+const FROM_SET: Partial<Record<KeyPath, string>> = {
+  'data.dataset': "the synthetic set's",
+  'data.zca': 'as the synthetic set was distilled',
+  'data.zcaEps': "the synthetic set's",
+  'data.imageSize': "the synthetic set's; 32 with --baseline",
+  'network.netWidth': "the synthetic set's",
+  'network.depth': "the synthetic set's",
+  'network.norm': "the synthetic set's",
+  'network.activation': "the synthetic set's",
+  'network.pooling': "the synthetic set's",
+};
+const fromSet = (flags: Flag[]): Flag[] =>
+  flags.map((f) => {
+    const set = FROM_SET[f.path];
+    if (set === undefined) return f;
+    const d = schemaDefault(f.path)?.value;
+    // the default stated once, here (a help text may name the one that applies elsewhere)
+    return { ...f, help: f.help.replace(/ \(default [^)]*\)/, ''), default: `${set}${d === undefined ? '' : `; ${formatDefault(d)} with --baseline`}` };
+  });
+
 const EVAL: Flag[] = [
   { flag: '--synthetic <file>', path: 'command.synthetic', help: 'a synthetic set file (.safetensors) to evaluate' },
   { flag: '--baseline', path: 'command.baseline', help: 'evaluate a random real subset of --ipc images per class instead' },
@@ -287,10 +318,11 @@ const CONVERT: Flag[] = [
 
 /** The flags of each command. */
 export const COMMAND_FLAGS = {
-  dataset: DATA,
+  info: JSON_ONLY,
+  dataset: [...DATA, ...JSON_ONLY],
   buffer: [...DATA, ...NETWORK, ...OUTPUT, ...BUFFER],
   convert: [...CONVERT, ...NETWORK, ...JSON_ONLY],
-  eval: [...DATA, ...NETWORK, ...EVAL, ...JSON_ONLY],
+  eval: [...fromSet(DATA), ...fromSet(NETWORK), ...EVAL, ...JSON_ONLY],
   distill: [...DATA, ...NETWORK, ...OUTPUT, ...JOB, ...DISTILL],
   bench: [...BENCH, ...JSON_ONLY],
 } satisfies Record<string, Flag[]>;
@@ -322,7 +354,12 @@ export function addFlags(cmd: Command, flags: readonly Flag[], options: { preset
   for (const f of flags) {
     // booleans and negations say what they do; flags with a value show the schema's default
     const d = f.flag.includes('<') ? schemaDefault(f.path) : undefined;
-    const shown = d === undefined || d.value === undefined ? '' : ` (default ${formatDefault(d.value)}${options.presets ? ' without a preset' : ''})`;
+    const shown =
+      f.default !== undefined
+        ? ` (default ${f.default})`
+        : d === undefined || d.value === undefined
+          ? ''
+          : ` (default ${formatDefault(d.value)}${options.presets ? ' without a preset' : ''})`;
     const option = new Option(f.flag, `${f.help}${shown}`);
     if (f.parse) option.argParser(f.parse);
     if (f.required) option.makeOptionMandatory();

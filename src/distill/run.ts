@@ -43,7 +43,11 @@ export type DistillEvent =
       gradMethod: string;
       /** What resuming dropped from the run folder (a metrics line torn by a kill). */
       notes?: string[];
+      /** The last evaluation of the run so far (a resumed run's, from its checkpoint), else null. */
+      lastEval: EvalRecord | null;
     }
+  /** An evaluation of the set at this iteration begins (its result is the next 'eval' event). */
+  | { type: 'evaluating'; iteration: number }
   | { type: 'iteration'; iteration: number; loss: number; lr: number; seconds: number }
   | { type: 'eval'; iteration: number; mean: number; std: number; accuracies: number[]; best: boolean }
   | { type: 'checkpoint'; iteration: number };
@@ -137,6 +141,7 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
     resumedAt: state.iteration,
     gradMethod: run.gradMethod,
     ...(notes.length > 0 ? { notes } : {}),
+    lastEval: state.evals.at(-1) ?? null,
   });
   try {
     while (state.iteration < o.iterations) {
@@ -290,6 +295,7 @@ class DistillLoop {
   async evaluate(): Promise<void> {
     const { o, state, set } = this;
     if (!this.lead || state.evals.some((e) => e.iteration === state.iteration)) return;
+    this.hooks.onEvent?.({ type: 'evaluating', iteration: state.iteration });
     const r = await evaluateSet(
       this.dataset,
       { images: set.images, labels: set.soft?.tensor ?? set.labels, lr: state.lr },

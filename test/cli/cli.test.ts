@@ -77,6 +77,19 @@ describe('the command line', () => {
     expect(r.out).toContain('--teacher-label');
   });
 
+  test("eval --help states the defaults that apply: a synthetic set's own metadata, the schemas' with --baseline", () => {
+    const r = cli('eval', '--help');
+    expect(r.code).toBe(0);
+    const help = r.out.replace(/\s+/g, ' ');
+    expect(help).toContain("--net-width <n> channels of each conv layer (default the synthetic set's; 128 with --baseline)");
+    expect(help).toContain("--net-depth <n> conv blocks (default the synthetic set's; 3 with --baseline)");
+    expect(help).toContain("(default the synthetic set's; fashion-mnist with --baseline)");
+    expect(help).toContain("--image-size <n> imagefolder: resize images to n x n (default the synthetic set's; 32 with --baseline)");
+    expect(help).toContain("--lr <lr> training lr (default: the synthetic set's learned lr; the experts' 0.01 for the baseline)");
+    expect(help).toMatch(/--num-eval <n> fresh networks \(default 5\)/);
+    expect(help).not.toMatch(/\(default [^)]*\) \(default/); // one default each
+  });
+
   test('info prints the libtorch in use', () => {
     const r = cli('info');
     expect(r.code).toBe(0);

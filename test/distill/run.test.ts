@@ -108,7 +108,12 @@ describe('distillation runs', () => {
     await expect(first).rejects.toThrow(/interrupted at iteration 5/);
     const events: DistillEvent[] = [];
     const resumed = await distillDataset(dataset, { ...options, runDir }, { onEvent: (e) => events.push(e) });
-    expect(events[0]).toMatchObject({ type: 'start', resumedAt: 5 });
+    expect(events[0]).toMatchObject({ type: 'start', resumedAt: 5, lastEval: { iteration: 0 } }); // the checkpoint's last evaluation
+    // the final evaluation is announced, then reported
+    expect(events.filter((e) => e.type === 'evaluating' || e.type === 'eval').map((e) => [e.type, (e as { iteration: number }).iteration])).toEqual([
+      ['evaluating', 8],
+      ['eval', 8],
+    ]);
     expect(events.filter((e) => e.type === 'iteration').map((e) => (e as { iteration: number }).iteration)).toEqual([5, 6, 7]);
     expect(Array.from(readSyntheticSet(resumed.files.synthetic).images)).toEqual(Array.from(readSyntheticSet(straight.files.synthetic).images));
     const its = fs

@@ -45,7 +45,12 @@ test('buffer --workers 2 trains every expert once over two local ranks; rank 0 r
   const r = cli(['buffer', ...tiny, '--num-experts', '4', '--buffer-path', path.join(root, 'buffers'), '--workers', '2', '--json', '--dist-timeout', '20']);
   expect(r.err).not.toMatch(/Error|failed/);
   expect(r.code).toBe(0);
-  const summary = JSON.parse(r.out.trim().split('\n').at(-1)!) as { trained: { expert: number; rank: number }[]; storage: { experts: number } };
+  const events = r.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string });
+  const summary = events.at(-1) as unknown as { event: string; trained: { expert: number; rank: number }[]; storage: { experts: number } };
+  expect(summary.event).toBe('result');
   expect(summary.trained.map((t) => t.expert)).toEqual([0, 1, 2, 3]);
   expect(new Set(summary.trained.map((t) => t.rank))).toEqual(new Set([0, 1]));
   expect(summary.storage.experts).toBe(4);
@@ -107,9 +112,12 @@ test('distill --nproc 2 distils over two local ranks (after the buffer above); r
   const r = cli(distill);
   expect(r.err).not.toMatch(/Error|failed/);
   expect(r.code).toBe(0);
-  const out = r.out.trim().split('\n');
-  expect(out).toHaveLength(1);
-  expect(JSON.parse(out[0])).toMatchObject({ runDir, evals: [{ iteration: 0 }, { iteration: 2 }] });
+  const out = r.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string });
+  expect(out.filter((l) => l.event === 'result')).toHaveLength(1); // rank 0 reports, once
+  expect(out.at(-1)).toMatchObject({ event: 'result', runDir, evals: [{ iteration: 0 }, { iteration: 2 }] });
   const lines = fs
     .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
     .trim()
@@ -119,5 +127,5 @@ test('distill --nproc 2 distils over two local ranks (after the buffer above); r
 
   const odd = cli([...distill, '--trajectory-batch', '3', '--run-dir', path.join(root, 'odd')]);
   expect(odd.code).toBe(1);
-  expect(odd.err).toContain('--trajectory-batch (3) must be a multiple of the number of ranks (2)');
+  expect(odd.out).toContain('--trajectory-batch (3) must be a multiple of the number of ranks (2)'); // --json: an error event
 });

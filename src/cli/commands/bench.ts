@@ -6,6 +6,7 @@ import { parseOptions } from '../../config/validate';
 import { checkOutputDir } from '../../io/output-path';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
 import { interruptExitCode, onInterrupt } from '../interrupt';
+import { errorFields, openOutput, writeJsonLine } from '../output';
 
 export function registerBench(program: Command): void {
   const flags = COMMAND_FLAGS.bench;
@@ -18,7 +19,7 @@ export function registerBench(program: Command): void {
   cmd.action(async () => {
     const given = givenFlags(cmd, flags);
     await inUserTermsOnError(flags, given.sources, async () => {
-      const json = Boolean(given.groups.output?.json);
+      const output = openOutput(given.groups.output);
       const options = parseOptions(benchOptionsSchema, given.groups.bench ?? {}, 'bench');
       // where it writes, before minutes of training and timing
       checkOutputDir(options.outDir, 'bench.outDir');
@@ -27,9 +28,14 @@ export function registerBench(program: Command): void {
       const stop = () => ac.abort(new Error('interrupted'));
       const release = onInterrupt(stop);
       try {
-        const report = await runBench(options, { log: json ? undefined : (l) => console.error(l), signal: ac.signal });
-        if (json) console.log(JSON.stringify(report));
-        else {
+        const report = await runBench(options, {
+          log: (message) => {
+            output.event({ type: 'log', message }, 'bench.');
+            output.screen.log(message);
+          },
+          signal: ac.signal,
+        });
+        output.result(report, () => {
           for (const t of report.timing)
             console.log(
               `${t.gradMethod.padEnd(8)} IPC ${t.ipc}: ${t.msPerIteration.toFixed(1)} ms/iteration, peak ${(t.peakRssBytes / 2 ** 20).toFixed(0)} MiB resident`,
@@ -46,18 +52,19 @@ export function registerBench(program: Command): void {
           }
           for (const m of report.missing) console.log(`missing: ${m}`);
           console.log(`report: ${path.join(options.outDir, 'report.html')}; figures: ${path.join(options.outDir, 'bench.json')}`);
-        }
+        });
       } catch (e) {
         if (ac.signal.aborted) {
-          console.error(
-            `bench interrupted: what was measured is in ${path.join(options.outDir, 'bench.json')} and report.html, whose "missing" says what is not`,
-          );
+          const message = `bench interrupted: what was measured is in ${path.join(options.outDir, 'bench.json')} and report.html, whose "missing" says what is not`;
           process.exitCode = interruptExitCode() ?? 130;
+          if (output.json) writeJsonLine(errorFields(Object.assign(new Error(message), { name: 'BenchInterrupted' }), process.exitCode));
+          else console.error(message);
           return;
         }
         throw e;
       } finally {
         release();
+        output.close();
       }
     });
   });

@@ -7,12 +7,13 @@ import { launchLocal } from '../../distributed/launch';
 import { ProcessGroup } from '../../distributed/process-group';
 import { expected } from '../../errors';
 import { checkOutputDir } from '../../io/output-path';
-import { bufferOptionsSchema, trainExperts } from '../../trajectory/buffer';
+import { BufferEvent, bufferOptionsSchema, trainExperts } from '../../trajectory/buffer';
 import { storageReport } from '../../trajectory/convert';
 import { waypointPlan } from '../../trajectory/waypoints';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
 import { showExpertTraining } from '../progress';
 import { onInterrupt } from '../interrupt';
+import { errorFields, openOutput, writeJsonLine } from '../output';
 
 /** Processes of a run without --workers, and the seconds of --dist-timeout without it. */
 const DEFAULT_WORKERS = 1;
@@ -35,15 +36,19 @@ export function registerBuffer(program: Command): void {
         await launchLocal({ nproc: workers, args: [...process.execArgv, ...process.argv.slice(1)], stopSeconds: timeoutSeconds });
         return;
       }
-      const out = given.groups.output ?? {};
-      const quiet = Boolean(out.quiet || out.json);
       const options = parseOptions(bufferOptionsSchema, given.groups.buffer ?? {}, 'buffer');
       checkOutputDir(options.bufferPath, 'buffer.bufferPath'); // before loading the data
       const network = given.groups.network ?? {};
       const data = { ...given.groups.data };
       if (rank) data.device = deviceForRank(data.device as string | undefined, rank.localRank);
       const dataset = await loadDataset(data);
-      const progress = showExpertTraining(quiet);
+      // rank 0 reports for all
+      const output = openOutput(given.groups.output, rank !== undefined && rank.rank !== 0);
+      const showExperts = showExpertTraining(output.screen);
+      const onEvent = (e: BufferEvent) => {
+        output.event(e, 'buffer.');
+        showExperts(e);
+      };
       const ac = new AbortController();
       const stop = () => ac.abort(new Error('interrupted: finished experts are kept; run the same command again to resume'));
       const release = onInterrupt(stop);
@@ -65,13 +70,15 @@ export function registerBuffer(program: Command): void {
           group.signal.addEventListener(
             'abort',
             () => {
-              console.error(`${(group!.signal.reason as Error).message}\nfinished experts are kept: run the same command again to resume`);
+              const message = `${(group!.signal.reason as Error).message}\nfinished experts are kept: run the same command again to resume`;
+              if (output.json) writeJsonLine(errorFields(new Error(message), 1));
+              else console.error(message);
               process.exit(1);
             },
             { once: true },
           );
         }
-        const result = await trainExperts(dataset, { ...options, network }, { onEvent: progress.onEvent, signal: ac.signal, group });
+        const result = await trainExperts(dataset, { ...options, network }, { onEvent, signal: ac.signal, group });
         await group?.close(); // rank 0 hosts the store: it leaves last
         if (group && group.rank !== 0) return; // rank 0 reports for all
         const storage = storageReport(result.dir, waypointPlan(options.waypoints, options.waypointEpochs));
@@ -86,21 +93,20 @@ export function registerBuffer(program: Command): void {
           skipped: result.skipped,
           storage,
         };
-        if (out.json) console.log(JSON.stringify(summary));
-        else {
+        output.result(summary, () => {
           const perEpoch = result.trained.map((t) => t.secondsPerEpoch);
-          if (perEpoch.length) console.log(`${(perEpoch.reduce((a, b) => a + b, 0) / perEpoch.length).toFixed(2)} s per expert epoch on ${dataset.device}`);
+          if (perEpoch.length) output.print(`${(perEpoch.reduce((a, b) => a + b, 0) / perEpoch.length).toFixed(2)} s per expert epoch on ${dataset.device}`);
           if (storage.experts > 0) {
-            console.log(
+            output.print(
               `storage over ${storage.experts} expert(s): MTT ${storage.mttBytes} bytes, MCT ${storage.mctBytes} bytes (${storage.ratio.toFixed(1)}x smaller)`,
             );
           }
-          console.log(`experts in ${result.dir}`);
-        }
+          output.print(`experts in ${result.dir}`);
+        });
       } finally {
         release();
         await group?.close(); // after a failure: at once
-        progress.close();
+        output.close();
         dataset.dispose();
       }
     });

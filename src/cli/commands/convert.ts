@@ -10,6 +10,7 @@ import { DEFAULT_WAYPOINTS } from '../../trajectory/files';
 import { exportPublishedBuffer, importPublishedBuffer } from '../../trajectory/interop';
 import { waypointPlan } from '../../trajectory/waypoints';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
+import { openOutput } from '../output';
 
 interface ConvertFlags {
   bufferDir?: string;
@@ -40,9 +41,10 @@ export function registerConvert(program: Command): void {
     const given = givenFlags(cmd, flags);
     await inUserTermsOnError(flags, given.sources, async () => {
       const c = (given.groups.command ?? {}) as ConvertFlags;
-      const json = Boolean(given.groups.output?.json);
-      const say = (line: string) => {
-        if (!json) console.error(line);
+      const output = openOutput(given.groups.output);
+      const say = (file: string) => {
+        output.event({ type: 'file', file }, 'convert.');
+        output.screen.log(`wrote ${file}`);
       };
       const explicitPlan = c.waypoints !== undefined || c.waypointEpochs !== undefined;
       const plan = waypointPlan(c.waypoints ?? DEFAULT_WAYPOINTS, c.waypointEpochs);
@@ -61,10 +63,9 @@ export function registerConvert(program: Command): void {
             firstExpert: c.firstExpert,
             waypoints: explicitPlan ? plan : undefined,
           },
-          (f) => say(`wrote ${f}`),
+          say,
         );
-        if (json) console.log(JSON.stringify(result));
-        else console.log(`${result.written.length} expert file(s) written, ${result.kept.length} already there, in ${result.dir}`);
+        output.result(result, () => console.log(`${result.written.length} expert file(s) written, ${result.kept.length} already there, in ${result.dir}`));
         return;
       }
       if (!c.bufferDir) throw new TrajmatchInputError('convert needs --buffer-dir <dir> (or --from-pt <files...> to import published buffers)');
@@ -72,25 +73,23 @@ export function registerConvert(program: Command): void {
         const form = c.form ?? 'mtt';
         if (form !== 'mtt' && form !== 'mct') throw new TrajmatchInputError(`--form: expected mtt or mct, received '${form}'`);
         checkOutputDir(c.toPt, 'command.toPt');
-        const result = await exportPublishedBuffer(c.bufferDir, c.toPt, { form, waypoints: plan, expertsPerFile: c.expertsPerFile }, (f) => say(`wrote ${f}`));
-        if (json) console.log(JSON.stringify(result));
-        else {
+        const result = await exportPublishedBuffer(c.bufferDir, c.toPt, { form, waypoints: plan, expertsPerFile: c.expertsPerFile }, say);
+        output.result(result, () => {
           console.log(`${result.files.length} .pt file(s) in ${c.toPt}`);
           console.log(
             `the published scripts read them from <--buffer_path>/${result.publishedFolder}${form === 'mct' ? '; pass distill_compressed.py --num_interpolation with the number of waypoints (the _ipK of the names, 2 without)' : ''}`,
           );
-        }
+        });
         return;
       }
-      const result = await convertBuffer(c.bufferDir, plan, (f) => say(`wrote ${f}`));
+      const result = await convertBuffer(c.bufferDir, plan, say);
       const storage = storageReport(c.bufferDir, plan);
-      if (json) console.log(JSON.stringify({ ...result, storage }));
-      else {
+      output.result({ ...result, storage }, () => {
         console.log(`${result.converted.length} converted, ${result.kept.length} already there`);
         console.log(
           `storage over ${storage.experts} expert(s): MTT ${storage.mttBytes} bytes, MCT ${storage.mctBytes} bytes: ${storage.ratio.toFixed(1)}x smaller`,
         );
-      }
+      });
     });
   });
 }

@@ -11,7 +11,8 @@ import { launchLocal } from '../../distributed/launch';
 import { expected } from '../../errors';
 import { readConfigFile } from '../config-file';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError, mergeGiven } from '../flags';
-import { progressBar, showExpertTraining } from '../progress';
+import { showExpertTraining } from '../progress';
+import { openOutput } from '../output';
 import { onInterrupt } from '../interrupt';
 
 /** Processes of a run without --nproc, and the seconds of --dist-timeout without it. */
@@ -50,33 +51,36 @@ export function registerDistill(program: Command): void {
         await launchLocal({ nproc, args: [...process.execArgv, ...process.argv.slice(1)], stopSeconds: timeoutSeconds });
         return;
       }
-      const out = given.groups.output ?? {};
       // rank 0 reports; the others print only their errors
-      const quiet = Boolean(out.quiet || out.json) || (rank !== undefined && rank.rank !== 0);
-      const say = (line: string) => {
-        if (!quiet) console.error(line);
-      };
-      const experts = showExpertTraining(quiet);
-      const bar = progressBar('distill |{bar}| {value}/{total} | loss {loss} | lr {lr} | last eval {evalAcc} | ETA {eta_formatted}', !quiet);
+      const output = openOutput(given.groups.output, rank !== undefined && rank.rank !== 0);
+      const { screen } = output;
+      const showExperts = showExpertTraining(screen);
+      const bar = screen.bar('distill', 'it');
       let lastEval = '-';
+      const evalText = (e: { mean: number; iteration: number }) => `${(100 * e.mean).toFixed(2)}% @${e.iteration}`;
       const onEvent = (j: JobEvent) => {
-        if (j.type === 'preset') say(`preset ${j.name}: ${j.description}`);
-        else if (j.type === 'experts') say(`${j.dir} holds ${j.have} of ${j.wanted} experts${job.noExpertTraining ? '' : ': training the rest first'}`);
-        else if (j.type === 'buffer') experts.onEvent(j.event);
+        output.event(j);
+        if (j.type === 'preset') screen.log(`preset ${j.name}: ${j.description}`);
+        else if (j.type === 'experts') screen.log(`${j.dir} holds ${j.have} of ${j.wanted} experts${job.noExpertTraining ? '' : ': training the rest first'}`);
+        else if (j.type === 'buffer') showExperts(j.event);
         else {
           const e = j.event;
           if (e.type === 'start') {
-            for (const note of e.notes ?? []) say(note);
-            say(
+            for (const note of e.notes ?? []) screen.log(note);
+            screen.log(
               `distilling into ${e.runDir} from ${e.experts} experts in ${e.bufferDir} (${e.gradMethod})${e.resumedAt ? `, resuming at iteration ${e.resumedAt}` : ''}`,
             );
-            bar.start(e.iterations, { loss: '-', lr: '-', evalAcc: lastEval });
-            bar.update(e.resumedAt);
+            if (e.lastEval) lastEval = evalText(e.lastEval);
+            bar.start(e.iterations, e.resumedAt, { 'last eval': lastEval, loss: '-', lr: '-' });
           } else if (e.type === 'iteration') {
-            bar.update(e.iteration + 1, { loss: e.loss.toFixed(4), lr: e.lr.toPrecision(4), evalAcc: lastEval });
+            bar.update(e.iteration + 1, { loss: e.loss.toFixed(4), lr: e.lr.toPrecision(4), 'last eval': lastEval });
+          } else if (e.type === 'evaluating') {
+            bar.status(`evaluating iteration ${e.iteration} ...`);
           } else if (e.type === 'eval') {
-            lastEval = `${(100 * e.mean).toFixed(2)}% @${e.iteration}`;
-            bar.log(`iteration ${e.iteration}: ${(100 * e.mean).toFixed(2)} +- ${(100 * e.std).toFixed(2)}%${e.best ? ' (best so far)' : ''}`);
+            lastEval = evalText(e);
+            bar.status(undefined);
+            bar.update(e.iteration, { 'last eval': lastEval });
+            screen.log(`iteration ${e.iteration}: ${(100 * e.mean).toFixed(2)} +- ${(100 * e.std).toFixed(2)}%${e.best ? ' (best so far)' : ''}`);
           }
         }
       };
@@ -104,22 +108,18 @@ export function registerDistill(program: Command): void {
         );
       } finally {
         release();
-        experts.close();
-        bar.close();
+        bar.end();
+        output.close();
       }
-      if (rank && rank.rank !== 0) return;
       const initial = result.evals[0];
-      if (out.json) {
-        console.log(
-          JSON.stringify({ preset: result.preset, runDir: result.runDir, best: result.best, initial, evals: result.evals, lr: result.lr, files: result.files }),
-        );
-      } else {
-        console.log(
+      const { preset, runDir, best, evals, lr, seconds, files } = result;
+      output.result({ preset, runDir, best, initial, evals, lr, seconds, files }, () => {
+        output.print(
           `best: ${(100 * result.best.mean).toFixed(2)} +- ${(100 * result.best.std).toFixed(2)}% at iteration ${result.best.iteration} (the initial real images: ${(100 * initial.mean).toFixed(2)}%)`,
         );
-        console.log(`synthetic set: ${result.files.best} (last: ${result.files.synthetic})`);
-        console.log(`images: ${result.files.gridBest}; metrics: ${result.files.metrics}; summary: ${result.files.summary}`);
-      }
+        output.print(`synthetic set: ${result.files.best} (last: ${result.files.synthetic})`);
+        output.print(`images: ${result.files.gridBest}; metrics: ${result.files.metrics}; summary: ${result.files.summary}`);
+      });
     });
   });
 }

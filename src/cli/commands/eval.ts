@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { parseOptions } from '../../config/validate';
 import { DatasetOptions, loadDataset } from '../../data/dataset';
 import { TrajmatchInputError } from '../../errors';
-import { convNetForDataset, convNetSpec } from '../../model/convnet';
+import { convNetForDataset, convNetSpec, networkOptionsSchema } from '../../model/convnet';
 import { BASELINE_LR, EVAL_ARCHS, evalOptionsSchema, evaluateSetOnArch, randomRealSubset } from '../../eval/protocol';
 import { preprocessingProblem, readSyntheticSet, syntheticSetTensors } from '../../synthetic/file';
 import { Tensor } from '../../native';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
+import { openOutput } from '../output';
 
 /** What the command evaluates, and on which architectures. */
 const evalCommandSchema = z.strictObject({
@@ -29,7 +30,7 @@ export function registerEval(program: Command): void {
     const given = givenFlags(cmd, flags);
     await inUserTermsOnError(flags, given.sources, async () => {
       const c = parseOptions(evalCommandSchema, given.groups.command ?? {}, 'command', 'command-line options');
-      const json = Boolean(given.groups.output?.json);
+      const output = openOutput(given.groups.output);
       if (Boolean(c.synthetic) === Boolean(c.baseline)) {
         throw new TrajmatchInputError('eval needs exactly one of --synthetic <file> or --baseline --ipc <n>');
       }
@@ -41,12 +42,17 @@ export function registerEval(program: Command): void {
         dataOptions.dataset ??= set.info.dataset as never;
         dataOptions.zca ??= set.info.zca;
         if (set.info.preprocessing?.zca) dataOptions.zcaEps ??= set.info.preprocessing.zca.eps;
+        if (set.info.dataset === 'imagefolder') dataOptions.imageSize ??= set.info.height;
       }
       const dataset = await loadDataset(dataOptions);
       const owned: Tensor[] = [];
       try {
         const networkFlags = given.groups.network ?? {};
-        const spec = set?.info.convnet && Object.keys(networkFlags).length === 0 ? convNetSpec(set.info.convnet) : convNetForDataset(dataset, networkFlags);
+        // the set's own ConvNet (its metadata), each network flag overriding its setting
+        const fromSet = set?.info.convnet;
+        const spec = fromSet
+          ? convNetSpec({ ...fromSet, ...parseOptions(networkOptionsSchema.partial(), networkFlags, 'network') })
+          : convNetForDataset(dataset, networkFlags);
         let images: Tensor;
         let labels: Tensor;
         let lr: number;
@@ -74,17 +80,26 @@ export function registerEval(program: Command): void {
         const what = set ? c.synthetic! : `random real subset, ${c.ipc} per class`;
         const results: Record<string, unknown> = {};
         for (const arch of c.arch) {
+          const bar = output.screen.bar(`eval ${arch}`, 'network');
+          bar.start(evalOptions.numEval);
           const result = await evaluateSetOnArch(dataset, { images, labels, lr }, arch, spec, evalOptions, {
-            onNetwork: json ? undefined : (k, acc) => console.error(`${arch} network ${k + 1}: ${(100 * acc).toFixed(2)}%`),
+            onNetwork: (k, accuracy) => {
+              output.event({ type: 'network', arch, index: k, accuracy }, 'eval.');
+              output.screen.log(`${arch} network ${k + 1}: ${(100 * accuracy).toFixed(2)}%`);
+              bar.update(k + 1);
+            },
           });
+          bar.end();
           results[arch] = result;
-          if (!json)
+          output.event({ type: 'arch', arch, ...result }, 'eval.');
+          if (!output.json)
             console.log(
               `${what} on ${arch}: ${(100 * result.mean).toFixed(2)} +- ${(100 * result.std).toFixed(2)}% test accuracy over ${result.accuracies.length} networks (${result.seconds.toFixed(1)} s)`,
             );
         }
-        if (json) console.log(JSON.stringify({ evaluated: what, dataset: dataset.name, lr, results }));
+        output.result({ evaluated: what, dataset: dataset.name, lr, results }, () => {});
       } finally {
+        output.close();
         owned.forEach((t) => t.dispose());
         dataset.dispose();
       }

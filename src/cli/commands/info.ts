@@ -4,20 +4,23 @@ import { backendInfo, resolveDevice } from '../../backend/device';
 import { describePreprocessing } from '../../data/stats';
 import { loadDataset } from '../../data/dataset';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
+import { openOutput } from '../output';
 
 export function registerInfo(program: Command): void {
-  program
-    .command('info')
-    .description('print the libtorch the engine was built against and the devices it can use')
-    .action(() => {
-      const info = backendInfo();
-      console.log(`libtorch ${info.torchVersion} (${info.builtWithCuda ? 'CUDA build' : 'CPU-only build'}, ${info.cxx11Abi ? 'C++11' : 'pre-C++11'} ABI)`);
-      console.log(`CUDA devices: ${info.cudaDeviceCount}; CPU threads: ${info.threads}; CUDA allocator statistics: ${info.deviceMemoryStats ? 'yes' : 'no'}`);
-      console.log(
-        `oneDNN (CPU convolutions): ${info.oneDnn.version ? `${info.oneDnn.version}, ${info.oneDnn.enabled ? 'on' : 'off'}: ${info.oneDnn.reason}` : 'none'}`,
-      );
-      console.log(`device 'auto' resolves to: ${resolveDevice('auto')}`);
+  const infoFlags = COMMAND_FLAGS.info;
+  const info = addFlags(program.command('info').description('print the libtorch the engine was built against and the devices it can use'), infoFlags);
+  info.action(() => {
+    const given = givenFlags(info, infoFlags);
+    const output = openOutput(given.groups.output);
+    const b = backendInfo();
+    const auto = resolveDevice('auto');
+    output.result({ ...b, autoDevice: auto }, () => {
+      console.log(`libtorch ${b.torchVersion} (${b.builtWithCuda ? 'CUDA build' : 'CPU-only build'}, ${b.cxx11Abi ? 'C++11' : 'pre-C++11'} ABI)`);
+      console.log(`CUDA devices: ${b.cudaDeviceCount}; CPU threads: ${b.threads}; CUDA allocator statistics: ${b.deviceMemoryStats ? 'yes' : 'no'}`);
+      console.log(`oneDNN (CPU convolutions): ${b.oneDnn.version ? `${b.oneDnn.version}, ${b.oneDnn.enabled ? 'on' : 'off'}: ${b.oneDnn.reason}` : 'none'}`);
+      console.log(`device 'auto' resolves to: ${auto}`);
     });
+  });
 
   const flags = COMMAND_FLAGS.dataset;
   const cmd = addFlags(program.command('dataset').description('load a dataset onto the device and print what was loaded and how long it took'), flags);
@@ -27,11 +30,29 @@ export function registerInfo(program: Command): void {
       const began = process.hrtime.bigint();
       const ds = await loadDataset(given.groups.data);
       const seconds = Number(process.hrtime.bigint() - began) / 1e9;
-      console.log(`${ds.name} from ${ds.source}`);
-      console.log(`  train ${ds.train.size} images, test ${ds.test.size} images, ${ds.numClasses} classes, ${ds.channels}x${ds.height}x${ds.width}`);
-      console.log(`  classes: ${ds.classNames.slice(0, 10).join(', ')}${ds.numClasses > 10 ? ', ...' : ''}`);
-      console.log(`  preprocessed by ${describePreprocessing(ds.preprocessing)}`);
-      console.log(`  on ${ds.device}, loaded in ${seconds.toFixed(2)} s`);
+      const output = openOutput(given.groups.output);
+      const { name, source, numClasses, channels, height, width, classNames, preprocessing, device } = ds;
+      const summary = {
+        name,
+        source,
+        train: ds.train.size,
+        test: ds.test.size,
+        numClasses,
+        channels,
+        height,
+        width,
+        classNames,
+        preprocessing,
+        device,
+        seconds,
+      };
+      output.result(summary, () => {
+        console.log(`${ds.name} from ${ds.source}`);
+        console.log(`  train ${ds.train.size} images, test ${ds.test.size} images, ${ds.numClasses} classes, ${ds.channels}x${ds.height}x${ds.width}`);
+        console.log(`  classes: ${ds.classNames.slice(0, 10).join(', ')}${ds.numClasses > 10 ? ', ...' : ''}`);
+        console.log(`  preprocessed by ${describePreprocessing(ds.preprocessing)}`);
+        console.log(`  on ${ds.device}, loaded in ${seconds.toFixed(2)} s`);
+      });
       ds.dispose();
     });
   });
