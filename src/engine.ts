@@ -6,7 +6,7 @@
  * libuv thread carry no JS stack of their own. The wrappers pass arguments through unchanged:
  * validation and defaults belong to the modules above.
  */
-import { TrajmatchInputError, TrajmatchLoadError, TrajmatchNativeError } from './errors';
+import { TensorInUseError, TrajmatchInputError, TrajmatchLoadError, TrajmatchNativeError } from './errors';
 import {
   BackendInfo,
   DType,
@@ -34,6 +34,8 @@ function nativeError(operation: string, e: unknown): Error {
   if (e instanceof TrajmatchInputError || e instanceof TrajmatchLoadError) return e;
   // Duck-typed: errors thrown by the addon may come from another realm (jest's VM contexts).
   const message = typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
+  // the binding marks a call refused because a tensor is in use by a call in flight (binding/in_flight.h)
+  if (typeof e === 'object' && e !== null && 'code' in e && e.code === 'ERR_TENSOR_IN_USE') return new TensorInUseError(operation, message, { cause: e });
   return new TrajmatchNativeError(operation, message, { cause: e });
 }
 

@@ -25,6 +25,8 @@ export interface Tensor {
   to(options: { device?: string; dtype?: DType }): Tensor;
   /** Frees the tensor now rather than at garbage collection; the handle is unusable afterwards. */
   dispose(): void;
+  /** dispose(), for `using t = tensor(...)` (TypeScript 5.2+). */
+  [Symbol.dispose](): void;
 }
 
 export interface BackendInfo {
@@ -230,6 +232,13 @@ export function loadAddon(candidates: string[] = defaultAddonPaths()): NativeAdd
     if (missing.length > 0) {
       tried.push(`${file}: built from another version of trajmatch (missing ${missing.join(', ')})`);
       continue;
+    }
+    // `using` calls Symbol.dispose: the handle classes are C++ ObjectWraps, so it is added here
+    for (const cls of [addon.Tensor!, addon.Network!]) {
+      const proto = cls.prototype as { dispose(): void };
+      if (!Object.prototype.hasOwnProperty.call(proto, Symbol.dispose)) {
+        Object.defineProperty(proto, Symbol.dispose, { value: proto.dispose, writable: true, configurable: true });
+      }
     }
     return addon as NativeAddon;
   }

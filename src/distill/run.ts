@@ -17,7 +17,8 @@ import { checkTrajectoryBatch, eitherSignal, packedAllReduce, shareRunState } fr
 import { ProcessGroup } from '../distributed/process-group';
 import { writeSyntheticSet } from '../synthetic/file';
 import { seeds } from '../util/seeds';
-import { DistillDiverged, DistillInterrupted } from './errors';
+import { TrajmatchInterrupted } from '../errors';
+import { DistillDiverged, distillInterrupted } from './errors';
 import { RunExperts, openRunExperts } from './experts';
 import { writeGrid } from './grid';
 import { disposeSet, hostSet, initialSet, restoredSet, SyntheticState, syntheticShape } from './initial-set';
@@ -69,6 +70,11 @@ function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOption
   });
 }
 
+/** The run folder of a run: distill.runDir, else runs/<dataset>_<method>_ipc<ipc>. */
+export function defaultRunDir(datasetName: string, o: Pick<ParsedDistillOptions, 'runDir' | 'method' | 'ipc'>): string {
+  return o.runDir ?? path.join('runs', `${datasetName}_${o.method}_ipc${o.ipc}`);
+}
+
 /**
  * Distils a synthetic set from the experts of the buffer that matches the dataset and network.
  * With `hooks.group`, this process is one rank of a data-parallel run: every rank calls it with
@@ -84,7 +90,7 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
   const W = o.trajectoryBatch ?? group?.worldSize ?? 1;
   checkTrajectoryBatch(W, group?.worldSize ?? 1);
   const lead = !group || group.rank === 0; // writes the run folder and evaluates
-  const folder = new RunFolder(o.runDir ?? path.join('runs', `${dataset.name}_${o.method}_ipc${o.ipc}`), runIdentity(dataset, spec, o, W), lead);
+  const folder = new RunFolder(defaultRunDir(dataset.name, o), runIdentity(dataset, spec, o, W), lead);
 
   let state: RunState;
   let set: SyntheticState;
@@ -125,7 +131,7 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
       // with ranks, a stop is agreed through the iteration's all-reduce instead, so all stop together
       if (!group && hooks.signal?.aborted) {
         await run.checkpoint();
-        throw new DistillInterrupted(state.iteration, folder.dir);
+        throw distillInterrupted(state.iteration, folder.dir, hooks.signal.reason);
       }
       if (state.iteration % o.evalIt === 0) {
         await run.evaluate();
@@ -135,7 +141,7 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
       if (stop) {
         // a rank was asked to stop: all stop here, after the same update
         await run.checkpoint();
-        throw new DistillInterrupted(state.iteration, folder.dir);
+        throw distillInterrupted(state.iteration, folder.dir, hooks.signal?.reason);
       }
       if (state.iteration % o.checkpointEvery === 0) await run.checkpoint();
     }
@@ -147,10 +153,10 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
       Object.assign(state, JSON.parse((await group.allGather('distill-result', mine))[0]));
     }
   } catch (e) {
-    if (e instanceof DistillInterrupted || !hooks.signal?.aborted || group?.signal.aborted) throw e;
+    if ((e instanceof TrajmatchInterrupted && e.operation === 'distill') || !hooks.signal?.aborted || group?.signal.aborted) throw e;
     // aborted inside an evaluation: the state is between iterations, so it can be kept
     await run.checkpoint();
-    throw new DistillInterrupted(state.iteration, folder.dir);
+    throw distillInterrupted(state.iteration, folder.dir, hooks.signal.reason);
   } finally {
     disposeSet(set);
   }
