@@ -15,7 +15,8 @@ const dataPath = path.join(root, 'data');
 const network = { netWidth: 8, depth: 2 };
 const bufferPath = path.join(root, 'buffers');
 const buffer = { numExperts: 2, epochs: 4, batchSize: 64, waypoints: 2, bufferPath, network, form: 'mct' as const };
-const distill = { method: 'mct' as const, ipc: 1, synSteps: 4, expertEpochs: 1, maxStartEpoch: 2, iterations: 6, evalIt: 3, numEval: 1, evalEpochs: 10, bufferPath, waypoints: 2 };
+const distill = { method: 'mct' as const, ipc: 1, synSteps: 4, expertEpochs: 1, maxStartEpoch: 2, iterations: 6, evalIt: 3, numEval: 1, evalEpochs: 10, lrImg: 10, lrLr: 1e-6, lrTeacher: 0.01, bufferPath, waypoints: 2 };
+const { network: _n, ...jobBuffer } = buffer;
 let dataset: Dataset;
 
 beforeAll(async () => {
@@ -39,7 +40,7 @@ async function interruption(p: Promise<unknown>): Promise<TrajmatchInterrupted> 
     () => undefined,
     (err: unknown) => err,
   );
-  expect(e).toBeInstanceOf(TrajmatchInterrupted);
+  if (!(e instanceof TrajmatchInterrupted)) throw e;
   expect(e).toBeInstanceOf(DistillInterrupted); // the earlier name is the same class
   expect((e as Error).name).toBe('TrajmatchInterrupted');
   return e as TrajmatchInterrupted;
@@ -81,7 +82,7 @@ test('evaluateSet: aborted before and while it runs', async () => {
 }, 60000);
 
 test('runDistillJob and distillDataset: aborted before, while training experts, and while distilling', async () => {
-  const job = (runDir: string) => ({ noPreset: true, data: { dataset: 'mnist' as const, dataPath, device: 'cpu' }, network, buffer, distill: { ...distill, runDir } });
+  const job = (runDir: string) => ({ noPreset: true, data: { dataset: 'mnist' as const, dataPath, device: 'cpu' }, network, buffer: jobBuffer, distill: { ...distill, runDir } });
   const runDir = path.join(root, 'run');
   const before = await interruption(runDistillJob(job(runDir), { signal: aborted() }));
   expect(before).toMatchObject({ operation: 'distill', iteration: null, runDir });
