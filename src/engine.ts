@@ -6,7 +6,7 @@
  * libuv thread carry no JS stack of their own. The wrappers pass arguments through unchanged:
  * validation and defaults belong to the modules above.
  */
-import { TensorInUseError, TrajmatchInputError, TrajmatchLoadError, TrajmatchNativeError } from './errors';
+import { TrajmatchInputError, TrajmatchLoadError, TrajmatchNativeError } from './errors';
 import {
   BackendInfo,
   DType,
@@ -22,6 +22,8 @@ import {
   PassStats,
   PickledValue,
   Tensor,
+  isTensorInUse,
+  tensorInUseError,
 } from './native';
 
 type Fn = (...args: never[]) => unknown;
@@ -35,7 +37,7 @@ function nativeError(operation: string, e: unknown): Error {
   // Duck-typed: errors thrown by the addon may come from another realm (jest's VM contexts).
   const message = typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
   // the binding marks a call refused because a tensor is in use by a call in flight (binding/in_flight.h)
-  if (typeof e === 'object' && e !== null && 'code' in e && e.code === 'ERR_TENSOR_IN_USE') return new TensorInUseError(operation, message, { cause: e });
+  if (isTensorInUse(e)) return tensorInUseError(e);
   return new TrajmatchNativeError(operation, message, { cause: e });
 }
 

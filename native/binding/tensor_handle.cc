@@ -69,13 +69,17 @@ std::string shapeText(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
+// toArray and to may be wrapped in JS (src/native.ts gives their refusals the library's error class).
+constexpr auto kReplaceable = static_cast<napi_property_attributes>(napi_writable | napi_configurable);
+
 Napi::Function TensorHandle::Init(Napi::Env env) {
   auto cls = DefineClass(
       env, "Tensor",
       {InstanceAccessor<&TensorHandle::GetShape>("shape"), InstanceAccessor<&TensorHandle::GetDtype>("dtype"),
        InstanceAccessor<&TensorHandle::GetDevice>("device"), InstanceAccessor<&TensorHandle::GetNumel>("numel"),
-       InstanceAccessor<&TensorHandle::GetDisposed>("disposed"), InstanceMethod<&TensorHandle::ToArray>("toArray"),
-       InstanceMethod<&TensorHandle::To>("to"), InstanceMethod<&TensorHandle::Dispose>("dispose")});
+       InstanceAccessor<&TensorHandle::GetDisposed>("disposed"),
+       InstanceMethod<&TensorHandle::ToArray>("toArray", kReplaceable),
+       InstanceMethod<&TensorHandle::To>("to", kReplaceable), InstanceMethod<&TensorHandle::Dispose>("dispose")});
   addonData(env).tensorClass = Napi::Persistent(cls);
   return cls;
 }

@@ -43,7 +43,11 @@ export function datasetOptionsForSet(set: SyntheticSetData, given: DatasetOption
 /** Refuses a set that does not live with `dataset` (another dataset, image shape or preprocessing), naming `file`. */
 export function checkSetFitsDataset(set: SyntheticSetData, dataset: Dataset, file: string): void {
   const shape = `${dataset.channels}x${dataset.height}x${dataset.width}`;
-  if (set.info.dataset !== dataset.name || `${set.info.channels}x${set.info.height}x${set.info.width}` !== shape || set.info.zca !== (dataset.zca !== undefined)) {
+  if (
+    set.info.dataset !== dataset.name ||
+    `${set.info.channels}x${set.info.height}x${set.info.width}` !== shape ||
+    set.info.zca !== (dataset.zca !== undefined)
+  ) {
     throw new TrajmatchInputError(
       `${file}: distilled from ${set.info.dataset} (${set.info.channels}x${set.info.height}x${set.info.width}${set.info.zca ? ', ZCA' : ''}), but the evaluation data is ${dataset.name} (${shape}${dataset.zca ? ', ZCA' : ''})`,
     );
@@ -61,7 +65,11 @@ export function convNetForSet(set: SyntheticSetData, dataset: Dataset, network?:
  * Evaluates a synthetic set (a file path, or readSyntheticSet's object) with the published protocol
  * on each architecture asked for: num_eval fresh networks trained on it and tested on the real test split.
  */
-export async function evaluateSyntheticSet(set: string | SyntheticSetData, options: SyntheticEvalOptions = {}, hooks: EvalHooks = {}): Promise<SyntheticEvalResult> {
+export async function evaluateSyntheticSet(
+  set: string | SyntheticSetData,
+  options: SyntheticEvalOptions = {},
+  hooks: EvalHooks = {},
+): Promise<SyntheticEvalResult> {
   const file = typeof set === 'string' ? set : 'the synthetic set';
   const data = typeof set === 'string' ? await readSyntheticSet(set) : set;
   const dataset = options.dataset ?? (await loadDataset(datasetOptionsForSet(data, options.data)));

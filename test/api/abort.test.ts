@@ -5,7 +5,17 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Dataset, distillDataset, DistillInterrupted, evaluateSet, loadDataset, randomRealSubset, runDistillJob, trainExperts, TrajmatchInterrupted } from '../../src';
+import {
+  Dataset,
+  distillDataset,
+  DistillInterrupted,
+  evaluateSet,
+  loadDataset,
+  randomRealSubset,
+  runDistillJob,
+  trainExperts,
+  TrajmatchInterrupted,
+} from '../../src';
 import { convNetForDataset } from '../../src/model/convnet';
 import { checkNoLeakedHandles } from '../helpers';
 import { tempDir, writeLearnableMnist } from '../data/fixtures';
@@ -15,7 +25,22 @@ const dataPath = path.join(root, 'data');
 const network = { netWidth: 8, depth: 2 };
 const bufferPath = path.join(root, 'buffers');
 const buffer = { numExperts: 2, epochs: 4, batchSize: 64, waypoints: 2, bufferPath, network, form: 'mct' as const };
-const distill = { method: 'mct' as const, ipc: 1, synSteps: 4, expertEpochs: 1, maxStartEpoch: 2, iterations: 6, evalIt: 3, numEval: 1, evalEpochs: 10, lrImg: 10, lrLr: 1e-6, lrTeacher: 0.01, bufferPath, waypoints: 2 };
+const distill = {
+  method: 'mct' as const,
+  ipc: 1,
+  synSteps: 4,
+  expertEpochs: 1,
+  maxStartEpoch: 2,
+  iterations: 6,
+  evalIt: 3,
+  numEval: 1,
+  evalEpochs: 10,
+  lrImg: 10,
+  lrLr: 1e-6,
+  lrTeacher: 0.01,
+  bufferPath,
+  waypoints: 2,
+};
 const { network: _n, ...jobBuffer } = buffer;
 let dataset: Dataset;
 
@@ -73,7 +98,9 @@ test('evaluateSet: aborted before and while it runs', async () => {
     const before = await interruption(evaluateSet(dataset, set, spec, { numEval: 2, epochs: 4 }, { signal: aborted() }));
     expect(before).toMatchObject({ operation: 'evaluate', iteration: 0, runDir: null });
     const ac = new AbortController();
-    const during = await interruption(evaluateSet(dataset, set, spec, { numEval: 3, epochs: 4 }, { signal: ac.signal, onNetwork: (k) => k === 0 && ac.abort() }));
+    const during = await interruption(
+      evaluateSet(dataset, set, spec, { numEval: 3, epochs: 4 }, { signal: ac.signal, onNetwork: (k) => k === 0 && ac.abort() }),
+    );
     expect(during).toMatchObject({ operation: 'evaluate', iteration: 1, runDir: null });
   } finally {
     images.dispose();
@@ -82,7 +109,13 @@ test('evaluateSet: aborted before and while it runs', async () => {
 }, 60000);
 
 test('runDistillJob and distillDataset: aborted before, while training experts, and while distilling', async () => {
-  const job = (runDir: string) => ({ noPreset: true, data: { dataset: 'mnist' as const, dataPath, device: 'cpu' }, network, buffer: jobBuffer, distill: { ...distill, runDir } });
+  const job = (runDir: string) => ({
+    noPreset: true,
+    data: { dataset: 'mnist' as const, dataPath, device: 'cpu' },
+    network,
+    buffer: jobBuffer,
+    distill: { ...distill, runDir },
+  });
   const runDir = path.join(root, 'run');
   const before = await interruption(runDistillJob(job(runDir), { signal: aborted() }));
   expect(before).toMatchObject({ operation: 'distill', iteration: null, runDir });
@@ -97,7 +130,10 @@ test('runDistillJob and distillDataset: aborted before, while training experts, 
   await trainExperts(dataset, buffer);
   const mid = new AbortController();
   const distilling = await interruption(
-    runDistillJob(job(runDir), { signal: mid.signal, onEvent: (e) => e.type === 'distill' && e.event.type === 'iteration' && e.event.iteration === 1 && mid.abort() }),
+    runDistillJob(job(runDir), {
+      signal: mid.signal,
+      onEvent: (e) => e.type === 'distill' && e.event.type === 'iteration' && e.event.iteration === 1 && mid.abort(),
+    }),
   );
   expect(distilling).toMatchObject({ operation: 'distill', iteration: 2, runDir });
 

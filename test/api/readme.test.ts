@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 import { liveTensorCount } from '../../src';
+import * as zlib from 'zlib';
 import { tempDir } from '../data/fixtures';
 
 const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
@@ -19,8 +20,15 @@ function tsBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
 }
 
+/** The data path the examples show, and a small set in its format used instead: its first images, as IDX files. */
+const DATA_PATH = '/usr/share/datasets/fashion-mnist';
+const small = tempDir('readme-data');
+
 function shrink(code: string): string {
-  return code.replace(new RegExp(`\\b(${Object.keys(TINY).join('|')}): \\d+`, 'g'), (_, key: string) => `${key}: ${TINY[key]}`);
+  return code
+    .split(`'${DATA_PATH}'`)
+    .join(JSON.stringify(small))
+    .replace(new RegExp(`\\b(${Object.keys(TINY).join('|')}): \\d+`, 'g'), (_, key: string) => `${key}: ${TINY[key]}`);
 }
 
 /** Runs one block as an async module body; returns what it logged. */
@@ -42,11 +50,24 @@ async function run(code: string): Promise<unknown[][]> {
 const cwd = process.cwd();
 const dir = tempDir('readme');
 const sigint = process.listeners('SIGINT');
-beforeAll(() => process.chdir(dir));
+beforeAll(() => {
+  const take = (name: string, count: number, itemBytes: number) => {
+    const bytes = zlib.gunzipSync(fs.readFileSync(path.join(DATA_PATH, `${name}.gz`)));
+    const header = Buffer.from(bytes.subarray(0, itemBytes === 1 ? 8 : 16));
+    header.writeUInt32BE(count, 4);
+    fs.writeFileSync(path.join(small, `${name}.gz`), zlib.gzipSync(Buffer.concat([header, bytes.subarray(header.length, header.length + count * itemBytes)])));
+  };
+  take('train-images-idx3-ubyte', 600, 28 * 28);
+  take('train-labels-idx1-ubyte', 600, 1);
+  take('t10k-images-idx3-ubyte', 200, 28 * 28);
+  take('t10k-labels-idx1-ubyte', 200, 1);
+  process.chdir(dir);
+});
 afterAll(() => {
   process.chdir(cwd);
   for (const l of process.listeners('SIGINT')) if (!sigint.includes(l)) process.removeListener('SIGINT', l);
   fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(small, { recursive: true, force: true });
 });
 
 const blocks = tsBlocks(README);
@@ -55,6 +76,8 @@ test('the README has its library examples, each with the size knobs this test tu
   expect(blocks.length).toBeGreaterThanOrEqual(3);
   const shown = new Set(blocks.flatMap((b) => [...b.matchAll(/\b(\w+): \d+/g)].map((m) => m[1])));
   for (const key of Object.keys(TINY)) expect(shown).toContain(key);
+  expect(blocks[0]).toContain(DATA_PATH);
+  expect(blocks[1]).toContain(DATA_PATH);
 });
 
 test('the whole job, with events and cancellation', async () => {

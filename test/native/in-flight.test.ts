@@ -4,7 +4,19 @@
  * calls and the tensor's role; reads beside reads run. Once the call settles, ok or failed, the
  * tensor is free again.
  */
-import { applyDsa, convNetInit, convNetLayout, convNetSpec, disposeAll, matchIteration, Network, sgdStep, tensor, TensorInUseError, trainEpoch } from '../../src';
+import {
+  applyDsa,
+  convNetInit,
+  convNetLayout,
+  convNetSpec,
+  disposeAll,
+  matchIteration,
+  Network,
+  sgdStep,
+  tensor,
+  TensorInUseError,
+  trainEpoch,
+} from '../../src';
 import { checkNoLeakedHandles, randomValues } from '../helpers';
 
 checkNoLeakedHandles();
@@ -37,7 +49,9 @@ test('sgdStep on the pixels a matchIteration is reading is refused, names both c
     error = e;
   }
   expect(error).toBeInstanceOf(TensorInUseError);
-  expect((error as Error).message).toMatch(/^sgdStep: cannot write param: the tensor is in use by matchIteration \(which reads it as inputs\.images\), still running/);
+  expect((error as Error).message).toMatch(
+    /^sgdStep: cannot write param: the tensor is in use by matchIteration \(which reads it as inputs\.images\), still running/,
+  );
   // reading beside a read is fine: the values are what they were
   expect(images.toArray()).toEqual(before);
   const result = await pending;
