@@ -88,7 +88,7 @@ function interruptedMessage(operation: InterruptedOperation, iteration: number |
     return `distillation interrupted ${at}; the run in ${runDir} resumes from its last checkpoint: run the same command again`;
   }
   if (operation === 'trainExperts') {
-    return `expert training interrupted at expert ${iteration}; the finished experts in ${runDir} are kept: run the same command again to resume`;
+    return `expert training interrupted: finished experts are kept in ${runDir} (stopped at expert ${iteration}); run the same command again to resume`;
   }
   return `evaluation interrupted at network ${iteration}; nothing was kept`;
 }

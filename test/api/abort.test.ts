@@ -87,7 +87,7 @@ test('trainExperts: aborted before and while it runs', async () => {
     }),
   );
   expect(during).toMatchObject({ operation: 'trainExperts', iteration: 0, runDir: before.runDir });
-  expect(during.message).toMatch(/expert training interrupted at expert 0/);
+  expect(during.message).toMatch(/expert training interrupted: finished experts are kept in .* \(stopped at expert 0\)/);
 }, 60000);
 
 test('evaluateSet: aborted before and while it runs', async () => {
