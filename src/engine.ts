@@ -22,6 +22,8 @@ import {
   PassStats,
   PickledValue,
   Tensor,
+  isTensorInUse,
+  tensorInUseError,
 } from './native';
 
 type Fn = (...args: never[]) => unknown;
@@ -34,6 +36,8 @@ function nativeError(operation: string, e: unknown): Error {
   if (e instanceof TrajmatchInputError || e instanceof TrajmatchLoadError) return e;
   // Duck-typed: errors thrown by the addon may come from another realm (jest's VM contexts).
   const message = typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e);
+  // the binding marks a call refused because a tensor is in use by a call in flight (binding/in_flight.h)
+  if (isTensorInUse(e)) return tensorInUseError(e);
   return new TrajmatchNativeError(operation, message, { cause: e });
 }
 

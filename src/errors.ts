@@ -53,3 +53,66 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return value.constructor?.name ? `a ${value.constructor.name}` : 'an object';
   return typeof value;
 }
+
+/** What was running when a job was aborted. */
+export type InterruptedOperation = 'distill' | 'trainExperts' | 'evaluate';
+
+/**
+ * A long-running library call (runDistillJob, distillDataset, trainExperts, evaluateSet,
+ * evaluateNetworks) was aborted through its AbortSignal. It rejects with this one error whether
+ * the signal was aborted before the call or while it ran; the signal's reason is the `cause`.
+ * Native calls are not cut short: the abort takes effect at the next step (an epoch, an iteration).
+ */
+export class TrajmatchInterrupted extends Error {
+  constructor(
+    /** The call that stopped. */
+    readonly operation: InterruptedOperation,
+    /**
+     * Where it stopped: the distillation iteration its checkpoint resumes at (distill; null when it
+     * stopped before distilling began, while loading the data or training its experts), the expert
+     * being trained (trainExperts), or the network being trained (evaluate, 0-based).
+     */
+    readonly iteration: number | null,
+    /** The run folder that resumes it (distill), the buffer folder that keeps the finished experts (trainExperts), or null (evaluate). */
+    readonly runDir: string | null,
+    options?: { cause?: unknown },
+  ) {
+    super(interruptedMessage(operation, iteration, runDir), options);
+    this.name = 'TrajmatchInterrupted';
+  }
+}
+
+function interruptedMessage(operation: InterruptedOperation, iteration: number | null, runDir: string | null): string {
+  if (operation === 'distill') {
+    const at = iteration === null ? 'before distilling began' : `at iteration ${iteration}`;
+    return `distillation interrupted ${at}; the run in ${runDir} resumes from its last checkpoint: run the same command again`;
+  }
+  if (operation === 'trainExperts') {
+    return `expert training interrupted: finished experts are kept in ${runDir} (stopped at expert ${iteration}); run the same command again to resume`;
+  }
+  return `evaluation interrupted at network ${iteration}; nothing was kept`;
+}
+
+/**
+ * Throws when `signal` is aborted: a TrajmatchInterrupted made by `interrupted`, or, when the signal
+ * was aborted by the engine itself with a TrajmatchNativeError (another rank of a distributed run
+ * failed), that error.
+ */
+export function throwIfInterrupted(signal: AbortSignal | undefined, interrupted: (cause: unknown) => TrajmatchInterrupted): void {
+  if (!signal?.aborted) return;
+  const reason: unknown = signal.reason;
+  if (reason instanceof TrajmatchNativeError || reason instanceof TrajmatchInterrupted) throw reason;
+  throw interrupted(reason);
+}
+
+/**
+ * A TrajmatchNativeError raised because a tensor was in use by another native call still in flight
+ * (e.g. an SGD step on pixels a matchIteration is reading). Reads may overlap reads; a write
+ * overlaps nothing. Await the other call first.
+ */
+export class TensorInUseError extends TrajmatchNativeError {
+  constructor(operation: string, detail: string, options?: { cause?: unknown }) {
+    super(operation, detail, options);
+    this.name = 'TensorInUseError';
+  }
+}

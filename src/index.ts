@@ -1,5 +1,6 @@
 /** The library API of trajmatch: dataset distillation by trajectory matching (MTT, MCT) on libtorch. */
-export { TrajmatchInputError, TrajmatchLoadError, TrajmatchNativeError } from './errors';
+export { TensorInUseError, TrajmatchInputError, TrajmatchInterrupted, TrajmatchLoadError, TrajmatchNativeError } from './errors';
+export type { InterruptedOperation } from './errors';
 export type { BackendInfo, DType, HostArray, Tensor } from './native';
 export { loadAddon } from './native';
 export { backendInfo, resolveDevice } from './backend/device';
@@ -54,6 +55,8 @@ export { exportPublishedBuffer, importPublishedBuffer } from './trajectory/inter
 export type { ExportOptions, ImportOptions, ImportResult } from './trajectory/interop';
 export { EVAL_ARCHS, evalEpochPlan, evaluateNetworks, evaluateSet, evaluateSetOnArch, meanStd, randomRealSubset } from './eval/protocol';
 export type { EpochPlan, EvalArch, EvalOptions, EvalResult } from './eval/protocol';
+export { evaluateSyntheticSet } from './eval/synthetic-set';
+export type { SyntheticEvalOptions, SyntheticEvalResult } from './eval/synthetic-set';
 export { evalSchedule } from './eval/schedule';
 export type { EvalPhase } from './eval/schedule';
 export { readSyntheticSet, writeSyntheticSet } from './synthetic/file';

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { TrajmatchLoadError } from './errors';
+import { TensorInUseError, TrajmatchLoadError } from './errors';
 
 export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'int8' | 'int16' | 'bool' | 'float16' | 'bfloat16';
 
@@ -25,6 +25,8 @@ export interface Tensor {
   to(options: { device?: string; dtype?: DType }): Tensor;
   /** Frees the tensor now rather than at garbage collection; the handle is unusable afterwards. */
   dispose(): void;
+  /** dispose(), for `using t = tensor(...)` (TypeScript 5.2+). */
+  [Symbol.dispose](): void;
 }
 
 export interface BackendInfo {
@@ -231,6 +233,34 @@ export function loadAddon(candidates: string[] = defaultAddonPaths()): NativeAdd
       tried.push(`${file}: built from another version of trajmatch (missing ${missing.join(', ')})`);
       continue;
     }
+    // `using` calls Symbol.dispose: the handle classes are C++ ObjectWraps, so it is added here
+    for (const cls of [addon.Tensor!, addon.Network!]) {
+      const proto = cls.prototype as { dispose(): void };
+      if (!Object.prototype.hasOwnProperty.call(proto, Symbol.dispose)) {
+        Object.defineProperty(proto, Symbol.dispose, {
+          value(this: { dispose(): void }) {
+            this.dispose();
+          },
+          writable: true,
+          configurable: true,
+        });
+      }
+    }
+    // The Tensor's own reads are called on the handle, not through engine.ts: their refusals get the same class here
+    const tensorProto = addon.Tensor!.prototype as Record<'toArray' | 'to', (...args: unknown[]) => unknown>;
+    for (const method of ['toArray', 'to'] as const) {
+      const original = tensorProto[method];
+      if ((original as { inUseChecked?: boolean }).inUseChecked) continue;
+      const checked = function (this: unknown, ...args: unknown[]) {
+        try {
+          return original.apply(this, args);
+        } catch (e) {
+          throw isTensorInUse(e) ? tensorInUseError(e) : e;
+        }
+      };
+      Object.defineProperty(checked, 'inUseChecked', { value: true });
+      Object.defineProperty(tensorProto, method, { value: checked, writable: true, configurable: true });
+    }
     return addon as NativeAddon;
   }
   throw new TrajmatchLoadError(
@@ -241,6 +271,18 @@ export function loadAddon(candidates: string[] = defaultAddonPaths()): NativeAdd
       'Fix: run `npm run build:native` in the trajmatch package (binding.gyp.md explains how it finds libtorch).',
     ].join('\n'),
   );
+}
+
+/** Whether a native error is the binding's refusal of a tensor in use by a call in flight (binding/in_flight.h). */
+export function isTensorInUse(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && 'code' in e && e.code === 'ERR_TENSOR_IN_USE';
+}
+
+/** The binding's refusal ("call: cannot write role: ...") as a TensorInUseError labelled with the refused call. */
+export function tensorInUseError(e: unknown): TensorInUseError {
+  const message = String((e as { message?: unknown }).message);
+  const colon = message.indexOf(': ');
+  return new TensorInUseError(message.slice(0, colon), message.slice(colon + 2), { cause: e });
 }
 
 let cached: NativeAddon | undefined;

@@ -18,6 +18,7 @@ Napi::Value DsaApply(const Napi::CallbackInfo& info) {
   const auto config = augment::parseDsaStrategy(getString(opts, "options", "strategy"));
   const auto seed = getSeed(opts, "options");
   const auto cotangent = getOptionalTensor(opts, "options", "cotangent");
+  auto lease = leaseTensors(info.Env(), "dsaApply", {reads(images, "images"), reads(cotangent, "options.cotangent")});
   auto out = std::make_shared<std::pair<torch::Tensor, torch::Tensor>>();
   return PromiseWorker::Run(
       info.Env(), "trajmatch.dsaApply",
@@ -30,7 +31,8 @@ Napi::Value DsaApply(const Napi::CallbackInfo& info) {
         result.Set("images", TensorHandle::Wrap(env, out->first));
         if (out->second.defined()) result.Set("grad", TensorHandle::Wrap(env, out->second));
         return result;
-      });
+      },
+      std::move(lease));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "binding/convert.h"
 #include "binding/exports.h"
 #include "binding/guard.h"
+#include "binding/in_flight.h"
 #include "binding/tensor_handle.h"
 #include "core/device.h"
 #include "core/device_memory.h"
@@ -46,6 +47,7 @@ Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
   const auto t = TensorHandle::TensorOf(info[0], "tensor");
   const auto values = toNumbers(info[1], "indices");
   std::vector<int64_t> idx(values.begin(), values.end());
+  checkTensors(info.Env(), "indexSelect", {reads(t, "tensor")});
   TORCH_CHECK(t.dim() >= 1, "indexSelect needs a tensor of at least one dimension");
   for (size_t i = 0; i < idx.size(); ++i) {
     TORCH_CHECK(idx[i] >= 0 && idx[i] < t.size(0) && static_cast<double>(idx[i]) == values[i], "indices[", i,

@@ -12,10 +12,16 @@ namespace trajmatch::binding {
 namespace {
 
 // Runs fn(images) on a worker and resolves with the resulting tensor as a new handle.
-Napi::Value TensorResult(Napi::Env env, const char* name, std::function<torch::Tensor()> fn) {
+Napi::Value TensorResult(Napi::Env env, const char* name, std::function<torch::Tensor()> fn,
+                         std::shared_ptr<TensorLease> lease) {
   auto out = std::make_shared<torch::Tensor>();
   return PromiseWorker::Run(
-      env, name, [=] { *out = fn(); }, [=](Napi::Env e) -> Napi::Value { return TensorHandle::Wrap(e, *out); });
+      env, name, [=] { *out = fn(); }, [=](Napi::Env e) -> Napi::Value { return TensorHandle::Wrap(e, *out); },
+      std::move(lease));
+}
+
+std::vector<TensorUse> zcaReads(const data::ZcaTransform& zca) {
+  return {reads(zca.mean, "zca.mean"), reads(zca.whiten, "zca.whiten"), reads(zca.unwhiten, "zca.unwhiten")};
 }
 
 data::ZcaTransform toZca(const Napi::Value& value) {
@@ -29,8 +35,10 @@ Napi::Value NormalizeImages(const Napi::CallbackInfo& info) {
   const auto pixels = TensorHandle::TensorOf(info[0], "pixels");
   const auto mean = toNumbers(info[1], "mean");
   const auto std = toNumbers(info[2], "std");
-  return TensorResult(info.Env(), "trajmatch.normalizeImages",
-                      [=] { return data::normalizeImages(pixels, mean, std); });
+  auto lease = leaseTensors(info.Env(), "normalizeImages", {reads(pixels, "pixels")});
+  return TensorResult(
+      info.Env(), "trajmatch.normalizeImages", [=] { return data::normalizeImages(pixels, mean, std); },
+      std::move(lease));
 }
 
 // async: zcaFit(images, eps) -> Promise<{mean, whiten, unwhiten}>
@@ -38,6 +46,7 @@ Napi::Value ZcaFit(const Napi::CallbackInfo& info) {
   const auto images = TensorHandle::TensorOf(info[0], "images");
   if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "eps: expected a number");
   const double eps = info[1].As<Napi::Number>().DoubleValue();
+  auto lease = leaseTensors(info.Env(), "zcaFit", {reads(images, "images")});
   auto zca = std::make_shared<data::ZcaTransform>();
   return PromiseWorker::Run(
       info.Env(), "trajmatch.zcaFit", [=] { *zca = data::zcaFit(images, eps); },
@@ -47,21 +56,30 @@ Napi::Value ZcaFit(const Napi::CallbackInfo& info) {
         out.Set("whiten", TensorHandle::Wrap(env, zca->whiten));
         out.Set("unwhiten", TensorHandle::Wrap(env, zca->unwhiten));
         return out;
-      });
+      },
+      std::move(lease));
 }
 
 // async: zcaWhiten(images, zca) -> Promise<Tensor>, same shape
 Napi::Value ZcaWhiten(const Napi::CallbackInfo& info) {
   const auto images = TensorHandle::TensorOf(info[0], "images");
   const auto zca = toZca(info[1]);
-  return TensorResult(info.Env(), "trajmatch.zcaWhiten", [=] { return data::zcaWhiten(images, zca); });
+  auto uses = zcaReads(zca);
+  uses.push_back(reads(images, "images"));
+  return TensorResult(
+      info.Env(), "trajmatch.zcaWhiten", [=] { return data::zcaWhiten(images, zca); },
+      leaseTensors(info.Env(), "zcaWhiten", uses));
 }
 
 // async: zcaUnwhiten(images, zca) -> Promise<Tensor>, same shape
 Napi::Value ZcaUnwhiten(const Napi::CallbackInfo& info) {
   const auto images = TensorHandle::TensorOf(info[0], "images");
   const auto zca = toZca(info[1]);
-  return TensorResult(info.Env(), "trajmatch.zcaUnwhiten", [=] { return data::zcaUnwhiten(images, zca); });
+  auto uses = zcaReads(zca);
+  uses.push_back(reads(images, "images"));
+  return TensorResult(
+      info.Env(), "trajmatch.zcaUnwhiten", [=] { return data::zcaUnwhiten(images, zca); },
+      leaseTensors(info.Env(), "zcaUnwhiten", uses));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "binding/convert.h"
 #include "binding/exports.h"
 #include "binding/guard.h"
+#include "binding/in_flight.h"
 #include "binding/promise_worker.h"
 #include "binding/tensor_handle.h"
 #include "distill/match.h"
@@ -28,6 +29,9 @@ Napi::Value MatchIteration(const Napi::CallbackInfo& info) {
   in.dsa = getDsa(args, "inputs");
   in.seed = getSeed(args, "inputs");
   in.method = distill::parseGradMethod(getString(args, "inputs", "method"));
+  auto lease = leaseTensors(info.Env(), "matchIteration",
+                            {reads(in.images, "inputs.images"), reads(in.labels, "inputs.labels"),
+                             reads(in.start, "inputs.start"), reads(in.target, "inputs.target")});
   auto result = std::make_shared<distill::MatchResult>();
   return PromiseWorker::Run(
       info.Env(), "trajmatch.matchIteration", [=] { *result = distill::matchIteration(*net, in); },
@@ -37,7 +41,8 @@ Napi::Value MatchIteration(const Napi::CallbackInfo& info) {
         out.Set("gradImages", TensorHandle::Wrap(env, result->gradImages));
         out.Set("gradLr", result->gradLr.item<double>());
         return out;
-      });
+      },
+      std::move(lease));
 }
 
 // sync: sgdStep(param, grad, buffer, {lr, momentum}): train::sgdStep without weight decay, in place.
@@ -46,6 +51,7 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   const auto grad = TensorHandle::TensorOf(info[1], "grad");
   auto buffer = TensorHandle::TensorOf(info[2], "buffer");
   const auto opts = argObject(info, 3, "options");
+  checkTensors(info.Env(), "sgdStep", {writes(param, "param"), reads(grad, "grad"), writes(buffer, "buffer")});
   train::sgdStep(param, grad, buffer, getNumber(opts, "options", "lr"), getNumber(opts, "options", "momentum"), 0.0);
   return info.Env().Undefined();
 }

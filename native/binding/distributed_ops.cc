@@ -45,10 +45,13 @@ class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
 
  private:
   // Runs fn on a worker with the group kept alive; resolves with undefined.
-  Napi::Value Async(Napi::Env env, const char* name, std::function<void(ProcessGroup&)> fn) {
+  // `lease` marks the tensors it reduces in place as in use.
+  Napi::Value Async(Napi::Env env, const char* name, std::function<void(ProcessGroup&)> fn,
+                    std::shared_ptr<TensorLease> lease = nullptr) {
     auto group = group_;
     return PromiseWorker::Run(
-        env, name, [group, fn] { fn(*group); }, [](Napi::Env e) -> Napi::Value { return e.Undefined(); });
+        env, name, [group, fn] { fn(*group); }, [](Napi::Env e) -> Napi::Value { return e.Undefined(); },
+        std::move(lease));
   }
 
   static std::vector<torch::Tensor> tensorsOf(const Napi::Value& value, const char* what) {
@@ -60,6 +63,13 @@ class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
       out.push_back(TensorHandle::TensorOf(arr.Get(i), std::string(what) + "[" + std::to_string(i) + "]"));
     }
     return out;
+  }
+
+  static std::vector<TensorUse> writesAll(const std::vector<torch::Tensor>& tensors) {
+    std::vector<TensorUse> uses;
+    for (size_t i = 0; i < tensors.size(); ++i)
+      uses.push_back(writes(tensors[i], "tensors[" + std::to_string(i) + "]"));
+    return uses;
   }
 
   Napi::Value GetRank(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), group_->rank()); }
@@ -80,7 +90,9 @@ class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
   Napi::Value AllReduceMean(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&] {
       auto tensors = tensorsOf(info[0], "tensors");
-      return Async(info.Env(), "trajmatch.allReduceMean", [tensors](ProcessGroup& g) { g.allReduceMean(tensors); });
+      return Async(
+          info.Env(), "trajmatch.allReduceMean", [tensors](ProcessGroup& g) { g.allReduceMean(tensors); },
+          leaseTensors(info.Env(), "ProcessGroup.allReduceMean", writesAll(tensors)));
     });
   }
 
@@ -90,7 +102,9 @@ class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
       auto tensors = tensorsOf(info[0], "tensors");
       if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "root: expected a rank");
       const int root = info[1].As<Napi::Number>().Int32Value();
-      return Async(info.Env(), "trajmatch.broadcast", [tensors, root](ProcessGroup& g) { g.broadcast(tensors, root); });
+      return Async(
+          info.Env(), "trajmatch.broadcast", [tensors, root](ProcessGroup& g) { g.broadcast(tensors, root); },
+          leaseTensors(info.Env(), "ProcessGroup.broadcast", writesAll(tensors)));
     });
   }
 
@@ -119,7 +133,7 @@ class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
       auto out = std::make_shared<int64_t>(0);
       return PromiseWorker::Run(
           info.Env(), "trajmatch.add", [group, key, delta, out] { *out = group->add(key, delta); },
-          [out](Napi::Env e) -> Napi::Value { return Napi::Number::New(e, static_cast<double>(*out)); });
+          [out](Napi::Env e) -> Napi::Value { return Napi::Number::New(e, static_cast<double>(*out)); }, nullptr);
     });
   }
 
@@ -136,7 +150,8 @@ class ProcessGroupHandle : public Napi::ObjectWrap<ProcessGroupHandle> {
             auto arr = Napi::Array::New(e, out->size());
             for (size_t i = 0; i < out->size(); ++i) arr.Set(static_cast<uint32_t>(i), (*out)[i]);
             return arr;
-          });
+          },
+          nullptr);
     });
   }
 
@@ -202,7 +217,8 @@ Napi::Value ProcessGroupJoin(const Napi::CallbackInfo& info) {
       info.Env(), "trajmatch.processGroupJoin", [options, group] { *group = ProcessGroup::join(options); },
       [group, cls](Napi::Env env) -> Napi::Value {
         return cls->New({Napi::External<std::shared_ptr<ProcessGroup>>::New(env, group.get())});
-      });
+      },
+      nullptr);
 }
 
 // sync: distributedInfo() -> {c10d, gloo, nccl}: what this build can run

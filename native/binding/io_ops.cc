@@ -4,6 +4,7 @@
 #include "binding/convert.h"
 #include "binding/exports.h"
 #include "binding/guard.h"
+#include "binding/in_flight.h"
 #include "binding/promise_worker.h"
 #include "binding/tensor_handle.h"
 #include "io/torch_file.h"
@@ -52,13 +53,13 @@ Napi::Value toJs(Napi::Env env, const c10::IValue& v) {
 
 // JS -> IValue for writing: arrays become lists, Tensor handles CPU tensors, numbers floats (or
 // ints when whole), strings, booleans and null; nothing else.
-c10::IValue fromJs(const Napi::Value& v, int depth) {
+c10::IValue fromJs(const Napi::Value& v, int depth, std::vector<TensorUse>& uses) {
   if (depth > 32) throw Napi::TypeError::New(v.Env(), "torchSave: the value nests deeper than 32 levels");
   if (v.IsArray()) {
     const auto array = v.As<Napi::Array>();
     c10::impl::GenericList list(c10::AnyType::get());
     list.reserve(array.Length());
-    for (uint32_t i = 0; i < array.Length(); ++i) list.push_back(fromJs(array.Get(i), depth + 1));
+    for (uint32_t i = 0; i < array.Length(); ++i) list.push_back(fromJs(array.Get(i), depth + 1, uses));
     return list;
   }
   if (v.IsNumber()) {
@@ -69,7 +70,9 @@ c10::IValue fromJs(const Napi::Value& v, int depth) {
   if (v.IsString()) return v.As<Napi::String>().Utf8Value();
   if (v.IsBoolean()) return v.As<Napi::Boolean>().Value();
   if (v.IsNull()) return c10::IValue();
-  return TensorHandle::TensorOf(v, "torchSave value").to(torch::kCPU).contiguous();
+  const auto t = TensorHandle::TensorOf(v, "torchSave value");
+  uses.push_back(reads(t, "a tensor of the value"));
+  return t.to(torch::kCPU).contiguous();
 }
 
 // async: torchLoad(file) -> Promise<value>
@@ -78,17 +81,19 @@ Napi::Value TorchLoad(const Napi::CallbackInfo& info) {
   auto value = std::make_shared<c10::IValue>();
   return PromiseWorker::Run(
       info.Env(), "trajmatch.torchLoad", [=] { *value = io::loadTorchFile(file); },
-      [=](Napi::Env env) { return toJs(env, *value); });
+      [=](Napi::Env env) { return toJs(env, *value); }, nullptr);
 }
 
 // async: torchSave(file, value) -> Promise<void>
 Napi::Value TorchSave(const Napi::CallbackInfo& info) {
   const auto file = argString(info, 0, "file");
   if (info.Length() < 2) throw Napi::TypeError::New(info.Env(), "torchSave: a value to save is missing");
-  const auto value = std::make_shared<c10::IValue>(fromJs(info[1], 0));
+  std::vector<TensorUse> uses;
+  const auto value = std::make_shared<c10::IValue>(fromJs(info[1], 0, uses));
+  auto lease = leaseTensors(info.Env(), "torchSave", uses);
   return PromiseWorker::Run(
       info.Env(), "trajmatch.torchSave", [=] { io::saveTorchFile(file, *value); },
-      [](Napi::Env env) { return env.Undefined(); });
+      [](Napi::Env env) { return env.Undefined(); }, std::move(lease));
 }
 
 }  // namespace

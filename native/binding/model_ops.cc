@@ -46,6 +46,7 @@ Napi::Value ConvNetForward(const Napi::CallbackInfo& info) {
   auto net = std::make_shared<model::ConvNet>(toConvNetSpec(argObject(info, 0, "convnet")));
   auto images = TensorHandle::TensorOf(info[1], "images");
   auto params = TensorHandle::TensorOf(info[2], "params");
+  auto lease = leaseTensors(info.Env(), "convnetForward", {reads(images, "images"), reads(params, "params")});
   auto logits = std::make_shared<torch::Tensor>();
   return PromiseWorker::Run(
       info.Env(), "trajmatch.convnetForward",
@@ -53,7 +54,7 @@ Napi::Value ConvNetForward(const Napi::CallbackInfo& info) {
         torch::NoGradGuard noGrad;
         *logits = net->forward(images, params);
       },
-      [=](Napi::Env env) -> Napi::Value { return TensorHandle::Wrap(env, *logits); });
+      [=](Napi::Env env) -> Napi::Value { return TensorHandle::Wrap(env, *logits); }, std::move(lease));
 }
 
 }  // namespace

@@ -38,10 +38,18 @@ Napi::Function NetworkHandle::Init(Napi::Env env) {
   return cls;
 }
 
-Napi::Object NetworkHandle::Wrap(Napi::Env env, std::shared_ptr<train::Network> network) {
+Napi::Object NetworkHandle::Wrap(Napi::Env env, std::shared_ptr<train::Network> network,
+                                 std::vector<TensorUse> adopted) {
   auto obj = addonData(env).networkClass.New({Napi::String::New(env, kInternalTag)});
   Unwrap(obj)->network_ = std::move(network);
+  Unwrap(obj)->adopted_ = std::move(adopted);
   return obj;
+}
+
+std::vector<TensorUse> NetworkHandle::AdoptedUses(bool training) const {
+  auto uses = adopted_;
+  for (auto& use : uses) use.access = training ? Access::kWrite : Access::kRead;
+  return uses;
 }
 
 NetworkHandle::NetworkHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkHandle>(info) {
@@ -56,6 +64,7 @@ NetworkHandle::~NetworkHandle() { Release(); }
 void NetworkHandle::Release() {
   if (!network_) return;
   network_.reset();
+  adopted_.clear();
   --live_;
 }
 
@@ -89,11 +98,16 @@ Napi::Value NetworkHandle::TrainEpoch(const Napi::CallbackInfo& info) {
     const auto images = getTensor(args, "options", "images");
     const auto labels = getTensor(args, "options", "labels");
     const auto config = toSgdConfig(args, "options");
+    auto uses = AdoptedUses(true);
+    uses.push_back(reads(images, "options.images"));
+    uses.push_back(reads(labels, "options.labels"));
+    auto lease = leaseTensors(env, "Network.trainEpoch", uses);
     auto stats = std::make_shared<train::PassStats>();
     busy_ = true;
     return PromiseWorker::Run(
         Value(), "trajmatch.Network.trainEpoch", [=] { *stats = network->trainEpoch(images, labels, config); },
-        [=](Napi::Env e) -> Napi::Value { return statsObject(e, *stats); }, [this] { busy_ = false; });
+        [=](Napi::Env e) -> Napi::Value { return statsObject(e, *stats); }, [this] { busy_ = false; },
+        std::move(lease));
   });
 }
 
@@ -105,25 +119,36 @@ Napi::Value NetworkHandle::Evaluate(const Napi::CallbackInfo& info) {
     const auto images = getTensor(args, "options", "images");
     const auto labels = getTensor(args, "options", "labels");
     const auto batchSize = getInt(args, "options", "batchSize");
+    auto uses = AdoptedUses(false);
+    uses.push_back(reads(images, "options.images"));
+    uses.push_back(reads(labels, "options.labels"));
+    auto lease = leaseTensors(env, "Network.evaluate", uses);
     auto stats = std::make_shared<train::PassStats>();
     busy_ = true;
     return PromiseWorker::Run(
         Value(), "trajmatch.Network.evaluate", [=] { *stats = network->evaluate(images, labels, batchSize); },
-        [=](Napi::Env e) -> Napi::Value { return statsObject(e, *stats); }, [this] { busy_ = false; });
+        [=](Napi::Env e) -> Napi::Value { return statsObject(e, *stats); }, [this] { busy_ = false; },
+        std::move(lease));
   });
 }
 
 Napi::Value NetworkHandle::ResetMomentum(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    Acquire(env, "resetMomentum")->resetMomentum();
+    auto network = Acquire(env, "resetMomentum");
+    checkTensors(env, "Network.resetMomentum", AdoptedUses(true));
+    network->resetMomentum();
     return env.Undefined();
   });
 }
 
 Napi::Value NetworkHandle::Parameters(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  return guard(env, [&]() -> Napi::Value { return TensorHandle::Wrap(env, Acquire(env, "parameters")->parameters()); });
+  return guard(env, [&]() -> Napi::Value {
+    auto network = Acquire(env, "parameters");
+    checkTensors(env, "Network.parameters", AdoptedUses(false));
+    return TensorHandle::Wrap(env, network->parameters());
+  });
 }
 
 Napi::Value NetworkHandle::Dispose(const Napi::CallbackInfo& info) {
@@ -136,12 +161,14 @@ Napi::Value CreateNetwork(const Napi::CallbackInfo& info) {
   const auto opts = argObject(info, 1, "options");
   const auto arch = getString(specObj, "network", "arch");
   std::function<std::shared_ptr<train::Network>()> make;
+  std::vector<TensorUse> adopted;
   if (arch == "convnet") {
     const auto spec = toConvNetSpec(specObj);
     if (!opts.Get("params").IsUndefined()) {
       const auto params = getTensor(opts, "options", "params");
       const auto buffer = getOptionalTensor(opts, "options", "momentumBuffer");
       make = [=] { return train::adoptConvNetwork(spec, params, buffer); };
+      adopted = {reads(params, "the params of a Network"), reads(buffer, "the momentumBuffer of a Network")};
     } else {
       const auto seed = getSeed(opts, "options");
       const auto dtype = parseDtype(getString(opts, "options", "dtype"));
@@ -156,9 +183,10 @@ Napi::Value CreateNetwork(const Napi::CallbackInfo& info) {
     make = [=] { return train::makeZooNetwork(spec, seed, dtype, device); };
   }
   auto network = std::make_shared<std::shared_ptr<train::Network>>();
+  auto lease = leaseTensors(info.Env(), "createNetwork", adopted);
   return PromiseWorker::Run(
       info.Env(), "trajmatch.createNetwork", [=] { *network = make(); },
-      [=](Napi::Env env) -> Napi::Value { return NetworkHandle::Wrap(env, *network); });
+      [=](Napi::Env env) -> Napi::Value { return NetworkHandle::Wrap(env, *network, adopted); }, std::move(lease));
 }
 
 }  // namespace trajmatch::binding

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 
+#include "binding/in_flight.h"
 #include "train/network.h"
 
 namespace trajmatch::binding {
@@ -16,7 +17,9 @@ class NetworkHandle : public Napi::ObjectWrap<NetworkHandle> {
  public:
   // Registers the class (exported as `Network`; JS cannot construct it directly).
   static Napi::Function Init(Napi::Env env);
-  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<train::Network> network);
+  // `adopted`: the caller's tensors the network trains in place (its params and momentum buffer),
+  // marked in use while a call on the network runs.
+  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<train::Network> network, std::vector<TensorUse> adopted = {});
   // Handles created and not yet disposed or garbage-collected, for leak tests.
   static int64_t LiveCount() { return live_.load(); }
 
@@ -45,7 +48,11 @@ class NetworkHandle : public Napi::ObjectWrap<NetworkHandle> {
   // sync: frees the network now (a call in flight keeps it until it settles).
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
+  // The adopted tensors as `method` uses them: written by a training call, read otherwise.
+  std::vector<TensorUse> AdoptedUses(bool training) const;
+
   std::shared_ptr<train::Network> network_;
+  std::vector<TensorUse> adopted_;
   bool busy_ = false;
   static std::atomic<int64_t> live_;
 };

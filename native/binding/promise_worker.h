@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+#include "binding/in_flight.h"
 #include "core/device.h"
 #include "core/errors.h"
 
@@ -20,15 +21,19 @@ class PromiseWorker : public Napi::AsyncWorker {
   using Resolve = std::function<Napi::Value(Napi::Env)>;  // runs on the JS thread afterwards
   using Done = std::function<void()>;                     // runs on the JS thread once settled, either way
 
-  // Queues the work and returns the Promise it will settle.
-  static Napi::Promise Run(Napi::Env env, const char* name, Work work, Resolve resolve) {
-    return Start(new PromiseWorker(env, name, std::move(work), std::move(resolve), nullptr));
+  // Queues the work and returns the Promise it will settle. `lease` (leaseTensors) marks the
+  // tensors the work reads and writes as in use until then.
+  static Napi::Promise Run(Napi::Env env, const char* name, Work work, Resolve resolve,
+                           std::shared_ptr<TensorLease> lease) {
+    return Start(new PromiseWorker(env, name, std::move(work), std::move(resolve), nullptr, std::move(lease)));
   }
 
   // The same for a method of a handle: `owner` (the handle's JS object) is kept alive until the
   // Promise settles, and `done` runs then (e.g. to mark the handle free again).
-  static Napi::Promise Run(const Napi::Object& owner, const char* name, Work work, Resolve resolve, Done done) {
-    return Start(new PromiseWorker(owner, name, std::move(work), std::move(resolve), std::move(done)));
+  static Napi::Promise Run(const Napi::Object& owner, const char* name, Work work, Resolve resolve, Done done,
+                           std::shared_ptr<TensorLease> lease) {
+    return Start(
+        new PromiseWorker(owner, name, std::move(work), std::move(resolve), std::move(done), std::move(lease)));
   }
 
  protected:
@@ -46,6 +51,7 @@ class PromiseWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::HandleScope scope(Env());
+    lease_.reset();  // the tensors are free again before the Promise's callbacks run
     if (done_) done_();
     try {
       deferred_.Resolve(resolve_(Env()));
@@ -57,19 +63,23 @@ class PromiseWorker : public Napi::AsyncWorker {
   }
 
   void OnError(const Napi::Error& e) override {
+    lease_.reset();
     if (done_) done_();
     deferred_.Reject(e.Value());
   }
 
  private:
-  PromiseWorker(Napi::Env env, const char* name, Work work, Resolve resolve, Done done)
+  PromiseWorker(Napi::Env env, const char* name, Work work, Resolve resolve, Done done,
+                std::shared_ptr<TensorLease> lease)
       : Napi::AsyncWorker(env, name),
         deferred_(Napi::Promise::Deferred::New(env)),
         work_(std::move(work)),
         resolve_(std::move(resolve)),
-        done_(std::move(done)) {}
-  PromiseWorker(const Napi::Object& owner, const char* name, Work work, Resolve resolve, Done done)
-      : PromiseWorker(owner.Env(), name, std::move(work), std::move(resolve), std::move(done)) {
+        done_(std::move(done)),
+        lease_(std::move(lease)) {}
+  PromiseWorker(const Napi::Object& owner, const char* name, Work work, Resolve resolve, Done done,
+                std::shared_ptr<TensorLease> lease)
+      : PromiseWorker(owner.Env(), name, std::move(work), std::move(resolve), std::move(done), std::move(lease)) {
     owner_ = Napi::Persistent(owner);  // released with the worker, on the JS thread, once settled
   }
 
@@ -83,6 +93,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   Work work_;
   Resolve resolve_;
   Done done_;
+  std::shared_ptr<TensorLease> lease_;
   Napi::ObjectReference owner_;
 };
 

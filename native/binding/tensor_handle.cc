@@ -5,6 +5,7 @@
 #include "binding/addon_data.h"
 #include "binding/convert.h"
 #include "binding/guard.h"
+#include "binding/in_flight.h"
 #include "core/device.h"
 #include "core/dtype.h"
 
@@ -68,13 +69,17 @@ std::string shapeText(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
+// toArray and to may be wrapped in JS (src/native.ts gives their refusals the library's error class).
+constexpr auto kReplaceable = static_cast<napi_property_attributes>(napi_writable | napi_configurable);
+
 Napi::Function TensorHandle::Init(Napi::Env env) {
   auto cls = DefineClass(
       env, "Tensor",
       {InstanceAccessor<&TensorHandle::GetShape>("shape"), InstanceAccessor<&TensorHandle::GetDtype>("dtype"),
        InstanceAccessor<&TensorHandle::GetDevice>("device"), InstanceAccessor<&TensorHandle::GetNumel>("numel"),
-       InstanceAccessor<&TensorHandle::GetDisposed>("disposed"), InstanceMethod<&TensorHandle::ToArray>("toArray"),
-       InstanceMethod<&TensorHandle::To>("to"), InstanceMethod<&TensorHandle::Dispose>("dispose")});
+       InstanceAccessor<&TensorHandle::GetDisposed>("disposed"),
+       InstanceMethod<&TensorHandle::ToArray>("toArray", kReplaceable),
+       InstanceMethod<&TensorHandle::To>("to", kReplaceable), InstanceMethod<&TensorHandle::Dispose>("dispose")});
   addonData(env).tensorClass = Napi::Persistent(cls);
   return cls;
 }
@@ -140,6 +145,7 @@ Napi::Value TensorHandle::GetDisposed(const Napi::CallbackInfo& info) {
 Napi::Value TensorHandle::ToArray(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guard(env, [&]() -> Napi::Value {
+    checkTensors(env, "Tensor.toArray", {reads(Live(env), "this tensor")});
     torch::Tensor host = Live(env).detach().to(torch::kCPU).contiguous();
     // Half precision reads back as float32, bool as uint8: JS has no typed arrays for them.
     if (host.scalar_type() == torch::kFloat16 || host.scalar_type() == torch::kBFloat16)
@@ -166,6 +172,7 @@ Napi::Value TensorHandle::To(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     const auto& t = Live(env);
+    checkTensors(env, "Tensor.to", {reads(t, "this tensor")});
     const auto opts = info.Length() > 0 && info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
     const auto dev = getOptionalString(opts, "to", "device");
     const auto dt = getOptionalString(opts, "to", "dtype");

@@ -269,7 +269,7 @@ export async function runBench(
         for (const method of want('cross-architecture') ? (['mtt', 'mct'] as const) : []) {
           const run = report.convergence.find((c) => c.method === method);
           if (!run) continue;
-          const best = readSyntheticSet(path.join(o.outDir, 'runs', `${method}_seed${run.seed}`, 'synthetic_best.safetensors'));
+          const best = await readSyntheticSet(path.join(o.outDir, 'runs', `${method}_seed${run.seed}`, 'synthetic_best.safetensors'));
           const { images, labels } = syntheticSetTensors(best, device);
           try {
             for (const arch of preset.crossArch) {

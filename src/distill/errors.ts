@@ -1,15 +1,14 @@
 /** How a distillation run stops before its end: interrupted, or diverged. Both keep the last checkpoint. */
+import { TrajmatchInterrupted } from '../errors';
 
-/** The run was aborted (AbortSignal); its checkpoint resumes it. */
-export class DistillInterrupted extends Error {
-  constructor(
-    readonly iteration: number,
-    readonly runDir: string,
-  ) {
-    super(`distillation interrupted at iteration ${iteration}; the checkpoint in ${runDir} resumes it: run the same command again`);
-    this.name = 'DistillInterrupted';
-  }
+/** The run was aborted (AbortSignal): the one error of every aborted library call, with operation 'distill'. */
+export function distillInterrupted(iteration: number | null, runDir: string, cause?: unknown): TrajmatchInterrupted {
+  return new TrajmatchInterrupted('distill', iteration, runDir, { cause });
 }
+
+/** The earlier name of TrajmatchInterrupted, kept for code written against it: the same class. */
+export const DistillInterrupted = TrajmatchInterrupted;
+export type DistillInterrupted = TrajmatchInterrupted;
 
 /**
  * The run diverged: the matching loss or the synthetic images became non-finite, or the learned

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import { datasetOptions, DatasetOptions, loadDataset } from '../data/dataset';
 import { parseOptions } from '../config/validate';
-import { TrajmatchInputError } from '../errors';
+import { throwIfInterrupted, TrajmatchInputError, TrajmatchInterrupted } from '../errors';
 import { convNetForDataset, NetworkOptions, networkOptionsSchema } from '../model/convnet';
 import { BufferEvent, BufferOptions, bufferDir, bufferOptionsSchema, trainExperts } from '../trajectory/buffer';
 import { listExpertFiles } from '../trajectory/files';
@@ -19,6 +19,7 @@ import { checkOutputDir } from '../io/output-path';
 import { DistillOptions, distillOptionsSchema, ParsedDistillOptions } from './options';
 import { defaultPreset, PRESETS } from './presets';
 import { defaultRunDir, DistillEvent, distillDataset, DistillResult } from './run';
+import { distillInterrupted } from './errors';
 
 export interface JobOptions {
   /**
@@ -100,8 +101,11 @@ export async function runDistillJob(options: JobOptions = {}, hooks: { onEvent?:
     'buffer',
   );
   const parsedNetwork = parseOptions(networkOptionsSchema, network, 'network');
-  const parsedData = datasetOptions(data, 'data');
-  checkOutputs(distill, parsedData.dataset, Boolean(options.noExpertTraining), distributed);
+  const dataName = datasetOptions(data, 'data').dataset;
+  // an abort before the job or while it loads the data or trains its experts rejects as one during distillation
+  const interrupted = (cause: unknown) => distillInterrupted(null, defaultRunDir(dataName, distill), cause);
+  throwIfInterrupted(hooks.signal, interrupted);
+  checkOutputs(distill, dataName, Boolean(options.noExpertTraining), distributed);
 
   // The ranks of a data-parallel run meet here, with the settings that must agree (not the run
   // folder, which only rank 0 writes, nor the data's path and device, which are each host's own).
@@ -124,6 +128,7 @@ export async function runDistillJob(options: JobOptions = {}, hooks: { onEvent?:
   let dataset;
   try {
     dataset = await loadDataset(data);
+    throwIfInterrupted(hooks.signal, interrupted);
     const spec = convNetForDataset(dataset, network);
     const dir = bufferDir(buffer.bufferPath, dataset.name, spec, dataset.zca !== undefined);
     const wanted = Math.min(buffer.numExperts, distill.maxExperts ?? Infinity);
@@ -133,11 +138,17 @@ export async function runDistillJob(options: JobOptions = {}, hooks: { onEvent?:
       if (options.noExpertTraining) {
         throw new TrajmatchInputError(`${dir} holds ${have} ${distill.method.toUpperCase()} expert(s), ${wanted} wanted: train them with npm run buffer`);
       }
-      await trainExperts(
-        dataset,
-        { ...buffer, numExperts: wanted, network },
-        { onEvent: (event) => hooks.onEvent?.({ type: 'buffer', event }), signal: hooks.signal, group },
-      );
+      try {
+        await trainExperts(
+          dataset,
+          { ...buffer, numExperts: wanted, network },
+          { onEvent: (event) => hooks.onEvent?.({ type: 'buffer', event }), signal: hooks.signal, group },
+        );
+      } catch (e) {
+        if (e instanceof TrajmatchInterrupted) throw interrupted(e.cause);
+        throw e;
+      }
+      throwIfInterrupted(hooks.signal, interrupted);
     }
     const result = await distillDataset(
       dataset,

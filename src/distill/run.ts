@@ -17,7 +17,8 @@ import { checkTrajectoryBatch, eitherSignal, packedAllReduce, shareRunState } fr
 import { ProcessGroup } from '../distributed/process-group';
 import { writeSyntheticSet } from '../synthetic/file';
 import { seeds } from '../util/seeds';
-import { DistillDiverged, DistillInterrupted } from './errors';
+import { TrajmatchInterrupted } from '../errors';
+import { DistillDiverged, distillInterrupted } from './errors';
 import { RunExperts, openRunExperts } from './experts';
 import { writeGrid } from './grid';
 import { disposeSet, hostSet, initialSet, restoredSet, SyntheticState, syntheticShape } from './initial-set';
@@ -70,10 +71,6 @@ export function gradMethodOf(o: ParsedDistillOptions): GradMethod {
 }
 
 /** The run folder when distill.runDir is not given. */
-export function defaultRunDir(dataset: string, o: { method: string; ipc: number }): string {
-  return path.join('runs', `${dataset}_${o.method}_ipc${o.ipc}`);
-}
-
 /** The settings a checkpoint belongs to: a resumed run must have the same ones. */
 function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOptions, W: number): RunIdentity {
   const { iterations: _i, evalIt: _e, checkpointEvery: _c, numEval: _n, evalEpochs: _ee, runDir: _r, trajectoryBatch: _w, ...rest } = o;
@@ -86,6 +83,11 @@ function runIdentity(dataset: Dataset, spec: ConvNetSpec, o: ParsedDistillOption
     ...rest,
     ...(W !== 1 ? { trajectoryBatch: W } : {}),
   };
+}
+
+/** The run folder of a run: distill.runDir, else runs/<dataset>_<method>_ipc<ipc>. */
+export function defaultRunDir(datasetName: string, o: Pick<ParsedDistillOptions, 'runDir' | 'method' | 'ipc'>): string {
+  return o.runDir ?? path.join('runs', `${datasetName}_${o.method}_ipc${o.ipc}`);
 }
 
 /**
@@ -103,7 +105,7 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
   const W = o.trajectoryBatch ?? group?.worldSize ?? 1;
   checkTrajectoryBatch(W, group?.worldSize ?? 1);
   const lead = !group || group.rank === 0; // writes the run folder and evaluates
-  const folder = new RunFolder(o.runDir ?? defaultRunDir(dataset.name, o), runIdentity(dataset, spec, o, W), lead);
+  const folder = new RunFolder(defaultRunDir(dataset.name, o), runIdentity(dataset, spec, o, W), lead);
 
   let state: RunState;
   let set: SyntheticState;
@@ -148,7 +150,7 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
       // with ranks, a stop is agreed through the iteration's all-reduce instead, so all stop together
       if (!group && hooks.signal?.aborted) {
         await run.checkpoint();
-        throw new DistillInterrupted(state.iteration, folder.dir);
+        throw distillInterrupted(state.iteration, folder.dir, hooks.signal.reason);
       }
       if (state.iteration % o.evalIt === 0) {
         await run.evaluate();
@@ -158,7 +160,7 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
       if (stop) {
         // a rank was asked to stop: all stop here, after the same update
         await run.checkpoint();
-        throw new DistillInterrupted(state.iteration, folder.dir);
+        throw distillInterrupted(state.iteration, folder.dir, hooks.signal?.reason);
       }
       if (state.iteration % o.checkpointEvery === 0) await run.checkpoint();
     }
@@ -170,10 +172,10 @@ export async function distillDataset(dataset: Dataset, options: DistillOptions &
       Object.assign(state, JSON.parse((await group.allGather('distill-result', mine))[0]));
     }
   } catch (e) {
-    if (e instanceof DistillInterrupted || !hooks.signal?.aborted || group?.signal.aborted) throw e;
+    if ((e instanceof TrajmatchInterrupted && e.operation === 'distill') || !hooks.signal?.aborted || group?.signal.aborted) throw e;
     // aborted inside an evaluation: the state is between iterations, so it can be kept
     await run.checkpoint();
-    throw new DistillInterrupted(state.iteration, folder.dir);
+    throw distillInterrupted(state.iteration, folder.dir, hooks.signal.reason);
   } finally {
     disposeSet(set);
   }

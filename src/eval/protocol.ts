@@ -13,7 +13,7 @@ import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
 import { indexSelect } from '../backend/tensor';
 import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
-import { TrajmatchInputError } from '../errors';
+import { throwIfInterrupted, TrajmatchInputError, TrajmatchInterrupted } from '../errors';
 import { ConvNetSpec } from '../model/convnet';
 import { NETWORK_ARCHS, NetworkArch, NetworkSpec, networkSpecFor } from '../model/network';
 import { Tensor } from '../native';
@@ -93,12 +93,14 @@ export async function evaluateNetworks(
   const schedule = evalEpochPlan(o.epochs, set.lr);
   const began = Date.now();
   const accuracies: number[] = [];
+  const interrupted = (k: number) => (cause: unknown) => new TrajmatchInterrupted('evaluate', k, null, { cause });
+  throwIfInterrupted(hooks.signal, interrupted(0));
   for (let k = 0; k < o.numEval; k++) {
-    hooks.signal?.throwIfAborted();
+    throwIfInterrupted(hooks.signal, interrupted(k));
     const net = await Network.create(network, { seed: seeds.evalNetworkInit(o.seed, k), device: dataset.device });
     try {
       for (const [epoch, plan] of schedule.entries()) {
-        hooks.signal?.throwIfAborted();
+        throwIfInterrupted(hooks.signal, interrupted(k));
         if (plan.restartMomentum) net.resetMomentum();
         await net.trainEpoch({
           images: set.images,

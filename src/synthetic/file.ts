@@ -6,8 +6,9 @@
  * data the images live with, how they were made).
  */
 import { z } from 'zod';
+import * as fs from 'fs';
 import { metadataJson } from '../io/metadata';
-import { classIndices, readSafetensors, requireTensor, SafetensorsError, writeSafetensors } from '../io/safetensors';
+import { classIndices, decodeSafetensors, readSafetensors, requireTensor, SafetensorsContent, SafetensorsError, writeSafetensors } from '../io/safetensors';
 import { convNetSpecSchema } from '../model/convnet';
 import { describePreprocessing, Preprocessing, preprocessingSchema, samePreprocessing } from '../data/stats';
 import { tensor } from '../backend/tensor';
@@ -61,8 +62,19 @@ export function writeSyntheticSet(file: string, set: SyntheticSetData): Promise<
   );
 }
 
-export function readSyntheticSet(file: string): SyntheticSetData {
-  const content = readSafetensors(file);
+/** Reads and checks a synthetic set file (asynchronous, as writeSyntheticSet). */
+export async function readSyntheticSet(file: string): Promise<SyntheticSetData> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SafetensorsError(`${file}: ${code === 'ENOENT' ? 'file not found' : (e as Error).message}`);
+  }
+  return syntheticSetOf(decodeSafetensors(bytes, file), file);
+}
+
+function syntheticSetOf(content: SafetensorsContent, file: string): SyntheticSetData {
   if (content.metadata.format !== SYNTHETIC_FORMAT) {
     throw new SafetensorsError(`${file}: not a trajmatch synthetic set (format ${JSON.stringify(content.metadata.format)}, expected ${SYNTHETIC_FORMAT})`);
   }

@@ -81,6 +81,11 @@ export class Network {
   dispose(): void {
     this.handle.dispose();
   }
+
+  /** dispose(), for `using net = await Network.create(...)`. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 }
 
 /** The options that were given (an explicit undefined does not override a default). */

@@ -17,7 +17,7 @@ import * as path from 'path';
 import { z } from 'zod';
 import { parseOptions } from '../config/validate';
 import { Dataset } from '../data/dataset';
-import { TrajmatchInputError } from '../errors';
+import { throwIfInterrupted, TrajmatchInputError, TrajmatchInterrupted } from '../errors';
 import { checkOutputDir } from '../io/output-path';
 import { convNetForDataset, convNetLayout, convNetTag, ConvNetSpec, NetworkOptions } from '../model/convnet';
 import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
@@ -158,6 +158,7 @@ export async function trainExperts(
   if (todo.length > 0) checkOutputDir(dir, 'buffer.bufferPath'); // before any training
   const { group } = hooks;
   const signal = group ? AbortSignal.any([group.signal, ...(hooks.signal ? [hooks.signal] : [])]) : hooks.signal;
+  throwIfInterrupted(signal, (cause) => new TrajmatchInterrupted('trainExperts', todo[0]?.e ?? o.numExperts, dir, { cause }));
   // No rank writes before every rank has scanned: they must all see the same unfinished experts.
   if (group)
     await sameTodoOnEveryRank(
@@ -188,7 +189,7 @@ export async function trainExperts(
   try {
     for (let next = await claim(); next !== undefined; next = await claim()) {
       const { e, done } = next;
-      signal?.throwIfAborted();
+      throwIfInterrupted(signal, (cause) => new TrajmatchInterrupted('trainExperts', e, dir, { cause }));
       const began = Date.now();
       const files: string[] = [];
       // A run killed between the two writes left the MTT file: derive the MCT form from it.
@@ -206,7 +207,7 @@ export async function trainExperts(
         });
         continue;
       }
-      const result = await trainOneExpert(dataset, spec, images, labels, e, o, { onEvent: hooks.onEvent, signal });
+      const result = await trainOneExpert(dataset, spec, images, labels, e, o, { onEvent: hooks.onEvent, signal, dir });
       const info: ExpertInfo = {
         dataset: dataset.name,
         convnet: spec,
@@ -269,7 +270,7 @@ async function trainOneExpert(
   labels: Tensor,
   e: number,
   o: ParsedBufferOptions,
-  hooks: { onEvent?: (e: BufferEvent) => void; signal?: AbortSignal },
+  hooks: { onEvent?: (e: BufferEvent) => void; signal?: AbortSignal; dir: string },
 ) {
   const layout = convNetLayout(spec);
   const P = layout.numParams;
@@ -288,7 +289,7 @@ async function trainOneExpert(
     };
     record(0);
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
-      hooks.signal?.throwIfAborted();
+      throwIfInterrupted(hooks.signal, (cause) => new TrajmatchInterrupted('trainExperts', e, hooks.dir, { cause }));
       const began = Date.now();
       const stats = await net.trainEpoch({
         images,

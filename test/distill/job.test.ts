@@ -34,7 +34,7 @@ test('the job trains experts when the buffer lacks them, then distils and evalua
   expect(events.find((e) => e.type === 'experts')).toMatchObject({ have: 0, wanted: 2 });
   expect(events.filter((e) => e.type === 'buffer' && e.event.type === 'expert')).toHaveLength(2);
   expect(result.evals.map((e) => e.iteration)).toEqual([0, 3]);
-  expect(readSyntheticSet(result.files.synthetic).info.iteration).toBe(3);
+  expect((await readSyntheticSet(result.files.synthetic)).info.iteration).toBe(3);
 
   // a second job finds the experts and the finished run
   const again: JobEvent[] = [];

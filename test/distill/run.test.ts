@@ -59,7 +59,7 @@ describe('distillation runs', () => {
     expect(distilled).toBeGreaterThan(random.mean); // another random real subset
 
     // the outputs
-    const set = readSyntheticSet(result.files.best);
+    const set = await readSyntheticSet(result.files.best);
     expect(set.info).toMatchObject({ dataset: 'mnist', ipc: 1, method: 'mct', zca: false });
     expect(set.labels.length).toBe(10);
     const png = PNG.sync.read(fs.readFileSync(result.files.grid));
@@ -115,7 +115,7 @@ describe('distillation runs', () => {
       ['eval', 8],
     ]);
     expect(events.filter((e) => e.type === 'iteration').map((e) => (e as { iteration: number }).iteration)).toEqual([5, 6, 7]);
-    expect(Array.from(readSyntheticSet(resumed.files.synthetic).images)).toEqual(Array.from(readSyntheticSet(straight.files.synthetic).images));
+    expect(Array.from((await readSyntheticSet(resumed.files.synthetic)).images)).toEqual(Array.from((await readSyntheticSet(straight.files.synthetic)).images));
     const its = fs
       .readFileSync(resumed.files.metrics, 'utf8')
       .trim()
@@ -130,7 +130,7 @@ describe('distillation runs', () => {
     // lr_img so small that the images stay (to float precision) those the labels were made from
     const options = { ...base, method: 'mct' as const, lrImg: 1e-12, evalIt: 1000, numEval: 1, evalEpochs: 2, teacherLabel: true, checkpointEvery: 1, network };
     const one = await distillDataset(dataset, { ...options, iterations: 1, runDir: path.join(root, 'teacher-1') });
-    const set = readSyntheticSet(one.files.synthetic);
+    const set = await readSyntheticSet(one.files.synthetic);
     expect(set.softLabels).toHaveLength(10 * 10);
     const spec = convNetForDataset(dataset, network);
     const expert = openTrajectory(listExpertFiles(bufferDir(bufferPath, 'mnist', spec, false), 'mct', 3)[expertFor(0, 3, 0)]);
@@ -160,8 +160,8 @@ describe('distillation runs', () => {
       ),
     ).rejects.toThrow(DistillInterrupted);
     const resumed = await distillDataset(dataset, { ...options, lrImg: 10, iterations: 4, runDir });
-    const a = readSyntheticSet(straight.files.synthetic);
-    const b = readSyntheticSet(resumed.files.synthetic);
+    const a = await readSyntheticSet(straight.files.synthetic);
+    const b = await readSyntheticSet(resumed.files.synthetic);
     expect(Array.from(b.softLabels!)).toEqual(Array.from(a.softLabels!));
     expect(Array.from(b.images)).toEqual(Array.from(a.images));
   });

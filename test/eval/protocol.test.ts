@@ -67,7 +67,7 @@ describe('synthetic set files', () => {
   test('round-trip images, labels, the learned lr and the info', async () => {
     const file = path.join(root, 'set.safetensors');
     await writeSyntheticSet(file, { images, labels: Int32Array.from([0, 1]), lr: 0.02, info });
-    const set = readSyntheticSet(file);
+    const set = await readSyntheticSet(file);
     expect(Array.from(set.images)).toEqual(Array.from(images));
     expect(Array.from(set.labels)).toEqual([0, 1]);
     expect(set.lr).toBeCloseTo(0.02, 7);
@@ -86,20 +86,20 @@ describe('synthetic set files', () => {
       labels: { values: BigInt64Array.from([0n, 1n]), shape: [2] },
       lr: { values: Float32Array.of(0.01), shape: [] },
     };
-    expect(() => readSyntheticSet(write('a.safetensors', { ...good, labels: { values: BigInt64Array.from([0n, 5n]), shape: [2] } }, meta))).toThrow(
+    await expect(readSyntheticSet(write('a.safetensors', { ...good, labels: { values: BigInt64Array.from([0n, 5n]), shape: [2] } }, meta))).rejects.toThrow(
       /a\.safetensors: labels\[1\] is 5, expected a class index in \[0, 2\)/,
     );
     // 2^40 must not wrap to class 0 when narrowed, and -100 (PyTorch's ignore_index) is no class either
     for (const bad of [1n << 40n, -100n]) {
-      expect(() => readSyntheticSet(write('w.safetensors', { ...good, labels: { values: BigInt64Array.from([bad, 1n]), shape: [2] } }, meta))).toThrow(
+      await expect(readSyntheticSet(write('w.safetensors', { ...good, labels: { values: BigInt64Array.from([bad, 1n]), shape: [2] } }, meta))).rejects.toThrow(
         `labels[0] is ${bad}, expected a class index in [0, 2)`,
       );
     }
-    expect(() => readSyntheticSet(write('b.safetensors', { ...good, lr: { values: Float32Array.of(-1), shape: [] } }, meta))).toThrow(
+    await expect(readSyntheticSet(write('b.safetensors', { ...good, lr: { values: Float32Array.of(-1), shape: [] } }, meta))).rejects.toThrow(
       /b\.safetensors: the learned lr is -1/,
     );
-    expect(() => readSyntheticSet(write('c.safetensors', good, { format: 'other' }))).toThrow(/c\.safetensors: not a trajmatch synthetic set/);
-    expect(() => readSyntheticSet(write('d.safetensors', { ...good, images: { values: images, shape: [1, 2, 2, 2] } }, meta))).toThrow(
+    await expect(readSyntheticSet(write('c.safetensors', good, { format: 'other' }))).rejects.toThrow(/c\.safetensors: not a trajmatch synthetic set/);
+    await expect(readSyntheticSet(write('d.safetensors', { ...good, images: { values: images, shape: [1, 2, 2, 2] } }, meta))).rejects.toThrow(
       /d\.safetensors: images are 2x2x2 but the metadata says 1x2x2/,
     );
   });

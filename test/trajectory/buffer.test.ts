@@ -150,7 +150,7 @@ describe('the expert buffer', () => {
         },
       },
     );
-    await expect(run).rejects.toThrow('stop');
+    await expect(run).rejects.toMatchObject({ name: 'TrajmatchInterrupted', operation: 'trainExperts', iteration: 1, cause: new Error('stop') });
     const d = path.join(other, 'mnist', 'convnet-d1-w4-instance-relu-avg');
     expect(fs.readdirSync(d).sort()).toEqual(['expert_000.mct3.safetensors', 'expert_000.mtt.safetensors']);
     // a run killed between its two writes left only the MTT file: the MCT form is derived, not retrained

@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { parseOptions } from '../../config/validate';
 import { DatasetOptions, loadDataset } from '../../data/dataset';
 import { TrajmatchInputError } from '../../errors';
-import { convNetForDataset, convNetSpec, networkOptionsSchema } from '../../model/convnet';
+import { convNetForDataset } from '../../model/convnet';
 import { BASELINE_LR, EVAL_ARCHS, evalOptionsSchema, evaluateSetOnArch, randomRealSubset } from '../../eval/protocol';
-import { preprocessingProblem, readSyntheticSet, syntheticSetTensors } from '../../synthetic/file';
+import { readSyntheticSet, syntheticSetTensors } from '../../synthetic/file';
+import { checkSetFitsDataset, convNetForSet, datasetOptionsForSet } from '../../eval/synthetic-set';
 import { Tensor } from '../../native';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError } from '../flags';
 import { openOutput } from '../output';
@@ -36,40 +37,18 @@ export function registerEval(program: Command): void {
       }
       if (c.baseline && c.ipc === undefined) throw new TrajmatchInputError('--baseline needs --ipc <n>, the images per class');
       const evalOptions = parseOptions(evalOptionsSchema, given.groups.eval ?? {}, 'eval');
-      const set = c.synthetic ? readSyntheticSet(c.synthetic) : undefined;
-      const dataOptions: DatasetOptions = { ...given.groups.data };
-      if (set) {
-        dataOptions.dataset ??= set.info.dataset as never;
-        dataOptions.zca ??= set.info.zca;
-        if (set.info.preprocessing?.zca) dataOptions.zcaEps ??= set.info.preprocessing.zca.eps;
-        if (set.info.dataset === 'imagefolder') dataOptions.imageSize ??= set.info.height;
-      }
+      const set = c.synthetic ? await readSyntheticSet(c.synthetic) : undefined;
+      const dataOptions: DatasetOptions = set ? datasetOptionsForSet(set, given.groups.data) : { ...given.groups.data };
       const dataset = await loadDataset(dataOptions);
       const owned: Tensor[] = [];
       try {
         const networkFlags = given.groups.network ?? {};
-        // the set's own ConvNet (its metadata), each network flag overriding its setting
-        const fromSet = set?.info.convnet;
-        const spec = fromSet
-          ? convNetSpec({ ...fromSet, ...parseOptions(networkOptionsSchema.partial(), networkFlags, 'network') })
-          : convNetForDataset(dataset, networkFlags);
+        const spec = set ? convNetForSet(set, dataset, networkFlags) : convNetForDataset(dataset, networkFlags);
         let images: Tensor;
         let labels: Tensor;
         let lr: number;
         if (set) {
-          const file = c.synthetic!;
-          const shape = `${dataset.channels}x${dataset.height}x${dataset.width}`;
-          if (
-            set.info.dataset !== dataset.name ||
-            `${set.info.channels}x${set.info.height}x${set.info.width}` !== shape ||
-            set.info.zca !== (dataset.zca !== undefined)
-          ) {
-            throw new TrajmatchInputError(
-              `${file}: distilled from ${set.info.dataset} (${set.info.channels}x${set.info.height}x${set.info.width}${set.info.zca ? ', ZCA' : ''}), but the evaluation data is ${dataset.name} (${shape}${dataset.zca ? ', ZCA' : ''})`,
-            );
-          }
-          const problem = preprocessingProblem(set.info, dataset.preprocessing);
-          if (problem) throw new TrajmatchInputError(`${file}: ${problem}`);
+          checkSetFitsDataset(set, dataset, c.synthetic!);
           ({ images, labels } = syntheticSetTensors(set, dataset.device));
           lr = c.lr ?? set.lr;
         } else {
