@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import * as fs from 'fs';
 import { metadataJson } from '../io/metadata';
-import { classIndices, decodeSafetensors, readSafetensors, requireTensor, SafetensorsContent, SafetensorsError, writeSafetensors } from '../io/safetensors';
+import { classIndices, decodeSafetensors, requireTensor, SafetensorsContent, SafetensorsError, writeSafetensors } from '../io/safetensors';
 import { convNetSpecSchema } from '../model/convnet';
 import { describePreprocessing, Preprocessing, preprocessingSchema, samePreprocessing } from '../data/stats';
 import { tensor } from '../backend/tensor';
