@@ -13,6 +13,7 @@ import { readConfigFile } from '../config-file';
 import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError, mergeGiven } from '../flags';
 import { progressBar, showExpertTraining } from '../progress';
 import { onInterrupt } from '../interrupt';
+import { describeSettings, settingSources } from '../provenance';
 
 /** Processes of a run without --nproc, and the seconds of --dist-timeout without it. */
 const DEFAULT_NPROC = 1;
@@ -38,6 +39,7 @@ export function registerDistill(program: Command): void {
     const job = fromFlags.groups.job ?? {};
     const configFile = job.config as string | undefined;
     const given = configFile === undefined ? fromFlags : mergeGiven(readConfigFile(configFile), fromFlags);
+    const flagOf = (keyPath: string) => flags.find((f) => f.path === keyPath)?.flag.split(' ')[0] ?? keyPath;
     await inUserTermsOnError(flags, given.sources, async () => {
       const command = given.groups.command ?? {};
       const rank = rankFromEnv();
@@ -61,7 +63,13 @@ export function registerDistill(program: Command): void {
       let lastEval = '-';
       const onEvent = (j: JobEvent) => {
         if (j.type === 'preset') say(`preset ${j.name}: ${j.description}`);
-        else if (j.type === 'experts') say(`${j.dir} holds ${j.have} of ${j.wanted} experts${job.noExpertTraining ? '' : ': training the rest first'}`);
+        else if (j.type === 'settings') {
+          // What the preset set is named as such in errors; the lines say where every setting came from.
+          for (const s of j.settings) {
+            if (s.from === 'preset' && !given.sources.has(s.path)) given.sources.set(s.path, `${flagOf(s.path)} (set by preset ${j.preset})`);
+          }
+          for (const line of describeSettings(j.preset, settingSources(j.settings, j.preset, given.sources))) say(line);
+        } else if (j.type === 'experts') say(`${j.dir} holds ${j.have} of ${j.wanted} experts${job.noExpertTraining ? '' : ': training the rest first'}`);
         else if (j.type === 'buffer') experts.onEvent(j.event);
         else {
           const e = j.event;
@@ -96,7 +104,7 @@ export function registerDistill(program: Command): void {
             buffer,
             distill,
             noExpertTraining: Boolean(job.noExpertTraining),
-            noPreset: configFile !== undefined,
+            noPreset: Boolean(job.noPreset),
             distributed: rank ? { rank, timeoutSeconds } : undefined,
           },
           { onEvent, signal: ac.signal },
