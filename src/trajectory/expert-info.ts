@@ -84,9 +84,7 @@ export function checkExpertMatches(info: ExpertInfo, expected: ExpectedExpert, f
     if (info.preprocessing === undefined) {
       const legacy = legacyProblem(info);
       if (legacy !== null) {
-        throw new SafetensorsError(
-          `${file}: ${legacy}; retrain the experts (npm run buffer with a fresh --buffer-path, or delete ${path.dirname(file)} first)`,
-        );
+        throw new SafetensorsError(`${file}: ${legacy}; retrain the experts (into a fresh buffer.bufferPath, or delete ${path.dirname(file)} first)`);
       }
     } else if (!samePreprocessing(info.preprocessing, expected.preprocessing)) {
       problems.push(`its inputs were preprocessed by ${describePreprocessing(info.preprocessing)}, not ${describePreprocessing(expected.preprocessing)}`);
