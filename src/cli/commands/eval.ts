@@ -24,6 +24,13 @@ export function registerEval(program: Command): void {
   const cmd = addFlags(
     program.command('eval').description('train fresh networks on a synthetic set (or a random real subset) and report test accuracy, mean +- std'),
     flags,
+    {
+      // a synthetic set brings its own network and data settings (its metadata); flags override them
+      defaultOf: (f, schema) =>
+        f.path.startsWith('network.') || ['data.dataset', 'data.zcaEps'].includes(f.path)
+          ? `the synthetic set's own, from its metadata${schema === undefined ? '' : `; ${schema} for --baseline`}`
+          : undefined,
+    },
   );
   cmd.action(async () => {
     const given = givenFlags(cmd, flags);
@@ -46,7 +53,18 @@ export function registerEval(program: Command): void {
       const owned: Tensor[] = [];
       try {
         const networkFlags = given.groups.network ?? {};
-        const spec = set?.info.convnet && Object.keys(networkFlags).length === 0 ? convNetSpec(set.info.convnet) : convNetForDataset(dataset, networkFlags);
+        // the set's own network, with what the flags change (not the schema's defaults for the rest)
+        const own = set?.info.convnet ? convNetSpec(set.info.convnet) : undefined;
+        const spec = own
+          ? convNetForDataset(dataset, {
+              netWidth: own.netWidth,
+              depth: own.depth,
+              norm: own.norm,
+              activation: own.activation,
+              pooling: own.pooling,
+              ...networkFlags,
+            })
+          : convNetForDataset(dataset, networkFlags);
         let images: Tensor;
         let labels: Tensor;
         let lr: number;
