@@ -298,14 +298,10 @@ export async function runBench(
         const dir = bufferDir(o.bufferPath, dataset.name, spec, false);
         const { waypoints } = parseOptions(distillOptionsSchema, preset.distill, 'bench preset distill');
         const wanted = parseOptions(bufferOptionsSchema, preset.buffer, 'bench preset buffer').numExperts;
-        if (listExpertFiles(dir, 'mtt').length < wanted || listExpertFiles(dir, 'mct', waypoints).length < wanted) {
-          log(`training experts into ${dir}`);
-          await trainExperts(
-            dataset,
-            { ...preset.buffer, bufferPath: o.bufferPath, form: 'both', waypoints, network: preset.network },
-            { signal: hooks.signal },
-          );
-        }
+        // trainExperts skips finished experts, and refuses ones trained with other settings (a
+        // train limit of another bench), so it runs even when the folder looks complete
+        if (listExpertFiles(dir, 'mtt').length < wanted || listExpertFiles(dir, 'mct', waypoints).length < wanted) log(`training experts into ${dir}`);
+        await trainExperts(dataset, { ...preset.buffer, bufferPath: o.bufferPath, form: 'both', waypoints, network: preset.network }, { signal: hooks.signal });
         if (want('storage')) {
           report.storage = { ...storageReport(dir, waypoints), waypoints, bufferDir: dir };
           done('storage');

@@ -25,6 +25,8 @@ export const expertInfoSchema = z.object({
   /** The DSA strategy of every batch, or null without augmentation. */
   dsa: z.string().nullable(),
   seed: z.number().int(),
+  /** Training images of a seeded subset (buffer.trainLimit), null for all; absent in files made before it was recorded. */
+  trainLimit: z.number().int().positive().nullable().optional(),
   /** Index of the expert in its buffer. */
   expert: z.number().int().nonnegative(),
   /** Train accuracy of each epoch, as the epoch went. */
