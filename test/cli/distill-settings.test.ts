@@ -46,7 +46,7 @@ describe('distill', () => {
     expect(none.err).toContain(`from the config file ${config}: buffer.epochs=3, distill.lrImg=5, distill.ipc=3`);
   });
 
-  test('errors list every failing group, named by the flag, the config-file entry or the preset that set them', () => {
+  test('errors list every failing group, each named by the flag or the config-file entry that set it', () => {
     const config = writeConfig('bad-data.json', { data: { dataset: 'mnist', imageSize: 20 } });
     const r = cli('distill', '--config', config, '--device', 'cpu', '--net-depth', '0', '--lr-img', '-1', '--train-epochs', '0', '--num-experts', '-2');
     expect(r.code).toBe(1);
