@@ -62,7 +62,7 @@ export type { EvalPhase } from './eval/schedule';
 export { readSyntheticSet, writeSyntheticSet } from './synthetic/file';
 export type { SyntheticInfo, SyntheticSetData } from './synthetic/file';
 export { runDistillJob } from './distill/job';
-export type { JobEvent, JobOptions, JobResult } from './distill/job';
+export type { AppliedSetting, JobEvent, JobOptions, JobResult } from './distill/job';
 export { distillDataset, DistillDiverged, DistillInterrupted } from './distill/run';
 export type { DistillEvent, DistillResult, EvalRecord } from './distill/run';
 export { distillOptionsSchema } from './distill/options';

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import type { BenchReport } from './run';
+import type { BenchReport, BenchSection } from './run';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const mib = (b: number | null | undefined) => (b === null || b === undefined ? 'n/a' : (b / 2 ** 20).toFixed(1));
@@ -44,13 +44,20 @@ function table(head: string[], rows: (string | number)[][]): string {
 
 export async function renderReport(r: BenchReport, outDir: string): Promise<string> {
   const parts: string[] = [];
+  // A section measured less than its protocol (interrupted, fewer seeds or iterations) says so under its title.
+  const h2 = (title: string, section: BenchSection) => {
+    const state = r.sections?.[section];
+    const partial =
+      state?.status === 'partial' ? `<p class="partial" data-section="${esc(section)}"><strong>partial</strong>: ${state.notes.map(esc).join('; ')}</p>` : '';
+    parts.push(`<h2>${esc(title)}</h2>${partial}`);
+  };
   const m = r.machine;
   parts.push(`<h1>MTT vs MCT: trajmatch bench (${esc(r.preset)})</h1>`);
   parts.push(
     `<p class="meta">${esc(r.date)} on ${esc(m.hostname)}: ${esc(m.cpuModel)}, ${m.cpus} CPUs, ${mib(m.memoryBytes)} MiB; ${esc(m.platform)}; Node ${esc(m.node)}; libtorch ${esc(m.libtorch)} (${m.cudaBuild ? 'CUDA' : 'CPU'} build); device ${esc(m.device)}</p>`,
   );
 
-  parts.push('<h2>Speed and memory of one distillation iteration</h2>');
+  h2('Speed and memory of one distillation iteration', 'timing');
   const usedBy: Record<string, string> = {
     unroll: 'MTT (exact, full unroll)',
     tesla: 'MCT (constant memory, published code)',
@@ -95,7 +102,7 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
         ),
   );
 
-  parts.push('<h2>Trajectory storage</h2>');
+  h2('Trajectory storage', 'storage');
   parts.push(
     r.storage
       ? table(
@@ -105,7 +112,7 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
       : '<p class="missing">not measured</p>',
   );
 
-  parts.push('<h2>Convergence</h2>');
+  h2('Convergence', 'convergence');
   if (r.convergence.length > 0) {
     const acc = r.convergence.flatMap((c) =>
       c.evals.map((e) => ({ method: c.method.toUpperCase(), seed: String(c.seed), iteration: e.iteration, accuracy: 100 * e.mean })),
@@ -119,7 +126,7 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
     parts.push(`<figure class="plot" id="plot-loss">${await svg(plotSpec('Matching loss', loss, 'loss', 'normalised matching loss'))}</figure>`);
   } else parts.push('<p class="missing">not measured</p>');
 
-  parts.push('<h2>Stability over seeds</h2>');
+  h2('Stability over seeds', 'convergence');
   parts.push(
     r.stability
       ? table(
@@ -134,7 +141,7 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
       : '<p class="missing">not measured</p>',
   );
 
-  parts.push('<h2>Cross-architecture evaluation</h2>');
+  h2('Cross-architecture evaluation', 'cross-architecture');
   parts.push(
     r.crossArch.length > 0
       ? table(
@@ -155,7 +162,7 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
     }
   }
 
-  parts.push('<h2>PyTorch reference</h2>');
+  h2('PyTorch reference', 'reference');
   parts.push(
     !r.reference
       ? '<p class="missing">not run</p>'
@@ -184,7 +191,7 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; } th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
 th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
-.meta { color: #555; } .missing { color: #a33; } figure { display: inline-block; margin: 0.5em 1em 0.5em 0; }
+.meta { color: #555; } .missing { color: #a33; } .partial { color: #a60; } figure { display: inline-block; margin: 0.5em 1em 0.5em 0; }
 img { image-rendering: pixelated; border: 1px solid #ddd; }
 </style></head><body>
 ${parts.join('\n')}

@@ -34,6 +34,9 @@ import { BufferOptions } from '../trajectory/buffer';
 
 /** The bench's sections, in the order they run. */
 export const BENCH_SECTIONS = ['timing', 'storage', 'convergence', 'cross-architecture', 'reference'] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
+/** Other names of sections, by what they measure: speed and memory are timed together; accuracy and stability come from the convergence runs. */
+export const SECTION_ALIASES = { speed: 'timing', memory: 'timing', accuracy: 'convergence', stability: 'convergence' } as const;
 
 export const benchOptionsSchema = z.strictObject({
   /** quick: minutes on a CPU; full: the GPU-sized comparison. */
@@ -52,11 +55,23 @@ export const benchOptionsSchema = z.strictObject({
   /** The dataset of the convergence runs (default Fashion-MNIST) and where its files are. */
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
   dataPath: z.string().optional(),
-  /** The sections to run (default all): timing is the speed and memory of each gradient method. */
+  /**
+   * The sections to run (default all): timing is the speed and memory of each gradient method
+   * (also called speed, memory), convergence the accuracy runs and their stability (accuracy, stability).
+   */
   sections: z
-    .array(z.enum(BENCH_SECTIONS))
+    .array(z.enum([...BENCH_SECTIONS, ...(Object.keys(SECTION_ALIASES) as (keyof typeof SECTION_ALIASES)[])]))
     .min(1)
     .default([...BENCH_SECTIONS]),
+  // Size knobs: a smaller bench than the preset's protocol is marked partial in the report.
+  /** Distillation iterations of each convergence run (default: the preset's). */
+  iterations: z.number().int().positive().optional(),
+  /** Timed iterations of each speed and memory cell (default: the preset's). */
+  timingIterations: z.number().int().positive().optional(),
+  /** ConvNet width of the experts, the convergence runs and the timing network (default: the preset's). */
+  netWidth: z.number().int().positive().optional(),
+  /** The experts train on a seeded subset of this many training images (default: the preset's). */
+  trainLimit: z.number().int().positive().optional(),
 });
 
 export type BenchOptions = z.input<typeof benchOptionsSchema>;
@@ -147,6 +162,59 @@ export interface BenchReport {
   reference: ReferenceResult | null;
   /** What was not measured (an interrupted bench, a missing GPU or reference), in words. */
   missing: string[];
+  /**
+   * Each section's state: complete (the preset's whole protocol), partial (interrupted, or fewer
+   * seeds, iterations, methods or images than the protocol, or another width: `notes` say which),
+   * missing (not measured, or interrupted before any figure) or not asked.
+   */
+  sections: Record<BenchSection, { status: 'complete' | 'partial' | 'missing' | 'not asked'; notes: string[] }>;
+}
+
+/** The preset sized by the options' knobs. */
+function sizedPreset(p: BenchPreset, o: z.output<typeof benchOptionsSchema>): BenchPreset {
+  const network = o.netWidth === undefined ? p.network : { ...p.network, netWidth: o.netWidth };
+  return {
+    ...p,
+    network,
+    buffer: o.trainLimit === undefined ? p.buffer : { ...p.buffer, trainLimit: o.trainLimit },
+    distill: o.iterations === undefined ? p.distill : { ...p.distill, iterations: o.iterations },
+    timingNetwork: o.netWidth === undefined ? p.timingNetwork : { ...p.timingNetwork, netWidth: o.netWidth },
+    timing: o.timingIterations === undefined ? p.timing : p.timing.map((c) => ({ ...c, iterations: o.timingIterations! })),
+  };
+}
+
+/** Where a run sized by the knobs measures less than the protocol, by section. */
+function protocolGaps(protocol: BenchPreset, sized: BenchPreset, seeds: number[], gradMethods: readonly GradMethod[]): Record<BenchSection, string[]> {
+  const width = (n: NetworkOptions | BenchPreset['timingNetwork']) => n.netWidth ?? 128;
+  const widthGap =
+    width(sized.network) !== width(protocol.network) ? [`network width ${width(sized.network)}, not the protocol's ${width(protocol.network)}`] : [];
+  const timingWidth =
+    width(sized.timingNetwork) !== width(protocol.timingNetwork)
+      ? [`network width ${width(sized.timingNetwork)}, not the protocol's ${width(protocol.timingNetwork)}`]
+      : [];
+  const timed = sized.timing[0]?.iterations ?? 0;
+  const protocolTimed = protocol.timing[0]?.iterations ?? 0;
+  const methods = [...new Set(protocol.timing.map((c) => c.gradMethod))];
+  const runs = [
+    ...((sized.distill.iterations ?? 0) < (protocol.distill.iterations ?? 0)
+      ? [`${sized.distill.iterations} iterations per run, not the protocol's ${protocol.distill.iterations}`]
+      : []),
+    ...((sized.buffer.trainLimit ?? Infinity) < (protocol.buffer.trainLimit ?? Infinity)
+      ? [`experts trained on ${sized.buffer.trainLimit} images, not ${protocol.buffer.trainLimit ?? 'all'} as the protocol`]
+      : []),
+    ...widthGap,
+  ];
+  return {
+    timing: [
+      ...(timed < protocolTimed ? [`${timed} timed iterations per cell, not the protocol's ${protocolTimed}`] : []),
+      ...(methods.some((m) => !gradMethods.includes(m)) ? [`gradient methods ${methods.filter((m) => gradMethods.includes(m)).join(', ')} only`] : []),
+      ...timingWidth,
+    ],
+    storage: widthGap,
+    convergence: [...(seeds.length < protocol.seeds.length ? [`${seeds.length} seed(s), not the protocol's ${protocol.seeds.length}`] : []), ...runs],
+    'cross-architecture': runs,
+    reference: [],
+  };
 }
 
 export async function runBench(
@@ -156,8 +224,11 @@ export async function runBench(
   custom?: BenchPreset,
 ): Promise<BenchReport> {
   const o = parseOptions(benchOptionsSchema, options, 'bench');
-  const preset = custom ?? BENCH_PRESETS[o.preset];
+  const sections = [...new Set(o.sections.map((s) => (s in SECTION_ALIASES ? SECTION_ALIASES[s as keyof typeof SECTION_ALIASES] : (s as BenchSection))))];
+  const protocol = custom ?? BENCH_PRESETS[o.preset];
+  const preset = sizedPreset(protocol, o);
   const seeds = o.seeds ?? preset.seeds;
+  const gaps = protocolGaps(protocol, preset, seeds, o.gradMethods);
   const device = resolveDevice(o.device, 'bench.device');
   const log = hooks.log ?? (() => {});
   fs.mkdirSync(o.outDir, { recursive: true });
@@ -172,17 +243,27 @@ export async function runBench(
     stability: null,
     crossArch: [],
     reference: null,
-    missing: [...o.sections],
+    missing: [...sections],
+    sections: Object.fromEntries(
+      BENCH_SECTIONS.map((s) => [s, { status: sections.includes(s) ? 'missing' : 'not asked', notes: [] }]),
+    ) as unknown as BenchReport['sections'],
   };
-  const want = (section: (typeof BENCH_SECTIONS)[number]) => o.sections.includes(section);
+  const want = (section: BenchSection) => sections.includes(section);
+  // the section under way, and whether it has figures yet: an interrupted one with figures is partial
+  let current: { section: BenchSection; measured: () => boolean; of: () => string } | undefined;
   const notAsked = BENCH_SECTIONS.filter((s) => !want(s));
   const save = async () => {
     await writeAtomic(path.join(o.outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
     await writeAtomic(path.join(o.outDir, 'report.html'), await renderReport(report, o.outDir));
   };
-  const done = (section: string, note?: string) => {
+  const done = (section: BenchSection, note?: string) => {
     report.missing = report.missing.filter((m) => m !== section);
     if (note) report.missing.push(note);
+    const notes = [...gaps[section], ...(note ? [note] : [])];
+    // a note says what this section could not measure (the reference's absence: all of it)
+    const status = section === 'reference' && note ? 'missing' : notes.length > 0 ? 'partial' : 'complete';
+    report.sections[section] = { status, notes };
+    current = undefined;
   };
   try {
     if (want('cross-architecture') && !want('convergence')) {
@@ -191,7 +272,10 @@ export async function runBench(
     if (notAsked.length) report.missing.push(`not asked for (sections): ${notAsked.join(', ')}`);
     await save();
     // 1. Speed and memory per gradient method, each in its own process.
-    for (const cell of want('timing') ? preset.timing.filter((c) => o.gradMethods.includes(c.gradMethod)) : []) {
+    const timingCells = want('timing') ? preset.timing.filter((c) => o.gradMethods.includes(c.gradMethod)) : [];
+    if (want('timing'))
+      current = { section: 'timing', measured: () => report.timing.length > 0, of: () => `${report.timing.length} of ${timingCells.length} cells` };
+    for (const cell of timingCells) {
       hooks.signal?.throwIfAborted();
       log(`timing ${cell.gradMethod}, IPC ${cell.ipc}, ${cell.synSteps} steps`);
       report.timing.push(await timeCellInChild({ network: preset.timingNetwork, device, dsa: DEFAULT_DSA_STRATEGY, cell }));
@@ -214,14 +298,10 @@ export async function runBench(
         const dir = bufferDir(o.bufferPath, dataset.name, spec, false);
         const { waypoints } = parseOptions(distillOptionsSchema, preset.distill, 'bench preset distill');
         const wanted = parseOptions(bufferOptionsSchema, preset.buffer, 'bench preset buffer').numExperts;
-        if (listExpertFiles(dir, 'mtt').length < wanted || listExpertFiles(dir, 'mct', waypoints).length < wanted) {
-          log(`training experts into ${dir}`);
-          await trainExperts(
-            dataset,
-            { ...preset.buffer, bufferPath: o.bufferPath, form: 'both', waypoints, network: preset.network },
-            { signal: hooks.signal },
-          );
-        }
+        // trainExperts skips finished experts, and refuses ones trained with other settings (a
+        // train limit of another bench), so it runs even when the folder looks complete
+        if (listExpertFiles(dir, 'mtt').length < wanted || listExpertFiles(dir, 'mct', waypoints).length < wanted) log(`training experts into ${dir}`);
+        await trainExperts(dataset, { ...preset.buffer, bufferPath: o.bufferPath, form: 'both', waypoints, network: preset.network }, { signal: hooks.signal });
         if (want('storage')) {
           report.storage = { ...storageReport(dir, waypoints), waypoints, bufferDir: dir };
           done('storage');
@@ -229,6 +309,13 @@ export async function runBench(
         }
 
         // 3. Convergence and stability: the same settings and experts, MTT (unroll) and MCT (tesla), several seeds.
+        if (want('convergence')) {
+          current = {
+            section: 'convergence',
+            measured: () => report.convergence.length > 0,
+            of: () => `${report.convergence.length} of ${2 * seeds.length} runs`,
+          };
+        }
         for (const method of want('convergence') ? (['mtt', 'mct'] as const) : []) {
           for (const seed of seeds) {
             hooks.signal?.throwIfAborted();
@@ -266,6 +353,13 @@ export async function runBench(
         await save();
 
         // 4. Cross-architecture: each method's best set of its first seed, on the other networks.
+        if (want('cross-architecture')) {
+          current = {
+            section: 'cross-architecture',
+            measured: () => report.crossArch.length > 0,
+            of: () => `${report.crossArch.length} of ${2 * preset.crossArch.length} evaluations`,
+          };
+        }
         for (const method of want('cross-architecture') ? (['mtt', 'mct'] as const) : []) {
           const run = report.convergence.find((c) => c.method === method);
           if (!run) continue;
@@ -314,6 +408,12 @@ export async function runBench(
     if (report.reference) done('reference', report.reference.available ? undefined : `the PyTorch reference: ${report.reference.reason}`);
     await save();
   } catch (e) {
+    if (current?.measured()) {
+      report.sections[current.section] = {
+        status: 'partial',
+        notes: [`interrupted after ${current.of()}: ${(e as Error).message}`, ...gaps[current.section]],
+      };
+    }
     await save(); // keep what was measured; `missing` says what was not
     throw e;
   }

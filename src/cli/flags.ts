@@ -117,9 +117,16 @@ const JSON_OUTPUT: Flag[] = [
 const OUTPUT: Flag[] = [{ flag: '--quiet', path: 'output.quiet', help: 'print only the result' }, ...JSON_OUTPUT];
 const JSON_ONLY = JSON_OUTPUT;
 
-const BUFFER: Flag[] = [
+// How many experts, how long and on how much data: the buffer command's flags, which distill offers
+// too (for the experts it trains when the buffer has too few).
+const EXPERT_SIZE: Flag[] = [
   { flag: '--num-experts <n>', path: 'buffer.numExperts', help: 'experts to train, E', parse: int },
   { flag: '--train-epochs <n>', path: 'buffer.epochs', help: 'epochs per expert, T', parse: int },
+  { flag: '--train-limit <n>', path: 'buffer.trainLimit', help: 'train on a seeded random subset of n training images (quick runs)', parse: int },
+];
+
+const BUFFER: Flag[] = [
+  ...EXPERT_SIZE,
   { flag: '--lr-teacher <lr>', path: 'buffer.lrTeacher', help: 'SGD learning rate of the experts', parse: num },
   { flag: '--mom <m>', path: 'buffer.momentum', help: 'SGD momentum', parse: num },
   { flag: '--l2 <wd>', path: 'buffer.weightDecay', help: 'weight decay', parse: num },
@@ -136,7 +143,6 @@ const BUFFER: Flag[] = [
     help: "MCT waypoints at these epochs, convexify.py's scheme (e.g. 0,6,25,50)",
     parse: integerListArg,
   },
-  { flag: '--train-limit <n>', path: 'buffer.trainLimit', help: 'train on a seeded random subset of n training images (quick runs)', parse: int },
   // how the run is spread over processes: read by the command itself (src/distributed)
   {
     flag: '--workers <n>',
@@ -156,14 +162,16 @@ const JOB: Flag[] = [
   {
     flag: '--preset <name>',
     path: 'job.preset',
-    help: `named settings: ${Object.keys(PRESETS).join(', ')} (default for Fashion-MNIST without --config: fashion-mnist-cpu on a CPU, fashion-mnist-ipc10 on CUDA); flags override it`,
+    help: `named settings: ${Object.keys(PRESETS).join(', ')} (default for Fashion-MNIST: fashion-mnist-cpu on a CPU, fashion-mnist-ipc10 on CUDA); --config and flags override it`,
   },
+  { flag: '--no-preset', path: 'job.noPreset', help: 'apply no preset: only --config, the flags and the defaults', value: (v) => v === false },
   {
     flag: '--config <file>',
     path: 'job.config',
-    help: 'a JSON file of options ({"data": {...}, "network": {...}, "buffer": {...}, "distill": {...}}); flags override it',
+    help: 'a JSON file of options ({"data": {...}, "network": {...}, "buffer": {...}, "distill": {...}}); it overrides the preset, flags override it',
   },
   { flag: '--no-train-experts', path: 'job.noExpertTraining', help: 'fail instead of training experts when the buffer has too few', value: (v) => v === false },
+  ...EXPERT_SIZE,
 ];
 
 const DISTILL: Flag[] = [
@@ -192,7 +200,7 @@ const DISTILL: Flag[] = [
     help: 'epoch_eval_train of each evaluation network: it trains n + 1 epochs, as evaluate_synset (published: 1000)',
   },
   { flag: '--checkpoint-every <n>', path: 'distill.checkpointEvery', help: 'iterations between checkpoints', parse: int },
-  { flag: '--seed <n>', path: 'distill.seed', help: 'seed of the run', parse: int },
+  { flag: '--seed <n>', path: 'distill.seed', help: 'seed of the run, and of the experts it trains unless the config file sets buffer.seed', parse: int },
   { flag: '--run-dir <dir>', path: 'distill.runDir', help: 'the run folder (default runs/<dataset>_<method>_ipc<ipc>)' },
   { flag: '--buffer-path <dir>', path: 'distill.bufferPath', help: 'root of the expert buffers' },
   { flag: '--waypoints <k>', path: 'distill.waypoints', help: 'K of the MCT expert files, uniform scheme (published: 4)', parse: int },
@@ -283,7 +291,32 @@ const BENCH: Flag[] = [
   { flag: '--seeds <list>', path: 'bench.seeds', help: "seeds of the convergence runs, e.g. 0,1,2 (default: the preset's)", parse: listArg(int) },
   { flag: '--grad-methods <list>', path: 'bench.gradMethods', help: 'gradient methods to time, e.g. unroll,tesla', parse: listArg() },
   { flag: '--reference <file>', path: 'bench.reference', help: 'the PyTorch reference script (ref_mtt.py) to run in the same call' },
-  { flag: '--sections <list>', path: 'bench.sections', help: 'sections to run, e.g. timing,reference', parse: listArg() },
+  {
+    flag: '--sections <list>',
+    path: 'bench.sections',
+    help: 'sections to run: timing (also speed, memory), storage, convergence (also accuracy, stability), cross-architecture, reference; e.g. speed,memory,accuracy',
+    parse: listArg(),
+  },
+  // size knobs: a bench smaller than its preset's protocol is marked partial in bench.json and report.html
+  { flag: '--iterations <n>', path: 'bench.iterations', help: "distillation iterations of each convergence run (default: the preset's, quick 60)", parse: int },
+  {
+    flag: '--timing-iterations <n>',
+    path: 'bench.timingIterations',
+    help: "timed iterations of each speed and memory cell (default: the preset's, quick 5)",
+    parse: int,
+  },
+  {
+    flag: '--net-width <n>',
+    path: 'bench.netWidth',
+    help: "ConvNet width of the experts, the runs and the timing network (default: the preset's, quick 32)",
+    parse: int,
+  },
+  {
+    flag: '--train-limit <n>',
+    path: 'bench.trainLimit',
+    help: "the experts train on a seeded subset of n training images (default: the preset's, quick 6000)",
+    parse: int,
+  },
   { flag: '--buffer-path <dir>', path: 'bench.bufferPath', help: 'root of the expert buffers' },
   { flag: '--data-path <path>', path: 'bench.dataPath', help: 'Fashion-MNIST files (default: its usual place)' },
 ];
@@ -350,16 +383,28 @@ function attributeOf(flag: Flag): string {
  * Adds a table's flags to a command, each help text ending with its schema default (for the
  * distill command, `presets: true`: the default without a preset, since a preset sets most).
  */
-export function addFlags(cmd: Command, flags: readonly Flag[], options: { presets?: boolean } = {}): Command {
+export function addFlags(
+  cmd: Command,
+  flags: readonly Flag[],
+  options: {
+    presets?: boolean;
+    /** The default a command really applies, where it is not the schema's (given the schema's, formatted, if any). */
+    defaultOf?: (flag: Flag, schemaDefault: string | undefined) => string | undefined;
+  } = {},
+): Command {
   for (const f of flags) {
     // booleans and negations say what they do; flags with a value show the schema's default
     const d = f.flag.includes('<') ? schemaDefault(f.path) : undefined;
+    const formatted = d === undefined || d.value === undefined ? undefined : formatDefault(d.value);
+    const real = options.defaultOf?.(f, formatted);
     const shown =
       f.default !== undefined
         ? ` (default ${f.default})`
-        : d === undefined || d.value === undefined
-          ? ''
-          : ` (default ${formatDefault(d.value)}${options.presets ? ' without a preset' : ''})`;
+        : real !== undefined
+          ? ` (default: ${real})`
+          : formatted === undefined
+            ? ''
+            : ` (default ${formatted}${options.presets ? ' without a preset' : ''})`;
     const option = new Option(f.flag, `${f.help}${shown}`);
     if (f.parse) option.argParser(f.parse);
     if (f.required) option.makeOptionMandatory();
@@ -388,6 +433,8 @@ export function givenFlags(cmd: Command, flags: readonly Flag[]): GivenOptions {
   for (const f of flags) {
     const attribute = attributeOf(f);
     if (cmd.getOptionValueSource(attribute) !== 'cli') continue;
+    // --preset <name> and --no-preset share one commander attribute: false is the negation's
+    if (f.flag.startsWith('--no-') !== (values[attribute] === false)) continue;
     const [group, key] = splitPath(f.path);
     (given.groups[group] ??= {})[key] = f.value ? f.value(values[attribute]) : values[attribute];
     given.sources.set(f.path, f.flag.split(' ')[0]);

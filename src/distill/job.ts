@@ -5,11 +5,11 @@
  */
 import * as fs from 'fs';
 import { datasetOptions, DatasetOptions, loadDataset } from '../data/dataset';
-import { parseOptions } from '../config/validate';
+import { checkOptionGroups, parseOptions } from '../config/validate';
 import { throwIfInterrupted, TrajmatchInputError, TrajmatchInterrupted } from '../errors';
 import { convNetForDataset, NetworkOptions, networkOptionsSchema } from '../model/convnet';
-import { BufferEvent, BufferOptions, bufferDir, bufferOptionsSchema, trainExperts } from '../trajectory/buffer';
-import { listExpertFiles } from '../trajectory/files';
+import { BufferEvent, BufferOptions, bufferDir, bufferOptionsSchema, DEFAULT_BUFFER_PATH, trainExperts } from '../trajectory/buffer';
+import { DEFAULT_WAYPOINTS, listExpertFiles } from '../trajectory/files';
 import { waypointPlan } from '../trajectory/waypoints';
 import { resolveDevice } from '../backend/device';
 import { RankEnv } from '../distributed/env';
@@ -24,7 +24,8 @@ import { distillInterrupted } from './errors';
 export interface JobOptions {
   /**
    * A named preset (see PRESETS); explicit options override it. Without one, the default job's preset
-   * for the device applies, unless another dataset than Fashion-MNIST is asked for, or `noPreset`.
+   * for the device applies, unless another dataset than Fashion-MNIST is asked for, or `noPreset`
+   * (then only the options given and the schemas' defaults apply).
    */
   preset?: string;
   noPreset?: boolean;
@@ -33,7 +34,8 @@ export interface JobOptions {
   /**
    * How experts are trained when the buffer has too few. They go where the distillation reads them:
    * buffer.bufferPath and buffer.waypoints follow distill's (distill.bufferPath when given, else
-   * buffer.bufferPath).
+   * buffer.bufferPath). Their seed is distill.seed unless buffer.seed is given: one seed
+   * reproduces the whole job.
    */
   buffer?: BufferOptions;
   distill?: DistillOptions;
@@ -47,8 +49,22 @@ export interface JobOptions {
   distributed?: { rank: RankEnv; timeoutSeconds?: number };
 }
 
+/**
+ * One setting the job applies, and where it came from: the preset, the caller's options, the
+ * default job (which downloads Fashion-MNIST where it is missing), or distill.seed (the experts'
+ * seed when buffer.seed is not given). Settings not listed take the schemas' defaults.
+ */
+export interface AppliedSetting {
+  /** Key path, e.g. distill.lrImg. */
+  path: string;
+  value: unknown;
+  from: 'preset' | 'options' | 'default job' | 'distill.seed';
+}
+
 export type JobEvent =
   | { type: 'preset'; name: string; description: string }
+  /** Before any work: the preset applied (null: none) and every setting given by it or by the options. */
+  | { type: 'settings'; preset: string | null; settings: AppliedSetting[] }
   | { type: 'experts'; dir: string; have: number; wanted: number }
   | { type: 'buffer'; event: BufferEvent }
   | { type: 'distill'; event: DistillEvent };
@@ -77,6 +93,9 @@ function isDirectory(p: string): boolean {
 
 /** The whole job: dataset, experts if needed, distillation with evaluations. */
 export async function runDistillJob(options: JobOptions = {}, hooks: { onEvent?: (e: JobEvent) => void; signal?: AbortSignal } = {}): Promise<JobResult> {
+  if (options.preset !== undefined && options.noPreset) {
+    throw new TrajmatchInputError(`preset '${options.preset}' and noPreset both given: choose one`);
+  }
   const device = resolveDevice(options.data?.device, 'data.device');
   const otherDataset = options.data?.dataset !== undefined && options.data.dataset !== 'fashion-mnist';
   const usePreset = options.preset ?? (options.noPreset || otherDataset ? undefined : defaultPreset(device));
@@ -89,18 +108,46 @@ export async function runDistillJob(options: JobOptions = {}, hooks: { onEvent?:
   // Every option is checked, and every default decided, before seconds of loading and training.
   // The default job fetches Fashion-MNIST into the cache where Debian's package is not installed.
   const defaultJob = options.preset === undefined && usePreset !== undefined;
-  const data: DatasetOptions = { ...(defaultJob ? { download: true } : {}), ...preset?.data, ...options.data, device };
+  const jobDefaults: DatasetOptions = defaultJob ? { download: true } : {};
+  const data: DatasetOptions = { ...jobDefaults, ...preset?.data, ...options.data, device };
   const network: NetworkOptions = { ...preset?.network, ...options.network };
   const distributed = options.distributed && options.distributed.rank.worldSize > 1 ? options.distributed : undefined;
   const given = { buffer: { ...preset?.buffer, ...options.buffer }, distill: { ...preset?.distill, ...options.distill } };
   if (distributed && given.distill.trajectoryBatch === undefined) given.distill.trajectoryBatch = distributed.rank.worldSize;
-  const distill = parseOptions(distillOptionsSchema, { ...given.distill, bufferPath: given.distill.bufferPath ?? given.buffer.bufferPath }, 'distill');
-  const buffer = parseOptions(
-    bufferOptionsSchema,
-    { ...given.buffer, bufferPath: distill.bufferPath, waypoints: distill.waypoints, waypointEpochs: distill.waypointEpochs },
-    'buffer',
-  );
-  const parsedNetwork = parseOptions(networkOptionsSchema, network, 'network');
+  // The experts' seed follows the run's unless buffer.seed is given.
+  const seedFromDistill = given.buffer.seed === undefined && given.distill.seed !== undefined;
+  if (seedFromDistill) given.buffer.seed = given.distill.seed;
+  const settings: AppliedSetting[] = [];
+  const note = (group: string, values: object | undefined, from: AppliedSetting['from']) => {
+    for (const [key, value] of Object.entries(values ?? {})) {
+      if (value === undefined) continue;
+      const at = settings.findIndex((s) => s.path === `${group}.${key}`);
+      if (at >= 0) settings.splice(at, 1);
+      settings.push({ path: `${group}.${key}`, value, from });
+    }
+  };
+  note('data', jobDefaults, 'default job');
+  for (const group of ['data', 'network', 'buffer', 'distill'] as const) note(group, preset?.[group], 'preset');
+  for (const group of ['data', 'network', 'buffer', 'distill'] as const) note(group, options[group], 'options');
+  if (seedFromDistill) note('buffer', { seed: given.buffer.seed }, 'distill.seed');
+  hooks.onEvent?.({ type: 'settings', preset: usePreset ?? null, settings });
+
+  // Every group's problems at once, not only the first group's. The buffer takes the distillation's
+  // folder and waypoints (their problems are the distillation's to report).
+  const [distill, buffer, parsedNetwork] = checkOptionGroups([
+    () => parseOptions(distillOptionsSchema, { ...given.distill, bufferPath: given.distill.bufferPath ?? given.buffer.bufferPath }, 'distill'),
+    () => {
+      const fromDistill = distillOptionsSchema.safeParse({ ...given.distill, bufferPath: given.distill.bufferPath ?? given.buffer.bufferPath });
+      const d = fromDistill.success ? fromDistill.data : undefined;
+      return parseOptions(
+        bufferOptionsSchema,
+        { ...given.buffer, bufferPath: d?.bufferPath ?? DEFAULT_BUFFER_PATH, waypoints: d?.waypoints ?? DEFAULT_WAYPOINTS, waypointEpochs: d?.waypointEpochs },
+        'buffer',
+      );
+    },
+    () => parseOptions(networkOptionsSchema, network, 'network'),
+    () => datasetOptions(data, 'data'),
+  ] as const);
   const dataName = datasetOptions(data, 'data').dataset;
   // an abort before the job or while it loads the data or trains its experts rejects as one during distillation
   const interrupted = (cause: unknown) => distillInterrupted(null, defaultRunDir(dataName, distill), cause);

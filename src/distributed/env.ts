@@ -49,7 +49,7 @@ export function rankFromEnv(env: NodeJS.ProcessEnv = process.env): RankEnv | und
  * The device of a rank: 'auto' and 'cuda' mean the GPU of its LOCAL_RANK (one rank per GPU), 'auto'
  * falling back to the CPU where there is no CUDA; 'cpu' and 'cuda:N' are kept as asked.
  */
-export function deviceForRank(request: string | undefined, localRank: number, option = '--device'): string {
+export function deviceForRank(request: string | undefined, localRank: number, option = 'data.device'): string {
   const ask = request ?? 'auto';
   const info = backendInfo();
   if ((ask === 'auto' && info.cudaAvailable) || ask === 'cuda') {

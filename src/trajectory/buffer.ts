@@ -95,7 +95,17 @@ export function bufferDir(bufferPath: string, dataset: string, spec: ConvNetSpec
 }
 
 function settingsOf(o: ParsedBufferOptions) {
-  return { epochs: o.epochs, lrTeacher: o.lrTeacher, momentum: o.momentum, weightDecay: o.weightDecay, batchSize: o.batchSize, dsa: o.dsa, seed: o.seed };
+  return {
+    epochs: o.epochs,
+    lrTeacher: o.lrTeacher,
+    momentum: o.momentum,
+    weightDecay: o.weightDecay,
+    batchSize: o.batchSize,
+    dsa: o.dsa,
+    seed: o.seed,
+    // null: every training image
+    trainLimit: o.trainLimit ?? null,
+  };
 }
 
 /** Is expert e finished? Refuses files made with other settings rather than mixing them into one buffer. */
@@ -105,7 +115,8 @@ function finishedForms(dir: string, e: number, o: ParsedBufferOptions, expected:
     if (!fs.existsSync(file)) return false;
     // the header is enough: a finished expert's checkpoints need not be read to be skipped
     const have = readExpertInfo(file, expected);
-    const diff = (Object.keys(want) as (keyof typeof want)[]).filter((k) => want[k] !== have[k]);
+    // files written before the train limit was recorded have none: they are taken as they are
+    const diff = (Object.keys(want) as (keyof typeof want)[]).filter((k) => want[k] !== have[k] && !(k === 'trainLimit' && have[k] === undefined));
     if (diff.length > 0) {
       throw new TrajmatchInputError(
         `${file}: this buffer was trained with other settings (${diff.map((k) => `${k} ${JSON.stringify(have[k])}, not ${JSON.stringify(want[k])}`).join('; ')}); use another buffer.bufferPath`,

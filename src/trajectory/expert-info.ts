@@ -26,6 +26,8 @@ export const expertInfoSchema = z.object({
   /** The DSA strategy of every batch, or null without augmentation. */
   dsa: z.string().nullable(),
   seed: z.number().int(),
+  /** Training images of a seeded subset (buffer.trainLimit), null for all; absent in files made before it was recorded. */
+  trainLimit: z.number().int().positive().nullable().optional(),
   /** Index of the expert in its buffer. */
   expert: z.number().int().nonnegative(),
   /** Train accuracy of each epoch, as the epoch went. */
@@ -77,9 +79,7 @@ export function checkExpertMatches(info: ExpertInfo, expected: ExpectedExpert, f
     if (info.preprocessing === undefined) {
       const legacy = legacyProblem(info);
       if (legacy !== null) {
-        throw new SafetensorsError(
-          `${file}: ${legacy}; retrain the experts (npm run buffer with a fresh --buffer-path, or delete ${path.dirname(file)} first)`,
-        );
+        throw new SafetensorsError(`${file}: ${legacy}; retrain the experts (into a fresh buffer.bufferPath, or delete ${path.dirname(file)} first)`);
       }
     } else if (!samePreprocessing(info.preprocessing, expected.preprocessing)) {
       problems.push(`its inputs were preprocessed by ${describePreprocessing(info.preprocessing)}, not ${describePreprocessing(expected.preprocessing)}`);

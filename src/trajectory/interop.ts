@@ -139,7 +139,7 @@ export async function importPublishedBuffer(files: string[], o: ImportOptions, o
       const want = planEpochs(plan, x.epochs);
       if (JSON.stringify(want) !== JSON.stringify(x.data.waypointEpochs)) {
         throw new TrajmatchInputError(
-          `${pair.waypoints}: expert ${i} has waypoints at epochs [${x.data.waypointEpochs.join(', ')}], not at those of ${describeWaypointPlan(plan)} ([${want.join(', ')}]); pass --waypoint-epochs ${x.data.waypointEpochs.join(',')} to import them as they are`,
+          `${pair.waypoints}: expert ${i} has waypoints at epochs [${x.data.waypointEpochs.join(', ')}], not at those of ${describeWaypointPlan(plan)} ([${want.join(', ')}]); set import.waypoints to [${x.data.waypointEpochs.join(', ')}] to import them as they are`,
         );
       }
       const target = path.join(dir, expertFileName(next, 'mct', plan));

@@ -53,6 +53,44 @@ describe('the MTT vs MCT bench', () => {
     for (const c of r.crossArch) expect(c.mean).toBeGreaterThanOrEqual(0);
     expect(r.reference).toMatchObject({ available: false });
     expect(r.missing).toEqual([expect.stringMatching(/^the PyTorch reference: /)]);
+    for (const s of ['timing', 'storage', 'convergence', 'cross-architecture']) expect(r.sections[s]).toEqual({ status: 'complete', notes: [] });
+    expect(r.sections.reference.status).toBe('missing');
+    expect(fs.readFileSync(path.join(outDir, 'report.html'), 'utf8')).not.toContain('class="partial"');
+  });
+
+  test('size knobs: fewer seeds, iterations and timed iterations, another width; what measured less than the protocol is marked partial', async () => {
+    const out = path.join(root, 'small');
+    const r = await runBench(
+      { ...options(), outDir: out, sections: ['speed', 'memory', 'accuracy'], seeds: [1], iterations: 2, timingIterations: 1, netWidth: 3, trainLimit: 60 },
+      {},
+      tiny,
+    );
+    expect(r.timing).toHaveLength(3);
+    for (const t of r.timing) expect(t.samplesMs).toHaveLength(1);
+    expect(r.settings.timingNetwork.netWidth).toBe(3);
+    expect(r.settings.network.netWidth).toBe(3);
+    expect(r.settings.buffer.trainLimit).toBe(60);
+    expect(r.convergence.map((c) => `${c.method}${c.seed}`)).toEqual(['mtt1', 'mct1']);
+    for (const c of r.convergence) expect(c.evals.map((e) => e.iteration)).toEqual([0, 2]);
+    expect(r.sections.timing).toEqual({
+      status: 'partial',
+      notes: ["1 timed iterations per cell, not the protocol's 2", "network width 3, not the protocol's 4"],
+    });
+    expect(r.sections.convergence).toEqual({
+      status: 'partial',
+      notes: [
+        "1 seed(s), not the protocol's 2",
+        "2 iterations per run, not the protocol's 4",
+        'experts trained on 60 images, not all as the protocol',
+        "network width 3, not the protocol's 4",
+      ],
+    });
+    expect(r.sections.storage.status).toBe('not asked');
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<p class="partial" data-section="timing"><strong>partial</strong>: 1 timed iterations per cell');
+    expect(html).toContain('<p class="partial" data-section="convergence"><strong>partial</strong>: 1 seed(s)');
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'bench.json'), 'utf8')).sections.convergence.status).toBe('partial');
+    await expect(runBench({ ...options(), outDir: out, sections: ['speed', 'nothing'] } as never, {}, tiny)).rejects.toThrow(/bench\.sections\.1: /);
   });
 
   (chromium || process.env.CI ? test : test.skip)('the HTML report renders in headless Chromium with its plots, tables and images', () => {
@@ -101,7 +139,11 @@ describe('the MTT vs MCT bench', () => {
     const r = JSON.parse(fs.readFileSync(path.join(partial, 'bench.json'), 'utf8'));
     expect(r.timing).toHaveLength(2); // the cell under way when the signal came finishes; the next does not start
     expect(r.missing).toEqual(expect.arrayContaining(['storage', 'timing', 'convergence', 'cross-architecture', 'reference']));
-    expect(fs.readFileSync(path.join(partial, 'report.html'), 'utf8')).toContain('<h2>Missing</h2>');
+    expect(r.sections.timing).toEqual({ status: 'partial', notes: ['interrupted after 2 of 3 cells: stop'] });
+    expect(r.sections.storage.status).toBe('missing');
+    const html = fs.readFileSync(path.join(partial, 'report.html'), 'utf8');
+    expect(html).toContain('<h2>Missing</h2>');
+    expect(html).toContain('<p class="partial" data-section="timing"><strong>partial</strong>: interrupted after 2 of 3 cells: stop</p>');
   });
 
   test('sections: only the speed and memory section and the reference, without reading the dataset', async () => {

@@ -62,3 +62,50 @@ test('the experts a job trains are the ones it distils from: one buffer folder',
   expect(events.find((e) => e.type === 'distill' && e.event.type === 'start')).toMatchObject({ event: { bufferDir: expect.stringContaining(own) } });
   expect(result.evals.map((e) => e.iteration)).toEqual([0, 1]);
 });
+
+test('the job reports every setting it applies with its source, and lists the problems of every option group by key path', async () => {
+  const events: JobEvent[] = [];
+  const bad = runDistillJob(
+    { preset: 'fashion-mnist-cpu', data: { device: 'cpu' }, network: { depth: 0 }, buffer: { epochs: 0 }, distill: { lrLr: -1, seed: 5 } },
+    { onEvent: (e) => events.push(e) },
+  );
+  await expect(bad).rejects.toThrow(
+    /^Invalid options:\n {2}distill\.lrLr: .*\(received -1\)\n {2}buffer\.epochs: .*\(received 0\)\n {2}network\.depth: .*\(received 0\)$/,
+  );
+  await expect(bad).rejects.not.toThrow(/--/); // the library names options, never flags
+  const settings = events.find((e) => e.type === 'settings');
+  expect(settings).toMatchObject({ type: 'settings', preset: 'fashion-mnist-cpu' });
+  const applied = settings?.type === 'settings' ? settings.settings : [];
+  expect(applied).toEqual(
+    expect.arrayContaining([
+      { path: 'distill.lrImg', value: 100, from: 'preset' },
+      { path: 'distill.lrLr', value: -1, from: 'options' },
+      { path: 'buffer.epochs', value: 0, from: 'options' },
+      { path: 'buffer.seed', value: 5, from: 'distill.seed' },
+      { path: 'data.device', value: 'cpu', from: 'options' },
+    ]),
+  );
+  expect(applied.filter((s) => s.path === 'distill.lrLr')).toHaveLength(1); // the preset's value is replaced, not listed twice
+  expect(applied.some((s) => s.path === 'data.download')).toBe(false); // a named preset is not the default job
+
+  // an explicit buffer.seed wins over distill.seed
+  const own: JobEvent[] = [];
+  await expect(
+    runDistillJob({ data: { device: 'cpu' }, network: { depth: 0 }, buffer: { seed: 2 }, distill: { seed: 5 } }, { onEvent: (e) => own.push(e) }),
+  ).rejects.toThrow(/network\.depth/);
+  const s = own.find((e) => e.type === 'settings');
+  expect(s?.type === 'settings' && s.settings.filter((x) => x.path === 'buffer.seed')).toEqual([{ path: 'buffer.seed', value: 2, from: 'options' }]);
+  expect(s).toMatchObject({ preset: 'fashion-mnist-cpu' }); // the default job's preset on a CPU
+  expect(s?.type === 'settings' && s.settings.find((x) => x.path === 'data.download')).toEqual({ path: 'data.download', value: true, from: 'default job' });
+
+  const none: JobEvent[] = [];
+  await expect(runDistillJob({ noPreset: true, data: { device: 'cpu' }, network: { depth: 0 } }, { onEvent: (e) => none.push(e) })).rejects.toThrow(
+    /network\.depth/,
+  );
+  expect(none).toEqual([
+    { type: 'settings', preset: null, settings: [expect.objectContaining({ path: 'data.device' }), expect.objectContaining({ path: 'network.depth' })] },
+  ]);
+  await expect(runDistillJob({ preset: 'fashion-mnist-cpu', noPreset: true })).rejects.toThrow(
+    "preset 'fashion-mnist-cpu' and noPreset both given: choose one",
+  );
+});

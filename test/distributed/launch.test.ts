@@ -24,7 +24,7 @@ describe("torchrun's variables", () => {
   test('a rank on this CPU-only build runs on the CPU; asking for CUDA says why there is none', () => {
     expect(deviceForRank(undefined, 3)).toBe('cpu');
     expect(deviceForRank('cpu', 0)).toBe('cpu');
-    expect(() => deviceForRank('cuda', 0)).toThrow(/--device: .*cuda/i);
+    expect(() => deviceForRank('cuda', 0)).toThrow(/data\.device: .*cuda/i);
   });
 });
 

@@ -174,6 +174,13 @@ describe('the expert buffer', () => {
       await expect(trainExperts(dataset, { ...base, epochs: 5, numExperts: 1, bufferPath, network })).rejects.toThrow(
         /expert_000\.mtt\.safetensors: this buffer was trained with other settings \(epochs 4, not 5\)/,
       );
+      // the training subset is part of an expert: another train limit (or none) is another buffer
+      await expect(trainExperts(dataset, { ...base, trainLimit: 50, numExperts: 1, bufferPath, network })).rejects.toThrow(
+        /expert_000\.mtt\.safetensors: this buffer was trained with other settings \(trainLimit 64, not 50\)/,
+      );
+      await expect(trainExperts(dataset, { ...base, trainLimit: undefined, numExperts: 1, bufferPath, network })).rejects.toThrow(
+        /\(trainLimit 64, not null\)/,
+      );
     });
 
     test('a trajectory from another dataset or network is refused, naming the file', () => {

@@ -51,6 +51,9 @@ export function registerBench(program: Command): void {
             }
           }
           for (const m of report.missing) console.log(`missing: ${m}`);
+          for (const [section, state] of Object.entries(report.sections)) {
+            if (state.status === 'partial') console.log(`partial: ${section} (${state.notes.join('; ')})`);
+          }
           console.log(`report: ${path.join(options.outDir, 'report.html')}; figures: ${path.join(options.outDir, 'bench.json')}`);
         });
       } catch (e) {

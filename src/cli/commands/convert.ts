@@ -39,7 +39,8 @@ export function registerConvert(program: Command): void {
   );
   cmd.action(async () => {
     const given = givenFlags(cmd, flags);
-    await inUserTermsOnError(flags, given.sources, async () => {
+    // the import's waypoint plan (a library option, import.waypoints) is set by --waypoint-epochs
+    await inUserTermsOnError(flags, new Map([['import.waypoints', '--waypoint-epochs'], ...given.sources]), async () => {
       const c = (given.groups.command ?? {}) as ConvertFlags;
       const output = openOutput(given.groups.output);
       const say = (file: string) => {

@@ -14,6 +14,7 @@ import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError, mergeGiven } f
 import { showExpertTraining } from '../progress';
 import { openOutput } from '../output';
 import { onInterrupt } from '../interrupt';
+import { describeSettings, settingSources } from '../provenance';
 
 /** Processes of a run without --nproc, and the seconds of --dist-timeout without it. */
 const DEFAULT_NPROC = 1;
@@ -39,6 +40,7 @@ export function registerDistill(program: Command): void {
     const job = fromFlags.groups.job ?? {};
     const configFile = job.config as string | undefined;
     const given = configFile === undefined ? fromFlags : mergeGiven(readConfigFile(configFile), fromFlags);
+    const flagOf = (keyPath: string) => flags.find((f) => f.path === keyPath)?.flag.split(' ')[0] ?? keyPath;
     await inUserTermsOnError(flags, given.sources, async () => {
       const command = given.groups.command ?? {};
       const rank = rankFromEnv();
@@ -61,7 +63,14 @@ export function registerDistill(program: Command): void {
       const onEvent = (j: JobEvent) => {
         output.event(j);
         if (j.type === 'preset') screen.log(`preset ${j.name}: ${j.description}`);
-        else if (j.type === 'experts') screen.log(`${j.dir} holds ${j.have} of ${j.wanted} experts${job.noExpertTraining ? '' : ': training the rest first'}`);
+        else if (j.type === 'settings') {
+          // What the preset set is named as such in errors; the lines say where every setting came from.
+          for (const s of j.settings) {
+            if (s.from === 'preset' && !given.sources.has(s.path)) given.sources.set(s.path, `${flagOf(s.path)} (set by preset ${j.preset})`);
+          }
+          for (const line of describeSettings(j.preset, settingSources(j.settings, j.preset, given.sources))) screen.log(line);
+        } else if (j.type === 'experts')
+          screen.log(`${j.dir} holds ${j.have} of ${j.wanted} experts${job.noExpertTraining ? '' : ': training the rest first'}`);
         else if (j.type === 'buffer') showExperts(j.event);
         else {
           const e = j.event;
@@ -101,7 +110,7 @@ export function registerDistill(program: Command): void {
             buffer,
             distill,
             noExpertTraining: Boolean(job.noExpertTraining),
-            noPreset: configFile !== undefined,
+            noPreset: Boolean(job.noPreset),
             distributed: rank ? { rank, timeoutSeconds } : undefined,
           },
           { onEvent, signal: ac.signal },
