@@ -55,11 +55,11 @@ export function describe(value: unknown): string {
 }
 
 /** What was running when a job was aborted. */
-export type InterruptedOperation = 'distill' | 'trainExperts' | 'evaluate';
+export type InterruptedOperation = 'distill' | 'trainExperts' | 'evaluate' | 'bench';
 
 /**
  * A long-running library call (runDistillJob, distillDataset, trainExperts, evaluateSet,
- * evaluateNetworks) was aborted through its AbortSignal. It rejects with this one error whether
+ * evaluateNetworks, runBench) was aborted through its AbortSignal. It rejects with this one error whether
  * the signal was aborted before the call or while it ran; the signal's reason is the `cause`.
  * Native calls are not cut short: the abort takes effect at the next step (an epoch, an iteration).
  */
@@ -73,7 +73,7 @@ export class TrajmatchInterrupted extends Error {
      * being trained (trainExperts), or the network being trained (evaluate, 0-based).
      */
     readonly iteration: number | null,
-    /** The run folder that resumes it (distill), the buffer folder that keeps the finished experts (trainExperts), or null (evaluate). */
+    /** The run folder that resumes it (distill), the buffer folder that keeps the finished experts (trainExperts), the bench's output folder (bench), or null (evaluate). */
     readonly runDir: string | null,
     options?: { cause?: unknown },
   ) {
@@ -90,6 +90,7 @@ function interruptedMessage(operation: InterruptedOperation, iteration: number |
   if (operation === 'trainExperts') {
     return `expert training interrupted: finished experts are kept in ${runDir} (stopped at expert ${iteration}); run the same command again to resume`;
   }
+  if (operation === 'bench') return `bench interrupted: the report so far, its unfinished sections marked partial, is in ${runDir}`;
   return `evaluation interrupted at network ${iteration}; nothing was kept`;
 }
 

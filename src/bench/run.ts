@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { parseOptions } from '../config/validate';
-import { TrajmatchInputError } from '../errors';
+import { throwIfInterrupted, TrajmatchInputError, TrajmatchInterrupted } from '../errors';
+import { checkOutputDir } from '../io/output-path';
 import { DEFAULT_DEVICE, resolveDevice } from '../backend/device';
 import { DATASET_NAMES, loadDataset } from '../data/dataset';
 import { convNetForDataset } from '../model/convnet';
@@ -231,6 +232,9 @@ export async function runBench(
   const gaps = protocolGaps(protocol, preset, seeds, o.gradMethods);
   const device = resolveDevice(o.device, 'bench.device');
   const log = hooks.log ?? (() => {});
+  checkOutputDir(o.outDir, 'bench.outDir');
+  const interrupted = (cause: unknown) => new TrajmatchInterrupted('bench', null, o.outDir, { cause });
+  throwIfInterrupted(hooks.signal, interrupted);
   fs.mkdirSync(o.outDir, { recursive: true });
   const report: BenchReport = {
     date: new Date().toISOString(),
@@ -276,7 +280,7 @@ export async function runBench(
     if (want('timing'))
       current = { section: 'timing', measured: () => report.timing.length > 0, of: () => `${report.timing.length} of ${timingCells.length} cells` };
     for (const cell of timingCells) {
-      hooks.signal?.throwIfAborted();
+      throwIfInterrupted(hooks.signal, interrupted);
       log(`timing ${cell.gradMethod}, IPC ${cell.ipc}, ${cell.synSteps} steps`);
       report.timing.push(await timeCellInChild({ network: preset.timingNetwork, device, dsa: DEFAULT_DSA_STRATEGY, cell }));
       await save();
@@ -318,7 +322,7 @@ export async function runBench(
         }
         for (const method of want('convergence') ? (['mtt', 'mct'] as const) : []) {
           for (const seed of seeds) {
-            hooks.signal?.throwIfAborted();
+            throwIfInterrupted(hooks.signal, interrupted);
             log(`distilling with ${method.toUpperCase()}, seed ${seed}`);
             const runDir = path.join(o.outDir, 'runs', `${method}_seed${seed}`);
             fs.rmSync(runDir, { recursive: true, force: true });
@@ -367,7 +371,7 @@ export async function runBench(
           const { images, labels } = syntheticSetTensors(best, device);
           try {
             for (const arch of preset.crossArch) {
-              hooks.signal?.throwIfAborted();
+              throwIfInterrupted(hooks.signal, interrupted);
               log(`evaluating the ${method.toUpperCase()} set on ${arch}`);
               const r = await evaluateSetOnArch(
                 dataset,
@@ -409,9 +413,11 @@ export async function runBench(
     await save();
   } catch (e) {
     if (current?.measured()) {
+      // an abort says why through the signal's reason
+      const why = e instanceof TrajmatchInterrupted && e.cause instanceof Error ? e.cause.message : (e as Error).message;
       report.sections[current.section] = {
         status: 'partial',
-        notes: [`interrupted after ${current.of()}: ${(e as Error).message}`, ...gaps[current.section]],
+        notes: [`interrupted after ${current.of()}: ${why}`, ...gaps[current.section]],
       };
     }
     await save(); // keep what was measured; `missing` says what was not

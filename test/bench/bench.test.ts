@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BenchPreset, runBench } from '../../src/bench/run';
+import { TrajmatchInterrupted } from '../../src/errors';
 import { tempDir, writeLearnableMnist } from '../data/fixtures';
 
 // A bench on the small learnable dataset: every section runs, in seconds.
@@ -135,7 +136,10 @@ describe('the MTT vs MCT bench', () => {
       },
       tiny,
     );
-    await expect(run).rejects.toThrow('stop');
+    // the library's one abort error, naming the bench's folder, with the signal's reason as its cause
+    const stopped = await run.catch((e: unknown) => e);
+    expect(stopped).toBeInstanceOf(TrajmatchInterrupted);
+    expect(stopped).toMatchObject({ name: 'TrajmatchInterrupted', operation: 'bench', runDir: partial, cause: new Error('stop') });
     const r = JSON.parse(fs.readFileSync(path.join(partial, 'bench.json'), 'utf8'));
     expect(r.timing).toHaveLength(2); // the cell under way when the signal came finishes; the next does not start
     expect(r.missing).toEqual(expect.arrayContaining(['storage', 'timing', 'convergence', 'cross-architecture', 'reference']));
