@@ -246,19 +246,22 @@ export function loadAddon(candidates: string[] = defaultAddonPaths()): NativeAdd
         });
       }
     }
-    // The Tensor's own reads are called on the handle, not through engine.ts: their refusals get the same class here
-    const tensorProto = addon.Tensor!.prototype as Record<'toArray' | 'to', (...args: unknown[]) => unknown>;
+    // The Tensor's own reads are called on the handle, not through engine.ts: their refusals get the same class here.
+    // The addon is loaded once per process but this module may be loaded more than once (two copies of
+    // trajmatch, a test runner's module registries): each wraps the native method anew, so that the
+    // refusal is an instance of the TensorInUseError its caller imported.
+    type Method = ((...args: unknown[]) => unknown) & { nativeMethod?: (...args: unknown[]) => unknown };
+    const tensorProto = addon.Tensor!.prototype as Record<'toArray' | 'to', Method>;
     for (const method of ['toArray', 'to'] as const) {
-      const original = tensorProto[method];
-      if ((original as { inUseChecked?: boolean }).inUseChecked) continue;
+      const nativeMethod = tensorProto[method].nativeMethod ?? tensorProto[method];
       const checked = function (this: unknown, ...args: unknown[]) {
         try {
-          return original.apply(this, args);
+          return nativeMethod.apply(this, args);
         } catch (e) {
           throw isTensorInUse(e) ? tensorInUseError(e) : e;
         }
       };
-      Object.defineProperty(checked, 'inUseChecked', { value: true });
+      Object.defineProperty(checked, 'nativeMethod', { value: nativeMethod });
       Object.defineProperty(tensorProto, method, { value: checked, writable: true, configurable: true });
     }
     return addon as NativeAddon;

@@ -383,28 +383,18 @@ function attributeOf(flag: Flag): string {
  * Adds a table's flags to a command, each help text ending with its schema default (for the
  * distill command, `presets: true`: the default without a preset, since a preset sets most).
  */
-export function addFlags(
-  cmd: Command,
-  flags: readonly Flag[],
-  options: {
-    presets?: boolean;
-    /** The default a command really applies, where it is not the schema's (given the schema's, formatted, if any). */
-    defaultOf?: (flag: Flag, schemaDefault: string | undefined) => string | undefined;
-  } = {},
-): Command {
+export function addFlags(cmd: Command, flags: readonly Flag[], options: { presets?: boolean } = {}): Command {
   for (const f of flags) {
     // booleans and negations say what they do; flags with a value show the schema's default
     const d = f.flag.includes('<') ? schemaDefault(f.path) : undefined;
     const formatted = d === undefined || d.value === undefined ? undefined : formatDefault(d.value);
-    const real = options.defaultOf?.(f, formatted);
+    // a flag that states its own default says what the command really applies (eval: the synthetic set's own settings)
     const shown =
       f.default !== undefined
         ? ` (default ${f.default})`
-        : real !== undefined
-          ? ` (default: ${real})`
-          : formatted === undefined
-            ? ''
-            : ` (default ${formatted}${options.presets ? ' without a preset' : ''})`;
+        : formatted === undefined
+          ? ''
+          : ` (default ${formatted}${options.presets ? ' without a preset' : ''})`;
     const option = new Option(f.flag, `${f.help}${shown}`);
     if (f.parse) option.argParser(f.parse);
     if (f.required) option.makeOptionMandatory();

@@ -94,7 +94,9 @@ export class Meter {
   }
   eta(): string {
     const r = this.rate();
-    return r === undefined ? '-' : formatSeconds((this.total - this.value) / r);
+    if (r === undefined) return '-';
+    const left = (this.total - this.value) / r;
+    return left > 0 && left < 1 ? '<1s' : formatSeconds(left); // "0s" is kept for a finished bar
   }
   summary(label: string, unit: string): string {
     const done = this.value - this.startValue;

@@ -85,7 +85,7 @@ describe('--json', () => {
     const seq = names(distill.lines).filter((n) => n !== 'distill.checkpoint');
     const evaluation = ['distill.evaluating', 'distill.eval'];
     const it = 'distill.iteration';
-    expect(seq).toEqual(['distill.start', ...evaluation, it, it, ...evaluation, it, it, ...evaluation, 'result']);
+    expect(seq).toEqual(['settings', 'distill.start', ...evaluation, it, it, ...evaluation, it, it, ...evaluation, 'result']);
     expect(distill.lines.find((l) => l.event === 'distill.start')).toMatchObject({ runDir, iterations: 4, resumedAt: 0, lastEval: null });
     const iterations = distill.lines.filter((l) => l.event === it);
     expect(iterations.map((l) => l.iteration)).toEqual([0, 1, 2, 3]);

@@ -26,13 +26,6 @@ export function registerEval(program: Command): void {
   const cmd = addFlags(
     program.command('eval').description('train fresh networks on a synthetic set (or a random real subset) and report test accuracy, mean +- std'),
     flags,
-    {
-      // a synthetic set brings its own network and data settings (its metadata); flags override them
-      defaultOf: (f, schema) =>
-        f.path.startsWith('network.') || ['data.dataset', 'data.zcaEps'].includes(f.path)
-          ? `the synthetic set's own, from its metadata${schema === undefined ? '' : `; ${schema} for --baseline`}`
-          : undefined,
-    },
   );
   cmd.action(async () => {
     const given = givenFlags(cmd, flags);
