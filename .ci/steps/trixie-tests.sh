@@ -26,7 +26,10 @@ mkdir -p "$root/proc" "$root/sys" "$root/dev"
 mount -t proc proc "$root/proc" && mounts+=("$root/proc")
 mount -t sysfs sys "$root/sys" && mounts+=("$root/sys")
 bind /dev "$root/dev"
-mkdir -p "$root/dev/pts" "$root/dev/shm"
+# a bind of /dev leaves out the file systems mounted under it: pseudo-terminals (tmux in the
+# terminal test, apt's log) and shared memory come in on their own
+bind /dev/pts "$root/dev/pts"
+bind /dev/shm "$root/dev/shm"
 # The root reaches the network as the host does: its resolver, its certificate authorities (a
 # proxy that inspects TLS has its own, which the host trusts), its proxy and npm registry settings.
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
