@@ -3,8 +3,8 @@
  * dataset, train experts when the buffer has too few, distil, evaluate. A Promise with progress
  * events and cancellation by AbortSignal (the run stays resumable).
  */
-import * as fs from 'fs';
 import { datasetOptions, DatasetOptions, loadDataset } from '../data/dataset';
+import { isDir } from '../data/files';
 import { checkOptionGroups, parseOptions } from '../config/validate';
 import { throwIfInterrupted, TrajmatchInputError, TrajmatchInterrupted } from '../errors';
 import { convNetForDataset, NetworkOptions, networkOptionsSchema } from '../model/convnet';
@@ -79,16 +79,8 @@ export interface JobResult extends DistillResult {
  * is only written if it has too few experts, which trainExperts checks before training).
  */
 function checkOutputs(o: ParsedDistillOptions, dataset: string, noExpertTraining: boolean, distributed: { rank: RankEnv } | undefined): void {
-  if (!distributed || distributed.rank.rank === 0) checkOutputDir(o.runDir ?? defaultRunDir(dataset, o), 'distill.runDir');
-  if (!noExpertTraining && !isDirectory(o.bufferPath)) checkOutputDir(o.bufferPath, 'distill.bufferPath');
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
+  if (!distributed || distributed.rank.rank === 0) checkOutputDir(defaultRunDir(dataset, o), 'distill.runDir');
+  if (!noExpertTraining && !isDir(o.bufferPath)) checkOutputDir(o.bufferPath, 'distill.bufferPath');
 }
 
 /** The whole job: dataset, experts if needed, distillation with evaluations. */
@@ -134,7 +126,7 @@ export async function runDistillJob(options: JobOptions = {}, hooks: { onEvent?:
 
   // Every group's problems at once, not only the first group's. The buffer takes the distillation's
   // folder and waypoints (their problems are the distillation's to report).
-  const [distill, buffer, parsedNetwork] = checkOptionGroups([
+  const [distill, buffer, parsedNetwork, parsedData] = checkOptionGroups([
     () => parseOptions(distillOptionsSchema, { ...given.distill, bufferPath: given.distill.bufferPath ?? given.buffer.bufferPath }, 'distill'),
     () => {
       const fromDistill = distillOptionsSchema.safeParse({ ...given.distill, bufferPath: given.distill.bufferPath ?? given.buffer.bufferPath });
@@ -148,7 +140,7 @@ export async function runDistillJob(options: JobOptions = {}, hooks: { onEvent?:
     () => parseOptions(networkOptionsSchema, network, 'network'),
     () => datasetOptions(data, 'data'),
   ] as const);
-  const dataName = datasetOptions(data, 'data').dataset;
+  const dataName = parsedData.dataset;
   // an abort before the job or while it loads the data or trains its experts rejects as one during distillation
   const interrupted = (cause: unknown) => distillInterrupted(null, defaultRunDir(dataName, distill), cause);
   throwIfInterrupted(hooks.signal, interrupted);
