@@ -70,23 +70,24 @@ mapfile -t sources < <(find native -name '*.cc' | sort)
 echo "compiling ${#sources[@]} native sources against libtorch $version (CUDA, $(basename "$deb")) with ${cuda_only[*]}"
 export CXX=${CXX:-c++} INC=$inc CUDA_INC=$CUDA_HOME/include OUT=$out
 export DEFS="${defs[*]}"
+# The flags of every compile here, the precompiled header's included (they must match for it to be used).
+# -isystem for libtorch and CUDA, as CMake does for imported targets: their own warnings are not ours.
+cxx() {
+  # shellcheck disable=SC2086
+  "$CXX" -std=c++17 -O0 -fPIC -Wall -Wno-unused-parameter -isystem "$INC" -isystem "$INC/torch/csrc/api/include" -isystem "$CUDA_INC" $DEFS "$@"
+}
 compile_one() {
   local src=$1 obj=$OUT/$(echo "$1" | tr / _).o
-  # -isystem for libtorch and CUDA, as CMake does for imported targets: their own warnings are not ours.
-  # shellcheck disable=SC2086
-  "$CXX" -std=c++17 -O0 -fPIC -Wall -Wno-unused-parameter -c "$src" -o "$obj" -MD -MF "$obj.d" \
-    -include "$PCH" -Winvalid-pch -Inative -Inode_modules/node-addon-api -Inode_modules/node-api-headers/include \
-    -isystem "$INC" -isystem "$INC/torch/csrc/api/include" -isystem "$CUDA_INC" $DEFS \
+  cxx -c "$src" -o "$obj" -MD -MF "$obj.d" -include "$PCH" -Winvalid-pch \
+    -Inative -Inode_modules/node-addon-api -Inode_modules/node-api-headers/include \
     && echo "  ok $src"
 }
-export -f compile_one
+export -f cxx compile_one
 jobs=$(nproc 2>/dev/null || echo 2)
 # libtorch's headers precompiled once, as CMakeLists.txt does (TRAJMATCH_PCH): each source then
 # compiles in about half the time. Its dependency file joins the sources' for the checks below.
 mkdir -p "$out/pch" && echo '#include <torch/torch.h>' >"$out/pch/torch_pch.h"
-# shellcheck disable=SC2086
-"$CXX" -std=c++17 -O0 -fPIC -Wall -Wno-unused-parameter -x c++-header "$out/pch/torch_pch.h" -o "$out/pch/torch_pch.h.gch" \
-  -MD -MF "$out/torch_pch.h.d" -isystem "$INC" -isystem "$INC/torch/csrc/api/include" -isystem "$CUDA_INC" $DEFS \
+cxx -x c++-header "$out/pch/torch_pch.h" -o "$out/pch/torch_pch.h.gch" -MD -MF "$out/torch_pch.h.d" \
   || { echo "libtorch $version's torch/torch.h does not compile (CUDA): see the compiler output above" >&2; exit 1; }
 export PCH=$out/pch/torch_pch.h
 printf '%s\n' "${sources[@]}" | xargs -P "$jobs" -I{} bash -c 'compile_one {}' || { echo "a native source does not compile against libtorch $version (CUDA): see the compiler output above" >&2; exit 1; }
