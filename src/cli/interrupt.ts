@@ -4,21 +4,34 @@
  * 128 + the signal's number (130, 143), as shells and job schedulers expect of an interrupted job.
  */
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 let received: NodeJS.Signals | undefined;
 
-/** Calls `stop` at the first SIGINT or SIGTERM (a second one kills as usual); returns the undo. */
+/**
+ * Calls `stop` at the first SIGINT or SIGTERM; a second one kills as usual. Returns the undo.
+ *
+ * The listener stays registered until the undo, even after the first signal: signal-exit (under
+ * write-file-atomic, so present while a file is being written) re-raises a signal with the
+ * default action when its own listeners are the only ones left, which would kill the process
+ * in the middle of the safe stop.
+ */
 export function onInterrupt(stop: (signal: NodeJS.Signals) => void): () => void {
+  let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    received = signal;
+    if (!stopping) {
+      stopping = true;
+      received = signal;
+      stop(signal);
+      return;
+    }
+    // the second signal: the default action (the process dies of the signal, as without us)
     release();
-    stop(signal);
+    process.kill(process.pid, signal);
   };
   const release = () => {
-    process.removeListener('SIGINT', handler);
-    process.removeListener('SIGTERM', handler);
+    for (const s of SIGNALS) process.removeListener(s, handler);
   };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  for (const s of SIGNALS) process.on(s, handler);
   return release;
 }
 
