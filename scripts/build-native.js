@@ -80,8 +80,8 @@ async function build({ quietIfUpToDate = false } = {}) {
     String(jobs),
     `--CDTorch_DIR=${torch.torchDir}`,
     `--CDCMAKE_PREFIX_PATH=${torch.prefix}`,
-    // Precompiled libtorch headers (binding.gyp.md); TRAJMATCH_PCH=0 for a compiler or cache without them.
-    `--CDTRAJMATCH_PCH=${/^(0|off|false|no)$/i.test(process.env.TRAJMATCH_PCH ?? '') ? 'OFF' : 'ON'}`,
+    // The sources compiled in two batches (binding.gyp.md); TRAJMATCH_UNITY_BUILD=0 compiles each on its own.
+    `--CDTRAJMATCH_UNITY_BUILD=${/^(0|off|false|no)$/i.test(process.env.TRAJMATCH_UNITY_BUILD ?? '') ? 'OFF' : 'ON'}`,
   ];
   console.log(`trajmatch [${elapsed(began)}] configuring with CMake, then compiling with ${jobs} job(s) (a few minutes)`);
   await runCmakeJs(args, began);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# CI step: compile every native source (object files, no link) against the headers of a CUDA
-# libtorch 2.x, with the CUDA-only code switched on. The headers come from Debian 13's
+# CI step: compile every native source (object files, no link; in the unity build's two batches)
+# against the headers of a CUDA libtorch 2.x, with the CUDA-only code switched on. The headers come from Debian 13's
 # libtorch-cuda-dev (contrib), downloaded with a private apt and unpacked with dpkg -x (nothing is
 # installed); the CUDA toolkit headers from $CUDA_HOME (default /usr/local/cuda).
 # What can be checked without a GPU is checked: that the C++ compiles there, not that it runs.
@@ -66,31 +66,28 @@ defs+=("${cuda_only[@]}" -DTRAJMATCH_C10D -DTRAJMATCH_C10D_GLOO)   # c10d's TCPS
 
 out=build/cuda-compile
 rm -rf "$out" && mkdir -p "$out"
-mapfile -t sources < <(find native -name '*.cc' | sort)
-echo "compiling ${#sources[@]} native sources against libtorch $version (CUDA, $(basename "$deb")) with ${cuda_only[*]}"
+# The batches of CMakeLists.txt's unity build (TRAJMATCH_UNITY_BUILD): the kernels then the binding,
+# each sorted, cut in two halves, each half one translation unit that includes its sources.
+mapfile -t sources < <({ find native -name '*.cc' -not -path 'native/binding/*' | LC_ALL=C sort; find native/binding -name '*.cc' | LC_ALL=C sort; })
+half=$(((${#sources[@]} + 1) / 2))
+for b in 0 1; do
+  printf '%s\n' "${sources[@]:$((b * half)):$half}" >"$out/unity_$b.list"
+  while read -r src; do echo "#include \"$PWD/$src\""; done <"$out/unity_$b.list" >"$out/unity_$b.cc"
+done
+echo "compiling ${#sources[@]} native sources (in 2 batches, as the unity build) against libtorch $version (CUDA, $(basename "$deb")) with ${cuda_only[*]}"
 export CXX=${CXX:-c++} INC=$inc CUDA_INC=$CUDA_HOME/include OUT=$out
 export DEFS="${defs[*]}"
-# The flags of every compile here, the precompiled header's included (they must match for it to be used).
 # -isystem for libtorch and CUDA, as CMake does for imported targets: their own warnings are not ours.
-cxx() {
+compile_batch() {
+  local unit=$OUT/unity_$1.cc
   # shellcheck disable=SC2086
-  "$CXX" -std=c++17 -O0 -fPIC -Wall -Wno-unused-parameter -isystem "$INC" -isystem "$INC/torch/csrc/api/include" -isystem "$CUDA_INC" $DEFS "$@"
-}
-compile_one() {
-  local src=$1 obj=$OUT/$(echo "$1" | tr / _).o
-  cxx -c "$src" -o "$obj" -MD -MF "$obj.d" -include "$PCH" -Winvalid-pch \
+  "$CXX" -std=c++17 -O0 -fPIC -Wall -Wno-unused-parameter -isystem "$INC" -isystem "$INC/torch/csrc/api/include" -isystem "$CUDA_INC" $DEFS \
     -Inative -Inode_modules/node-addon-api -Inode_modules/node-api-headers/include \
-    && echo "  ok $src"
+    -c "$unit" -o "$unit.o" -MD -MF "$unit.d" \
+    && sed 's/^/  ok /' "$OUT/unity_$1.list"
 }
-export -f cxx compile_one
-jobs=$(nproc 2>/dev/null || echo 2)
-# libtorch's headers precompiled once, as CMakeLists.txt does (TRAJMATCH_PCH): each source then
-# compiles in about half the time. Its dependency file joins the sources' for the checks below.
-mkdir -p "$out/pch" && echo '#include <torch/torch.h>' >"$out/pch/torch_pch.h"
-cxx -x c++-header "$out/pch/torch_pch.h" -o "$out/pch/torch_pch.h.gch" -MD -MF "$out/torch_pch.h.d" \
-  || { echo "libtorch $version's torch/torch.h does not compile (CUDA): see the compiler output above" >&2; exit 1; }
-export PCH=$out/pch/torch_pch.h
-printf '%s\n' "${sources[@]}" | xargs -P "$jobs" -I{} bash -c 'compile_one {}' || { echo "a native source does not compile against libtorch $version (CUDA): see the compiler output above" >&2; exit 1; }
+export -f compile_batch
+printf '%s\n' 0 1 | xargs -P 2 -I{} bash -c 'compile_batch {}' || { echo "a native source does not compile against libtorch $version (CUDA): see the compiler output above" >&2; exit 1; }
 
 # Every libtorch header must have come from the unpacked package, none from a libtorch the machine
 # happens to have installed (Debian 12's 1.13 under /usr/include would otherwise fill any gap).
@@ -109,6 +106,5 @@ for h in "${c10d_headers[@]}"; do
   cat "$out"/*.d | tr ' \\' '\n\n' | grep -F -x "$inc/torch/csrc/distributed/c10d/$h" >/dev/null \
     || { echo "c10d's $h was not compiled: the distributed backends were not switched on" >&2; exit 1; }
 done
-n=$(ls "$out"/*.o | wc -l)
 cuda_version=$(sed -n 's/^#define CUDA_VERSION \([0-9]*\).*/\1/p' "$CUDA_HOME/include/cuda.h" 2>/dev/null | head -n 1)
-echo "compiled $n object files against libtorch $version (CUDA) and the CUDA ${cuda_version:-?} headers of $CUDA_HOME; $cuda_used c10/cuda header inclusions"
+echo "compiled ${#sources[@]} native sources into $(ls "$out"/*.o | wc -l) object files against libtorch $version (CUDA) and the CUDA ${cuda_version:-?} headers of $CUDA_HOME; $cuda_used c10/cuda header inclusions"

@@ -11,6 +11,9 @@ struct AddonData {
   Napi::FunctionReference networkClass;
 };
 
+// A marker that lets only C++ construct the handle classes (JS `new` without it is refused).
+inline constexpr char kInternalTag[] = "trajmatch.internal";
+
 inline AddonData& addonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 
 }  // namespace trajmatch::binding

@@ -14,8 +14,6 @@ std::atomic<int64_t> NetworkHandle::live_{0};
 
 namespace {
 
-const char kInternalTag[] = "trajmatch.internal";
-
 Napi::Object statsObject(Napi::Env env, const train::PassStats& s) {
   auto out = Napi::Object::New(env);
   out.Set("loss", s.loss);

@@ -15,9 +15,6 @@ std::atomic<int64_t> TensorHandle::live_{0};
 
 namespace {
 
-// A marker that lets only C++ construct handles.
-const char kInternalTag[] = "trajmatch.internal";
-
 torch::ScalarType typedArrayDtype(const Napi::TypedArray& arr) {
   switch (arr.TypedArrayType()) {
     case napi_float32_array: return torch::kFloat32;
