@@ -1,11 +1,13 @@
 /**
  * The public option and metadata types are plain hand-written interfaces, so that the package's
- * declarations never mention zod (whose own declarations do not compile without esModuleInterop):
- * the schemas are marked @internal and the build leaves them out (tsconfig.build.json stripInternal;
- * test/api/consumer-types.test.ts compiles the result as a consumer would). Next to each schema,
- * `Expect<Equals<...>>` checks at compile time that the hand-written type and the schema's z.input /
- * z.output are the same type: a field added to one and not the other, a changed type, or a default
- * added or dropped fails `tsc` (`npm run lint`, `npm run build:ts`). This module stays free of zod.
+ * declarations never mention zod (whose own declarations do not compile without esModuleInterop).
+ * The schemas carry the JSDoc tag "internal", and the build leaves them out (tsconfig.build.json
+ * stripInternal drops every declaration whose leading comment holds the tag, which is why this
+ * comment does not spell it); test/api/consumer-types.test.ts compiles the result as a consumer
+ * would. Next to each schema, `Expect<Equals<...>>` checks at compile time that the hand-written
+ * type and the schema's z.input / z.output are the same type: a field added to one and not the
+ * other, a changed type, or a default added or dropped fails `tsc` (`npm run lint`, `npm run
+ * build:ts`). This module stays free of zod.
  */
 
 /**
