@@ -12,7 +12,7 @@ export const DSA_GROUPS = ['color', 'crop', 'cutout', 'flip', 'scale', 'rotate']
 /** The published strategy. */
 export const DEFAULT_DSA_STRATEGY = 'color_crop_cutout_flip_scale_rotate';
 
-/** A strategy string: groups from DSA_GROUPS joined by '_'. */
+/** @internal A strategy string: groups from DSA_GROUPS joined by '_'. */
 export const dsaStrategySchema = z.string().refine((s) => s.split('_').every((g) => (DSA_GROUPS as readonly string[]).includes(g)), {
   message: `expected groups from ${DSA_GROUPS.join(', ')} joined by '_'`,
 });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import * as engine from '../engine';
 import { Tensor } from '../native';
 import { optionName, parseOptions } from '../config/validate';
+import { Equals, Expect, Resolved } from '../config/schema-types';
 import { DEFAULT_DEVICE, resolveDevice } from '../backend/device';
 import { tensor } from '../backend/tensor';
 import { readCifar10, readCifar100 } from './cifar';
@@ -36,32 +37,56 @@ const WHERE: Record<DatasetName, { defaultPath?: string; expect: string }> = {
   imagefolder: { expect: 'a folder with one subfolder of images per class (or train/ and test/ folders of those)' },
 };
 
+/** Which dataset to load, from where, and how. */
+export interface DatasetOptions {
+  /** Default fashion-mnist. */
+  dataset?: DatasetName;
+  /** Folder or archive to read; defaults to the dataset's usual place where it has one. */
+  dataPath?: string;
+  /** Without dataPath: download the dataset from its official address into the cache when it is not there (default false). */
+  download?: boolean;
+  /** 'auto' (default) | 'cpu' | 'cuda' | 'cuda:N' */
+  device?: string;
+  /**
+   * ZCA-whiten train and test with a transform fitted on the raw [0, 1] training pixels (default
+   * false). As in the published code (MTT and MCT utils.py get_dataset), this replaces the
+   * mean/std normalisation.
+   */
+  zca?: boolean;
+  /** Default 0.1. */
+  zcaEps?: number;
+  /** imagefolder only: images are resized to imageSize x imageSize (default 32). */
+  imageSize?: number;
+  /** imagefolder only: 3 (RGB, default) or 1 (grayscale). */
+  channels?: 1 | 3;
+  /** imagefolder without split folders: share of each class held out as the test split (default 0.2). */
+  testFraction?: number;
+  /** imagefolder without split folders: seed of the holdout (default 0). */
+  splitSeed?: number;
+}
+
+/** DatasetOptions after validation: the defaults filled in. */
+export type ParsedDatasetOptions = Resolved<DatasetOptions, 'dataPath' | 'imageSize' | 'channels'>;
+
+/** @internal The schema of DatasetOptions. */
 export const datasetOptionsSchema = z.strictObject({
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
-  /** Folder or archive to read; defaults to the dataset's usual place where it has one. */
   dataPath: z.string().min(1).optional(),
-  /** Without dataPath: download the dataset from its official address into the cache when it is not there. */
   download: z.boolean().default(false),
-  /** 'auto' | 'cpu' | 'cuda' | 'cuda:N' */
   device: z.string().default(DEFAULT_DEVICE),
-  /**
-   * ZCA-whiten train and test with a transform fitted on the raw [0, 1] training pixels. As in the
-   * published code (MTT and MCT utils.py get_dataset), this replaces the mean/std normalisation.
-   */
   zca: z.boolean().default(false),
   zcaEps: z.number().min(0).default(0.1),
-  /** imagefolder only: images are resized to imageSize x imageSize (default 32). */
   imageSize: z.number().int().positive().optional(),
-  /** imagefolder only: 3 (RGB, default) or 1 (grayscale). */
   channels: z.union([z.literal(1), z.literal(3)]).optional(),
-  /** imagefolder without split folders: share of each class held out as the test split. */
   testFraction: z.number().gt(0).lt(1).default(0.2),
-  /** imagefolder without split folders: seed of the holdout. */
   splitSeed: z.number().int().nonnegative().default(0),
 });
 
-export type DatasetOptions = z.input<typeof datasetOptionsSchema>;
-type ParsedDatasetOptions = z.output<typeof datasetOptionsSchema>;
+// Fails to compile when the types above and the schema differ (see config/schema-types.ts).
+type _SameAsSchema = [
+  Expect<Equals<DatasetOptions, z.input<typeof datasetOptionsSchema>>>,
+  Expect<Equals<ParsedDatasetOptions, z.output<typeof datasetOptionsSchema>>>,
+];
 
 export interface DatasetSplit {
   /** float32 [N, C, H, W] on the device, normalised (or, with zca, whitened raw pixels). */

@@ -1,5 +1,6 @@
 /** Per-channel normalisation statistics: the published ones, or computed from the training pixels. */
 import { z } from 'zod';
+import { Equals, Expect } from '../config/schema-types';
 import { RawSplit } from './raw';
 
 export interface ChannelStats {
@@ -39,10 +40,14 @@ export interface Preprocessing {
   zca: { eps: number } | null;
 }
 
+/** @internal The schema of Preprocessing. */
 export const preprocessingSchema = z.object({
   normalize: z.object({ mean: z.array(z.number()), std: z.array(z.number()) }).nullable(),
   zca: z.object({ eps: z.number() }).nullable(),
 });
+
+// Fails to compile when the interface above and the schema differ (see config/schema-types.ts).
+type _SameAsSchema = [Expect<Equals<Preprocessing, z.input<typeof preprocessingSchema>>>, Expect<Equals<Preprocessing, z.output<typeof preprocessingSchema>>>];
 
 export function preprocessingOf(normalize: ChannelStats | null, zcaEps: number | null): Preprocessing {
   return { normalize: normalize && { mean: [...normalize.mean], std: [...normalize.std] }, zca: zcaEps === null ? null : { eps: zcaEps } };

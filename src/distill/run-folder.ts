@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { parseOptions } from '../config/validate';
+import { Equals, Expect } from '../config/schema-types';
 import { TrajmatchInputError } from '../errors';
 import { writeAtomic } from '../io/atomic';
 import { checkOutputDir } from '../io/output-path';
@@ -98,21 +99,36 @@ function parseMetricsLine(line: string): MetricsLine | string {
   return raw as MetricsLine;
 }
 
-const evalRecordSchema = z.strictObject({ iteration: z.number().int().nonnegative(), mean: z.number(), std: z.number().nonnegative() });
+/** One evaluation of the synthetic set: mean and std of the test accuracy over the evaluation's networks. */
+export interface EvalRecord {
+  iteration: number;
+  mean: number;
+  std: number;
+}
 
 /** The outer loop's state between iterations, as a checkpoint's metadata holds it (the pixels are kept apart, as tensors). */
+export interface RunState {
+  iteration: number;
+  /** The learned student lr. */
+  lr: number;
+  /** Its SGD momentum buffer. */
+  lrBuffer: number;
+  best: EvalRecord | null;
+  evals: EvalRecord[];
+}
+
+const evalRecordSchema = z.strictObject({ iteration: z.number().int().nonnegative(), mean: z.number(), std: z.number().nonnegative() });
+
 const runStateSchema = z.strictObject({
   iteration: z.number().int().nonnegative(),
-  /** The learned student lr. */
   lr: z.number().positive(),
-  /** Its SGD momentum buffer. */
   lrBuffer: z.number(),
   best: evalRecordSchema.nullable(),
   evals: z.array(evalRecordSchema),
 });
 
-export type EvalRecord = z.output<typeof evalRecordSchema>;
-export type RunState = z.output<typeof runStateSchema>;
+// Fails to compile when the interfaces above and the schemas differ (see config/schema-types.ts).
+type _SameAsSchema = [Expect<Equals<EvalRecord, z.output<typeof evalRecordSchema>>>, Expect<Equals<RunState, z.output<typeof runStateSchema>>>];
 
 /** The synthetic set on the host, as a checkpoint holds it. */
 export interface HostSet {

@@ -9,26 +9,43 @@
  */
 import { z } from 'zod';
 import { parseOptions } from '../config/validate';
+import { Equals, Expect } from '../config/schema-types';
 import { distributedInfo as engineDistributedInfo, ProcessGroupHandle } from '../engine';
 import { TrajmatchNativeError } from '../errors';
 import { Tensor } from '../native';
 
+/** How a rank joins its process group. */
+export interface ProcessGroupOptions {
+  /** This process's rank, 0 to worldSize - 1. */
+  rank: number;
+  worldSize: number;
+  /** Rank 0's address, where the TCPStore listens (default 127.0.0.1). */
+  masterAddr?: string;
+  masterPort: number;
+  /** Bounds the rendezvous, each collective, and a rank's silence before it counts as dead (default 60). */
+  timeoutSeconds?: number;
+  /** gloo (CPU tensors) or nccl (CUDA tensors); default: nccl when the device is CUDA, else gloo. */
+  backend?: 'gloo' | 'nccl';
+  /** The device of the tensors the collectives take ("cpu", the default, or "cuda:N"). */
+  device?: string;
+  /** Settings every rank must have equal (compared as JSON at rendezvous; a difference is refused, naming it). */
+  agreed?: Record<string, unknown>;
+}
+
+/** @internal The schema of ProcessGroupOptions. */
 export const processGroupOptionsSchema = z.strictObject({
   rank: z.number().int().nonnegative(),
   worldSize: z.number().int().positive(),
   masterAddr: z.string().min(1).default('127.0.0.1'),
   masterPort: z.number().int().min(1).max(65535),
-  /** Bounds the rendezvous, each collective, and a rank's silence before it counts as dead. */
   timeoutSeconds: z.number().positive().default(60),
-  /** gloo (CPU tensors) or nccl (CUDA tensors); default: nccl when the device is CUDA, else gloo. */
   backend: z.enum(['gloo', 'nccl']).optional(),
-  /** The device of the tensors the collectives take ("cpu" or "cuda:N"). */
   device: z.string().default('cpu'),
-  /** Settings every rank must have equal (compared as JSON at rendezvous; a difference is refused, naming it). */
   agreed: z.record(z.string(), z.unknown()).default({}),
 });
 
-export type ProcessGroupOptions = z.input<typeof processGroupOptionsSchema>;
+// Fails to compile when the interface above and the schema differ (see config/schema-types.ts).
+type _SameAsSchema = Expect<Equals<ProcessGroupOptions, z.input<typeof processGroupOptionsSchema>>>;
 
 /** What this build of the engine can do: c10d at all, Gloo (CPU), NCCL (CUDA). */
 export function distributedInfo(): { c10d: boolean; gloo: boolean; nccl: boolean } {

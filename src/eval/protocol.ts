@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { DEFAULT_DSA_STRATEGY, dsaStrategySchema } from '../augment/dsa';
 import { indexSelect } from '../backend/tensor';
 import { parseOptions } from '../config/validate';
+import { Equals, Expect } from '../config/schema-types';
 import { Dataset } from '../data/dataset';
 import { throwIfInterrupted, TrajmatchInputError, TrajmatchInterrupted } from '../errors';
 import { ConvNetSpec } from '../model/convnet';
@@ -22,10 +23,27 @@ import { seededRandom, shuffled } from '../util/random';
 import { seeds } from '../util/seeds';
 import { evalSchedule } from './schedule';
 
+/** The evaluation protocol's settings. */
+export interface EvalOptions {
+  /** Fresh networks to train (published: 5 in MTT's distill.py, the default; 3 in MCT's distill_compressed.py). */
+  numEval?: number;
+  /** epoch_eval_train (published: 1000, the default); as in evaluate_synset, each network trains epochs + 1 epochs. */
+  epochs?: number;
+  /** Default 256. */
+  batchSize?: number;
+  /** Default 0.9. */
+  momentum?: number;
+  /** Default 5e-4. */
+  weightDecay?: number;
+  /** DSA strategy of every batch, or null for none; default all six groups. */
+  dsa?: string | null;
+  /** Default 0. */
+  seed?: number;
+}
+
+/** @internal The schema of EvalOptions. */
 export const evalOptionsSchema = z.strictObject({
-  /** Fresh networks to train (published: 5 in MTT's distill.py, 3 in MCT's distill_compressed.py). */
   numEval: z.number().int().positive().default(5),
-  /** epoch_eval_train (published: 1000); as in evaluate_synset, each network trains epochs + 1 epochs. */
   epochs: z.number().int().positive().default(1000),
   batchSize: z.number().int().positive().default(256),
   momentum: z.number().min(0).lt(1).default(0.9),
@@ -34,7 +52,8 @@ export const evalOptionsSchema = z.strictObject({
   seed: z.number().int().nonnegative().default(0),
 });
 
-export type EvalOptions = z.input<typeof evalOptionsSchema>;
+// Fails to compile when the interface above and the schema differ (see config/schema-types.ts).
+type _SameAsSchema = Expect<Equals<EvalOptions, z.input<typeof evalOptionsSchema>>>;
 
 export interface EvalResult {
   accuracies: number[];

@@ -9,29 +9,62 @@ import { expected, TrajmatchInputError, TrajmatchNativeError } from '../errors';
 import { MAX_TYPED_ELEMENTS } from '../util/limits';
 import { DType, ParamTensor, Tensor } from '../native';
 import { parseOptions } from '../config/validate';
+import { Equals, Expect, Resolved } from '../config/schema-types';
 
+/** The network options a user chooses; the input shape and class count come from the dataset. */
+export interface NetworkOptions {
+  /** Channels of every conv layer (published: 128, the default). */
+  netWidth?: number;
+  /** Number of conv blocks (published: 3 for 32 px, the default; 4 for 64 px, 5 for 128 px). */
+  depth?: number;
+  /** instance (default, published) = group norm with one group per channel; group = 4 groups. */
+  norm?: 'instance' | 'batch' | 'layer' | 'group' | 'none';
+  /** Default relu. */
+  activation?: 'relu' | 'sigmoid' | 'leakyrelu';
+  /** Default avg. */
+  pooling?: 'avg' | 'max' | 'none';
+}
+
+/** A ConvNet: the images' shape, the classes, and the network options. */
+export interface ConvNetOptions extends NetworkOptions {
+  channels: number;
+  height: number;
+  width: number;
+  /** At least 2. */
+  numClasses: number;
+}
+
+/** ConvNetOptions with the defaults filled in, as convNetSpec returns them. */
+export type ConvNetSpec = Resolved<ConvNetOptions>;
+
+/** @internal The schema of ConvNetOptions. */
 export const convNetSpecSchema = z.strictObject({
   channels: z.number().int().positive(),
   height: z.number().int().positive(),
   width: z.number().int().positive(),
   numClasses: z.number().int().min(2),
-  /** Channels of every conv layer (published: 128); bounded so that the parameter count cannot overflow (see convNetForDataset for the real limit). */
+  // bounded so that the parameter count cannot overflow (see convNetForDataset for the real limit)
   netWidth: z
     .number()
     .int()
     .positive()
     .max(2 ** 20)
     .default(128),
-  /** Number of conv blocks (published: 3 for 32 px, 4 for 64 px, 5 for 128 px). */
   depth: z.number().int().positive().default(3),
-  /** instance = group norm with one group per channel (published default); group = 4 groups. */
   norm: z.enum(['instance', 'batch', 'layer', 'group', 'none']).default('instance'),
   activation: z.enum(['relu', 'sigmoid', 'leakyrelu']).default('relu'),
   pooling: z.enum(['avg', 'max', 'none']).default('avg'),
 });
 
-export type ConvNetOptions = z.input<typeof convNetSpecSchema>;
-export type ConvNetSpec = z.output<typeof convNetSpecSchema>;
+/** @internal The schema of NetworkOptions. */
+export const networkOptionsSchema = convNetSpecSchema.pick({ netWidth: true, depth: true, norm: true, activation: true, pooling: true });
+
+// Fails to compile when the types above and the schemas differ (see config/schema-types.ts).
+type _SameAsSchema = [
+  Expect<Equals<ConvNetOptions, z.input<typeof convNetSpecSchema>>>,
+  Expect<Equals<ConvNetSpec, z.output<typeof convNetSpecSchema>>>,
+  Expect<Equals<NetworkOptions, z.input<typeof networkOptionsSchema>>>,
+];
 
 export interface ParamLayout {
   numParams: number;
@@ -61,10 +94,6 @@ export function convNetInit(spec: ConvNetSpec, options: { seed: number; dtype?: 
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw expected('seed', 'a non-negative integer', options.seed);
   return engine.convnetInit(spec, { seed: options.seed, dtype: options.dtype ?? 'float32', device: handleDevice(options.device) });
 }
-
-/** The network options a user chooses; the input shape and class count come from the dataset. */
-export const networkOptionsSchema = convNetSpecSchema.pick({ netWidth: true, depth: true, norm: true, activation: true, pooling: true });
-export type NetworkOptions = z.input<typeof networkOptionsSchema>;
 
 /**
  * The layout, with the engine's refusals of a shape (a depth that pools the images below one pixel,

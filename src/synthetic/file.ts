@@ -9,13 +9,35 @@ import { z } from 'zod';
 import * as fs from 'fs';
 import { metadataJson } from '../io/metadata';
 import { classIndices, decodeSafetensors, requireTensor, SafetensorsContent, SafetensorsError, writeSafetensors } from '../io/safetensors';
-import { convNetSpecSchema } from '../model/convnet';
+import { ConvNetSpec, convNetSpecSchema } from '../model/convnet';
+import { Equals, Expect } from '../config/schema-types';
 import { describePreprocessing, Preprocessing, preprocessingSchema, samePreprocessing } from '../data/stats';
 import { tensor } from '../backend/tensor';
 import { Tensor } from '../native';
 
 export const SYNTHETIC_FORMAT = 'trajmatch.synthetic/1';
 
+/** What a synthetic set file records about its images (its trajmatch_synthetic metadata). */
+export interface SyntheticInfo {
+  dataset: string;
+  ipc: number;
+  classNames: string[];
+  channels: number;
+  height: number;
+  width: number;
+  /** The images are ZCA-whitened (as the real data they were distilled from). */
+  zca: boolean;
+  /** The preprocessing of the real data the images live with (absent in files of earlier versions). */
+  preprocessing?: Preprocessing;
+  /** How the set was made: a distillation method, or a random real subset. */
+  method: 'mtt' | 'mct' | 'real';
+  /** The network the set was distilled with, when it was. */
+  convnet?: ConvNetSpec;
+  /** The distillation iteration it comes from, when it was distilled. */
+  iteration?: number;
+}
+
+/** @internal The schema of SyntheticInfo. */
 export const syntheticInfoSchema = z.object({
   dataset: z.string(),
   ipc: z.number().int().positive(),
@@ -23,19 +45,15 @@ export const syntheticInfoSchema = z.object({
   channels: z.number().int().positive(),
   height: z.number().int().positive(),
   width: z.number().int().positive(),
-  /** The images are ZCA-whitened (as the real data they were distilled from). */
   zca: z.boolean(),
-  /** The preprocessing of the real data the images live with (absent in files of earlier versions). */
   preprocessing: preprocessingSchema.optional(),
-  /** How the set was made: a distillation method, or a random real subset. */
   method: z.enum(['mtt', 'mct', 'real']),
-  /** The network the set was distilled with, when it was. */
   convnet: convNetSpecSchema.optional(),
-  /** The distillation iteration it comes from, when it was distilled. */
   iteration: z.number().int().nonnegative().optional(),
 });
 
-export type SyntheticInfo = z.output<typeof syntheticInfoSchema>;
+// Fails to compile when the interface above and the schema differ (see config/schema-types.ts).
+type _SameAsSchema = Expect<Equals<SyntheticInfo, z.output<typeof syntheticInfoSchema>>>;
 
 export interface SyntheticSetData {
   /** N x C x H x W */

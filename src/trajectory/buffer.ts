@@ -16,6 +16,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { z } from 'zod';
 import { parseOptions } from '../config/validate';
+import { Equals, Expect, Resolved } from '../config/schema-types';
 import { Dataset } from '../data/dataset';
 import { throwIfInterrupted, TrajmatchInputError, TrajmatchInterrupted } from '../errors';
 import { checkOutputDir } from '../io/output-path';
@@ -40,33 +41,60 @@ import { planEpochs, waypointPlan } from './waypoints';
 /** Where buffers go unless told: ./buffers. */
 export const DEFAULT_BUFFER_PATH = 'buffers';
 
+/** How experts are trained and recorded (trainExperts). */
+export interface BufferOptions {
+  /** E: experts to train (published: 100, the default). */
+  numExperts?: number;
+  /** T: epochs per expert (published: 50, the default). */
+  epochs?: number;
+  /** SGD lr (default 0.01). */
+  lrTeacher?: number;
+  /** SGD momentum (default 0). */
+  momentum?: number;
+  /** L2 weight decay (published: 0, the default). */
+  weightDecay?: number;
+  /** Default 256. */
+  batchSize?: number;
+  /** DSA strategy of every batch, or null for none; default all six groups. */
+  dsa?: string | null;
+  /** Default 0. */
+  seed?: number;
+  /** Root folder of buffers; experts go to <bufferPath>/<dataset>/<network tag> (default "buffers"). */
+  bufferPath?: string;
+  /** Which forms to write: MTT's full checkpoints, MCT's convexified trajectory, or both (default). */
+  form?: 'mtt' | 'mct' | 'both';
+  /** K: MCT waypoints of the uniform scheme (published: 4, the default). */
+  waypoints?: number;
+  /** Explicit MCT waypoint epochs (e.g. [0, 6, 25, 50]): convexify.py's scheme instead of the uniform one. */
+  waypointEpochs?: number[];
+  /** Train on this many training images (a seeded random subset) instead of all: for quick runs. */
+  trainLimit?: number;
+}
+
+type ParsedBufferOptions = Resolved<BufferOptions, 'waypointEpochs' | 'trainLimit'>;
+
+/** @internal The schema of BufferOptions. */
 export const bufferOptionsSchema = z.strictObject({
-  /** E: experts to train (published: 100). */
   numExperts: z.number().int().positive().default(100),
-  /** T: epochs per expert (published: 50). */
   epochs: z.number().int().positive().default(50),
   lrTeacher: z.number().positive().default(0.01),
   momentum: z.number().min(0).lt(1).default(0),
-  /** L2 weight decay (published: 0). */
   weightDecay: z.number().min(0).default(0),
   batchSize: z.number().int().positive().default(256),
-  /** DSA strategy of every batch, or null for none. */
   dsa: dsaStrategySchema.nullable().default(DEFAULT_DSA_STRATEGY),
   seed: z.number().int().nonnegative().default(0),
-  /** Root folder of buffers; experts go to <bufferPath>/<dataset>/<network tag>. */
   bufferPath: z.string().min(1).default(DEFAULT_BUFFER_PATH),
-  /** Which forms to write: MTT's full checkpoints, MCT's convexified trajectory, or both. */
   form: z.enum(['mtt', 'mct', 'both']).default('both'),
-  /** K: MCT waypoints of the uniform scheme (published: 4). */
   waypoints: z.number().int().min(2).default(DEFAULT_WAYPOINTS),
-  /** Explicit MCT waypoint epochs (e.g. [0, 6, 25, 50]): convexify.py's scheme instead of the uniform one. */
   waypointEpochs: z.array(z.number().int().nonnegative()).min(2).optional(),
-  /** Train on this many training images (a seeded random subset) instead of all: for quick runs. */
   trainLimit: z.number().int().positive().optional(),
 });
 
-export type BufferOptions = z.input<typeof bufferOptionsSchema>;
-type ParsedBufferOptions = z.output<typeof bufferOptionsSchema>;
+// Fails to compile when the types above and the schema differ (see config/schema-types.ts).
+type _SameAsSchema = [
+  Expect<Equals<BufferOptions, z.input<typeof bufferOptionsSchema>>>,
+  Expect<Equals<ParsedBufferOptions, z.output<typeof bufferOptionsSchema>>>,
+];
 
 export type BufferEvent =
   | { type: 'start'; dir: string; numExperts: number; epochs: number; skipped: number[] }

@@ -1,42 +1,65 @@
 /** What an expert file records about how its trajectory was made, and the checks against it. */
 import * as path from 'path';
 import { z } from 'zod';
+import { Equals, Expect } from '../config/schema-types';
 import { convNetSpecSchema, ConvNetSpec } from '../model/convnet';
 import { metadataJson } from '../io/metadata';
 import { SafetensorsError } from '../io/safetensors';
 import { describePreprocessing, Preprocessing, preprocessingSchema, samePreprocessing } from '../data/stats';
 
-export const expertInfoSchema = z.object({
-  dataset: z.string(),
-  convnet: convNetSpecSchema,
-  zca: z.boolean(),
+/** What an expert file records (its trajmatch_expert metadata). */
+export interface ExpertInfo {
+  dataset: string;
+  convnet: ConvNetSpec;
+  zca: boolean;
   /**
    * What the expert's inputs were (normalisation, or ZCA of the raw pixels). Absent in files
    * written before ZCA followed the published rule; see checkExpertMatches.
    */
-  preprocessing: preprocessingSchema.optional(),
+  preprocessing?: Preprocessing;
   /** Where an imported expert came from (a published .pt file and its index there). */
-  origin: z.string().optional(),
+  origin?: string;
   /** T: epochs of expert training (the trajectory has T + 1 checkpoints). */
+  epochs: number;
+  lrTeacher: number;
+  momentum: number;
+  weightDecay: number;
+  batchSize: number;
+  /** The DSA strategy of every batch, or null without augmentation. */
+  dsa: string | null;
+  seed: number;
+  /** Training images of a seeded subset (buffer.trainLimit), null for all; absent in files made before it was recorded. */
+  trainLimit?: number | null;
+  /** Index of the expert in its buffer. */
+  expert: number;
+  /** Train accuracy of each epoch, as the epoch went. */
+  trainAccuracy: number[];
+  /** Test accuracy after the last epoch. */
+  testAccuracy: number | null;
+}
+
+/** @internal The schema of ExpertInfo. */
+export const expertInfoSchema = z.object({
+  dataset: z.string(),
+  convnet: convNetSpecSchema,
+  zca: z.boolean(),
+  preprocessing: preprocessingSchema.optional(),
+  origin: z.string().optional(),
   epochs: z.number().int().positive(),
   lrTeacher: z.number(),
   momentum: z.number(),
   weightDecay: z.number(),
   batchSize: z.number().int().positive(),
-  /** The DSA strategy of every batch, or null without augmentation. */
   dsa: z.string().nullable(),
   seed: z.number().int(),
-  /** Training images of a seeded subset (buffer.trainLimit), null for all; absent in files made before it was recorded. */
   trainLimit: z.number().int().positive().nullable().optional(),
-  /** Index of the expert in its buffer. */
   expert: z.number().int().nonnegative(),
-  /** Train accuracy of each epoch, as the epoch went. */
   trainAccuracy: z.array(z.number()),
-  /** Test accuracy after the last epoch. */
   testAccuracy: z.number().nullable(),
 });
 
-export type ExpertInfo = z.output<typeof expertInfoSchema>;
+// Fails to compile when the interface above and the schema differ (see config/schema-types.ts).
+type _SameAsSchema = Expect<Equals<ExpertInfo, z.output<typeof expertInfoSchema>>>;
 
 /** Reads the info of an expert file's metadata; a SafetensorsError naming the file if it is missing or malformed. */
 export function parseExpertInfo(metadata: Record<string, string>, file: string): ExpertInfo {
