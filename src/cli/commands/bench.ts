@@ -37,30 +37,31 @@ export function registerBench(program: Command): void {
         });
         output.result(report, () => {
           for (const t of report.timing)
-            console.log(
+            output.print(
               `${t.gradMethod.padEnd(8)} IPC ${t.ipc}: ${t.msPerIteration.toFixed(1)} ms/iteration, peak ${(t.peakRssBytes / 2 ** 20).toFixed(0)} MiB resident`,
             );
           if (report.storage)
-            console.log(`storage: MTT ${report.storage.mttBytes} bytes, MCT ${report.storage.mctBytes} bytes (${report.storage.ratio.toFixed(1)}x)`);
+            output.print(`storage: MTT ${report.storage.mttBytes} bytes, MCT ${report.storage.mctBytes} bytes (${report.storage.ratio.toFixed(1)}x)`);
           if (report.stability) {
             for (const m of ['mtt', 'mct'] as const) {
               const s = report.stability[m];
-              console.log(
+              output.print(
                 `${m.toUpperCase()}: final ${(100 * s.finalMean).toFixed(2)} +- ${(100 * s.finalStd).toFixed(2)}%, best ${(100 * s.bestMean).toFixed(2)} +- ${(100 * s.bestStd).toFixed(2)}% over ${s.seeds} seeds`,
               );
             }
           }
-          for (const m of report.missing) console.log(`missing: ${m}`);
+          for (const m of report.missing) output.print(`missing: ${m}`);
           for (const [section, state] of Object.entries(report.sections)) {
-            if (state.status === 'partial') console.log(`partial: ${section} (${state.notes.join('; ')})`);
+            if (state.status === 'partial') output.print(`partial: ${section} (${state.notes.join('; ')})`);
           }
-          console.log(`report: ${path.join(options.outDir, 'report.html')}; figures: ${path.join(options.outDir, 'bench.json')}`);
+          output.print(`report: ${path.join(options.outDir, 'report.html')}; figures: ${path.join(options.outDir, 'bench.json')}`);
         });
       } catch (e) {
         if (ac.signal.aborted) {
           const message = `bench interrupted: what was measured is in ${path.join(options.outDir, 'bench.json')} and report.html, whose "missing" says what is not`;
           process.exitCode = interruptExitCode() ?? 130;
-          if (output.json) writeJsonLine(errorFields(Object.assign(new Error(message), { name: 'BenchInterrupted' }), process.exitCode));
+          // the library's error (TrajmatchInterrupted), with what the command kept
+          if (output.json) writeJsonLine(errorFields(Object.assign(new Error(message), { name: (e as Error).name }), process.exitCode));
           else console.error(message);
           return;
         }

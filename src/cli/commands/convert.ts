@@ -66,7 +66,7 @@ export function registerConvert(program: Command): void {
           },
           say,
         );
-        output.result(result, () => console.log(`${result.written.length} expert file(s) written, ${result.kept.length} already there, in ${result.dir}`));
+        output.result(result, () => output.print(`${result.written.length} expert file(s) written, ${result.kept.length} already there, in ${result.dir}`));
         return;
       }
       if (!c.bufferDir) throw new TrajmatchInputError('convert needs --buffer-dir <dir> (or --from-pt <files...> to import published buffers)');
@@ -76,8 +76,8 @@ export function registerConvert(program: Command): void {
         checkOutputDir(c.toPt, 'command.toPt');
         const result = await exportPublishedBuffer(c.bufferDir, c.toPt, { form, waypoints: plan, expertsPerFile: c.expertsPerFile }, say);
         output.result(result, () => {
-          console.log(`${result.files.length} .pt file(s) in ${c.toPt}`);
-          console.log(
+          output.print(`${result.files.length} .pt file(s) in ${c.toPt}`);
+          output.print(
             `the published scripts read them from <--buffer_path>/${result.publishedFolder}${form === 'mct' ? '; pass distill_compressed.py --num_interpolation with the number of waypoints (the _ipK of the names, 2 without)' : ''}`,
           );
         });
@@ -86,8 +86,8 @@ export function registerConvert(program: Command): void {
       const result = await convertBuffer(c.bufferDir, plan, say);
       const storage = storageReport(c.bufferDir, plan);
       output.result({ ...result, storage }, () => {
-        console.log(`${result.converted.length} converted, ${result.kept.length} already there`);
-        console.log(
+        output.print(`${result.converted.length} converted, ${result.kept.length} already there`);
+        output.print(
           `storage over ${storage.experts} expert(s): MTT ${storage.mttBytes} bytes, MCT ${storage.mctBytes} bytes: ${storage.ratio.toFixed(1)}x smaller`,
         );
       });

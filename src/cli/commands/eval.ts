@@ -72,7 +72,7 @@ export function registerEval(program: Command): void {
           results[arch] = result;
           output.event({ type: 'arch', arch, ...result }, 'eval.');
           if (!output.json)
-            console.log(
+            output.print(
               `${what} on ${arch}: ${(100 * result.mean).toFixed(2)} +- ${(100 * result.std).toFixed(2)}% test accuracy over ${result.accuracies.length} networks (${result.seconds.toFixed(1)} s)`,
             );
         }

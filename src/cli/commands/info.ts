@@ -15,10 +15,10 @@ export function registerInfo(program: Command): void {
     const b = backendInfo();
     const auto = resolveDevice('auto');
     output.result({ ...b, autoDevice: auto }, () => {
-      console.log(`libtorch ${b.torchVersion} (${b.builtWithCuda ? 'CUDA build' : 'CPU-only build'}, ${b.cxx11Abi ? 'C++11' : 'pre-C++11'} ABI)`);
-      console.log(`CUDA devices: ${b.cudaDeviceCount}; CPU threads: ${b.threads}; CUDA allocator statistics: ${b.deviceMemoryStats ? 'yes' : 'no'}`);
-      console.log(`oneDNN (CPU convolutions): ${b.oneDnn.version ? `${b.oneDnn.version}, ${b.oneDnn.enabled ? 'on' : 'off'}: ${b.oneDnn.reason}` : 'none'}`);
-      console.log(`device 'auto' resolves to: ${auto}`);
+      output.print(`libtorch ${b.torchVersion} (${b.builtWithCuda ? 'CUDA build' : 'CPU-only build'}, ${b.cxx11Abi ? 'C++11' : 'pre-C++11'} ABI)`);
+      output.print(`CUDA devices: ${b.cudaDeviceCount}; CPU threads: ${b.threads}; CUDA allocator statistics: ${b.deviceMemoryStats ? 'yes' : 'no'}`);
+      output.print(`oneDNN (CPU convolutions): ${b.oneDnn.version ? `${b.oneDnn.version}, ${b.oneDnn.enabled ? 'on' : 'off'}: ${b.oneDnn.reason}` : 'none'}`);
+      output.print(`device 'auto' resolves to: ${auto}`);
     });
   });
 
@@ -47,11 +47,11 @@ export function registerInfo(program: Command): void {
         seconds,
       };
       output.result(summary, () => {
-        console.log(`${ds.name} from ${ds.source}`);
-        console.log(`  train ${ds.train.size} images, test ${ds.test.size} images, ${ds.numClasses} classes, ${ds.channels}x${ds.height}x${ds.width}`);
-        console.log(`  classes: ${ds.classNames.slice(0, 10).join(', ')}${ds.numClasses > 10 ? ', ...' : ''}`);
-        console.log(`  preprocessed by ${describePreprocessing(ds.preprocessing)}`);
-        console.log(`  on ${ds.device}, loaded in ${seconds.toFixed(2)} s`);
+        output.print(`${ds.name} from ${ds.source}`);
+        output.print(`  train ${ds.train.size} images, test ${ds.test.size} images, ${ds.numClasses} classes, ${ds.channels}x${ds.height}x${ds.width}`);
+        output.print(`  classes: ${ds.classNames.slice(0, 10).join(', ')}${ds.numClasses > 10 ? ', ...' : ''}`);
+        output.print(`  preprocessed by ${describePreprocessing(ds.preprocessing)}`);
+        output.print(`  on ${ds.device}, loaded in ${seconds.toFixed(2)} s`);
       });
       ds.dispose();
     });
