@@ -20,8 +20,10 @@ Napi::Value TensorResult(Napi::Env env, const char* name, std::function<torch::T
       std::move(lease));
 }
 
-std::vector<TensorUse> zcaReads(const data::ZcaTransform& zca) {
-  return {reads(zca.mean, "zca.mean"), reads(zca.whiten, "zca.whiten"), reads(zca.unwhiten, "zca.unwhiten")};
+// What zcaWhiten and zcaUnwhiten read while in flight: the transform's tensors and the images.
+std::vector<TensorUse> zcaReads(const torch::Tensor& images, const data::ZcaTransform& zca) {
+  return {reads(zca.mean, "zca.mean"), reads(zca.whiten, "zca.whiten"), reads(zca.unwhiten, "zca.unwhiten"),
+          reads(images, "images")};
 }
 
 data::ZcaTransform toZca(const Napi::Value& value) {
@@ -64,22 +66,18 @@ Napi::Value ZcaFit(const Napi::CallbackInfo& info) {
 Napi::Value ZcaWhiten(const Napi::CallbackInfo& info) {
   const auto images = TensorHandle::TensorOf(info[0], "images");
   const auto zca = toZca(info[1]);
-  auto uses = zcaReads(zca);
-  uses.push_back(reads(images, "images"));
   return TensorResult(
       info.Env(), "trajmatch.zcaWhiten", [=] { return data::zcaWhiten(images, zca); },
-      leaseTensors(info.Env(), "zcaWhiten", uses));
+      leaseTensors(info.Env(), "zcaWhiten", zcaReads(images, zca)));
 }
 
 // async: zcaUnwhiten(images, zca) -> Promise<Tensor>, same shape
 Napi::Value ZcaUnwhiten(const Napi::CallbackInfo& info) {
   const auto images = TensorHandle::TensorOf(info[0], "images");
   const auto zca = toZca(info[1]);
-  auto uses = zcaReads(zca);
-  uses.push_back(reads(images, "images"));
   return TensorResult(
       info.Env(), "trajmatch.zcaUnwhiten", [=] { return data::zcaUnwhiten(images, zca); },
-      leaseTensors(info.Env(), "zcaUnwhiten", uses));
+      leaseTensors(info.Env(), "zcaUnwhiten", zcaReads(images, zca)));
 }
 
 }  // namespace
