@@ -60,14 +60,13 @@ std::vector<StepPlan> planSteps(const MatchInputs& in) {
   auto gen = cpuGenerator(in.seed);
   std::vector<StepPlan> plan;
   std::vector<torch::Tensor> chunks;
-  size_t next = 0;
   for (int64_t n = 0; n < in.synSteps; ++n) {
-    if (next == chunks.size()) {  // a fresh permutation of S, walked in chunks of batch_syn
-      chunks = torch::randperm(s, gen, torch::TensorOptions().dtype(torch::kInt64)).split(batch);
-      next = 0;
-    }
+    // A fresh permutation of S in chunks of batch_syn, taken from the back as the published loop's
+    // indices_chunks.pop() does: the remainder chunk (when batch_syn does not divide S) comes first.
+    if (chunks.empty()) chunks = torch::randperm(s, gen, torch::TensorOptions().dtype(torch::kInt64)).split(batch);
     StepPlan step;
-    step.indices = chunks[next++].to(in.images.device());
+    step.indices = chunks.back().to(in.images.device());
+    chunks.pop_back();
     if (in.dsa) {
       step.augment = augment::drawDsa(*in.dsa, step.indices.size(0), in.images.size(2), in.images.size(3),
                                       deriveSeed(in.seed, static_cast<uint64_t>(n) + 1), in.images.options());

@@ -18,7 +18,8 @@ import { ProcessGroup } from '../distributed/process-group';
 import { checkOutputDir } from '../io/output-path';
 import { DistillOptions, distillOptionsSchema, ParsedDistillOptions } from './options';
 import { defaultPreset, PRESETS } from './presets';
-import { defaultRunDir, DistillEvent, distillDataset, DistillResult } from './run';
+import { publishedTeslaNote } from './published-scale';
+import { defaultRunDir, DistillEvent, distillDataset, DistillResult, gradMethodOf } from './run';
 import { distillInterrupted } from './errors';
 
 export interface JobOptions {
@@ -63,8 +64,12 @@ export interface AppliedSetting {
 
 export type JobEvent =
   | { type: 'preset'; name: string; description: string }
-  /** Before any work: the preset applied (null: none) and every setting given by it or by the options. */
-  | { type: 'settings'; preset: string | null; settings: AppliedSetting[] }
+  /**
+   * Before any work: the preset applied (null: none), every setting given by it or by the options,
+   * and notes on what a setting means next to the published scripts (e.g. a hand-set lr_img with
+   * MCT's tesla gradient).
+   */
+  | { type: 'settings'; preset: string | null; settings: AppliedSetting[]; notes: string[] }
   | { type: 'experts'; dir: string; have: number; wanted: number }
   | { type: 'buffer'; event: BufferEvent }
   | { type: 'distill'; event: DistillEvent };
@@ -81,6 +86,14 @@ export interface JobResult extends DistillResult {
 function checkOutputs(o: ParsedDistillOptions, dataset: string, noExpertTraining: boolean, distributed: { rank: RankEnv } | undefined): void {
   if (!distributed || distributed.rank.rank === 0) checkOutputDir(defaultRunDir(dataset, o), 'distill.runDir');
   if (!noExpertTraining && !isDir(o.bufferPath)) checkOutputDir(o.bufferPath, 'distill.bufferPath');
+}
+
+/** Notes on settings the user gave (not a preset): a hand-set lr_img next to a published MCT one. */
+function settingNotes(given: DistillOptions, fromUser: DistillOptions | undefined): string[] {
+  const method = distillOptionsSchema.shape.method.safeParse(given.method);
+  if (fromUser?.lrImg === undefined || !method.success) return [];
+  const note = publishedTeslaNote(method.data, gradMethodOf({ method: method.data, gradMethod: given.gradMethod }), fromUser.lrImg, 'distill.lrImg');
+  return note === null ? [] : [note];
 }
 
 /** The whole job: dataset, experts if needed, distillation with evaluations. */
@@ -122,7 +135,7 @@ export async function runDistillJob(options: JobOptions = {}, hooks: { onEvent?:
   for (const group of ['data', 'network', 'buffer', 'distill'] as const) note(group, preset?.[group], 'preset');
   for (const group of ['data', 'network', 'buffer', 'distill'] as const) note(group, options[group], 'options');
   if (seedFromDistill) note('buffer', { seed: given.buffer.seed }, 'distill.seed');
-  hooks.onEvent?.({ type: 'settings', preset: usePreset ?? null, settings });
+  hooks.onEvent?.({ type: 'settings', preset: usePreset ?? null, settings, notes: settingNotes(given.distill, options.distill) });
 
   // Every group's problems at once, not only the first group's. The buffer takes the distillation's
   // folder and waypoints (their problems are the distillation's to report).

@@ -10,6 +10,7 @@ import { DatasetOptions } from '../data/dataset';
 import { NetworkOptions } from '../model/convnet';
 import { BufferOptions } from '../trajectory/buffer';
 import { DistillOptions } from './options';
+import { PUBLISHED_TESLA_PIXEL_SCALE, PUBLISHED_TESLA_STEP_WHY } from './published-scale';
 
 export interface Preset {
   description: string;
@@ -37,13 +38,31 @@ function published(
   d: DistillOptions,
   network?: NetworkOptions,
 ): Preset {
-  return {
+  const preset: Preset = {
     description: `${dataset} IPC ${ipc}, ${method.toUpperCase()}, published settings${zca ? ', ZCA' : ''}`,
     source: `${source}; ${method === 'mtt' ? MTT_EVAL : MCT_EVAL}; experts: buffer.py defaults`,
     data: { dataset, zca },
     network,
     buffer: publishedBuffer,
     distill: { method, ipc, iterations: 5000, evalIt: 100, numEval: method === 'mtt' ? 5 : 3, evalEpochs: 1000, ...d },
+  };
+  return method === 'mct' ? withPublishedTeslaStep(preset) : preset;
+}
+
+/**
+ * An MCT preset whose lr_img is the published script's: MCT's distill_compressed.py (like TESLA's
+ * distill.py) applies half of the exact tesla pixel gradient (see PUBLISHED_TESLA_PIXEL_SCALE), so
+ * the same update here takes half of its --lr_img.
+ */
+function withPublishedTeslaStep(p: Preset): Preset {
+  const publishedLrImg = p.distill.lrImg;
+  if (publishedLrImg === undefined) throw new Error(`an MCT preset without lrImg: ${p.description}`);
+  const lrImg = publishedLrImg * PUBLISHED_TESLA_PIXEL_SCALE;
+  return {
+    ...p,
+    description: `${p.description}, lr_img ${lrImg} (published ${publishedLrImg}, halved)`,
+    source: `${p.source}; lr_img: the published ${publishedLrImg} halved, because ${PUBLISHED_TESLA_STEP_WHY}`,
+    distill: { ...p.distill, lrImg },
   };
 }
 
@@ -198,7 +217,7 @@ export const PRESETS: Record<string, Preset> = {
     lrLr: 1e-5,
     lrTeacher: 0.01,
   }),
-  'cifar100-ipc10-mtt': published('cifar100', 'mtt', 10, true, MTT_TABLE, {
+  'cifar100-ipc10-mtt': published('cifar100', 'mtt', 10, false, MTT_TABLE, {
     synSteps: 20,
     expertEpochs: 2,
     maxStartEpoch: 20,
@@ -206,7 +225,7 @@ export const PRESETS: Record<string, Preset> = {
     lrLr: 1e-5,
     lrTeacher: 0.01,
   }),
-  'cifar100-ipc50-mtt': published('cifar100', 'mtt', 50, false, MTT_TABLE, {
+  'cifar100-ipc50-mtt': published('cifar100', 'mtt', 50, true, MTT_TABLE, {
     synSteps: 80,
     expertEpochs: 2,
     maxStartEpoch: 40,
@@ -221,7 +240,7 @@ export const PRESETS: Record<string, Preset> = {
     1,
     false,
     MTT_TABLE,
-    { synSteps: 10, expertEpochs: 2, maxStartEpoch: 40, lrImg: 10000, lrLr: 1e-4, lrTeacher: 0.01 },
+    { synSteps: 10, expertEpochs: 2, maxStartEpoch: 10, lrImg: 10000, lrLr: 1e-4, lrTeacher: 0.01 },
     tiny,
   ),
   'tiny-imagenet-ipc10-mtt': published(
@@ -248,12 +267,12 @@ export const PRESETS: Record<string, Preset> = {
 // published sources we follow, so these run MTT's published settings with MCT and say so.
 for (const name of Object.keys(PRESETS).filter((n) => /^(cifar100|tiny-imagenet)-ipc\d+-mtt$/.test(n))) {
   const mtt = PRESETS[name];
-  PRESETS[name.replace(/-mtt$/, '-mct')] = {
+  PRESETS[name.replace(/-mtt$/, '-mct')] = withPublishedTeslaStep({
     ...mtt,
     description: mtt.description.replace('MTT, published settings', "MCT with MTT's published settings (MCT publishes none for it)"),
     source: `ours: MTT's settings run with MCT (${mtt.source.split(';')[0]}); evaluation as MCT's distill_compressed.py`,
     distill: { ...mtt.distill, method: 'mct', numEval: 3 },
-  };
+  });
 }
 
 /** The preset the default job uses on a device: the CPU-sized one, or the full one on CUDA. */

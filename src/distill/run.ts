@@ -66,7 +66,7 @@ export interface DistillResult {
 type Hooks = { onEvent?: (e: DistillEvent) => void; signal?: AbortSignal; group?: ProcessGroup };
 
 /** The gradient method of a run: the given one, else the published one of its method. */
-export function gradMethodOf(o: ParsedDistillOptions): GradMethod {
+export function gradMethodOf(o: Pick<ParsedDistillOptions, 'method' | 'gradMethod'>): GradMethod {
   return o.gradMethod ?? (o.method === 'mtt' ? 'unroll' : 'tesla');
 }
 

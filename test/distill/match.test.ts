@@ -110,6 +110,17 @@ describe('the distillation iteration (second-order gradients, in C++)', () => {
     expect(c.loss).not.toBe(a.loss);
   });
 
+  test('minibatches come in the published order: the remainder chunk of each permutation first (indices_chunks.pop())', async () => {
+    // 6 images in chunks of 4 split as [4, 2]; pop() takes the 2 first, then the 4, then a new permutation.
+    const imagesUsed = (grad: number[]) => Array.from({ length: N }, (_, i) => grad.slice(i * 128, (i + 1) * 128).some((v) => v !== 0)).filter(Boolean).length;
+    for (const method of ['unroll', 'tesla', 'adjoint'] as GradMethod[]) {
+      for (const seed of [0, 1, 2]) {
+        expect(imagesUsed((await match(x0, { batchSyn: 4, synSteps: 1, seed, method })).grad)).toBe(2);
+        expect(imagesUsed((await match(x0, { batchSyn: 4, synSteps: 2, seed, method })).grad)).toBe(N);
+      }
+    }
+  });
+
   describe('soft labels (teacher labels): every gradient method against finite differences', () => {
     // class probabilities, as a softmax of an expert's outputs gives them
     const probs = Float64Array.from(randomValues(N * 3, 21), (v) => Math.exp(2 * v));

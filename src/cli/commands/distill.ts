@@ -10,7 +10,7 @@ import { deviceForRank, rankFromEnv } from '../../distributed/env';
 import { launchLocal } from '../../distributed/launch';
 import { expected } from '../../errors';
 import { readConfigFile } from '../config-file';
-import { addFlags, COMMAND_FLAGS, givenFlags, inUserTermsOnError, mergeGiven } from '../flags';
+import { addFlags, COMMAND_FLAGS, givenFlags, inUserTerms, inUserTermsOnError, mergeGiven } from '../flags';
 import { showExpertTraining } from '../progress';
 import { openOutput } from '../output';
 import { onInterrupt } from '../interrupt';
@@ -69,6 +69,7 @@ export function registerDistill(program: Command): void {
             if (s.from === 'preset' && !given.sources.has(s.path)) given.sources.set(s.path, `${flagOf(s.path)} (set by preset ${j.preset})`);
           }
           for (const line of describeSettings(j.preset, settingSources(j.settings, j.preset, given.sources))) screen.log(line);
+          for (const note of j.notes) screen.log(inUserTerms(note, flags, given.sources));
         } else if (j.type === 'experts')
           screen.log(`${j.dir} holds ${j.have} of ${j.wanted} experts${job.noExpertTraining ? '' : ': training the rest first'}`);
         else if (j.type === 'buffer') showExperts(j.event);
