@@ -40,6 +40,22 @@ export interface BackendInfo {
   deviceMemoryStats: boolean;
   /** oneDNN, which libtorch uses for CPU convolutions: its version, whether the engine uses it, and why. */
   oneDnn: { version: string | null; enabled: boolean; reason: string };
+  /** The engine's CPU allocator, which keeps freed blocks for reuse (TRAJMATCH_CPU_ALLOCATOR=system turns it off), and its counters. */
+  cpuAllocator: CpuAllocatorInfo;
+}
+
+export interface CpuAllocatorInfo {
+  enabled: boolean;
+  reason: string;
+  /** Bytes of freed blocks kept at most (TRAJMATCH_CPU_CACHE_MIB). */
+  cacheLimit: number;
+  cachedBytes: number;
+  cachedBlocks: number;
+  /** Allocations served from the kept blocks. */
+  hits: number;
+  /** Allocations of cached sizes that went to the system. */
+  misses: number;
+  evictions: number;
 }
 
 export interface NativeConvNetSpec {

@@ -4,6 +4,7 @@
 #include "binding/guard.h"
 #include "binding/in_flight.h"
 #include "binding/tensor_handle.h"
+#include "core/cpu_allocator.h"
 #include "core/device.h"
 #include "core/device_memory.h"
 
@@ -12,7 +13,8 @@ namespace trajmatch::binding {
 namespace {
 
 // sync: backendInfo() -> {torchVersion, builtWithCuda, cudaAvailable, cudaDeviceCount, cxx11Abi, threads,
-//   deviceMemoryStats, oneDnn: {version, enabled, reason}}
+//   deviceMemoryStats, oneDnn: {version, enabled, reason},
+//   cpuAllocator: {enabled, reason, cacheLimit, cachedBytes, cachedBlocks, hits, misses, evictions}}
 Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const auto b = backendInfo();
@@ -29,6 +31,17 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   onednn.Set("enabled", b.oneDnnEnabled);
   onednn.Set("reason", b.oneDnnReason);
   out.Set("oneDnn", onednn);
+  const auto a = cpuAllocatorState();
+  auto alloc = Napi::Object::New(env);
+  alloc.Set("enabled", a.enabled);
+  alloc.Set("reason", a.reason);
+  alloc.Set("cacheLimit", static_cast<double>(a.cacheLimit));
+  alloc.Set("cachedBytes", static_cast<double>(a.cachedBytes));
+  alloc.Set("cachedBlocks", static_cast<double>(a.cachedBlocks));
+  alloc.Set("hits", static_cast<double>(a.hits));
+  alloc.Set("misses", static_cast<double>(a.misses));
+  alloc.Set("evictions", static_cast<double>(a.evictions));
+  out.Set("cpuAllocator", alloc);
   return out;
 }
 
