@@ -3,13 +3,17 @@
 # LIBTORCH..., or downloaded by the build), one command
 #   1. builds the addon and the TypeScript, and checks the build is a CUDA one that sees a device;
 #   2. runs the CUDA test cases (jest, test/native) and the device smoke check (scripts/gpu-smoke.js);
-#   3. runs the bench's speed and memory section with the PyTorch reference in the same call;
+#   3. runs the bench's speed and memory section with the PyTorch eager reference (the published
+#      loops, with the machine's Python torch) on the same cells in the same call;
 #   4. trains Fashion-MNIST experts, then distils Fashion-MNIST IPC 1 with MCT and with MTT, each
 #      evaluated with the published protocol (5 networks x 1000 epochs);
 # and writes every figure to one JSON file.
 #
-#   bash scripts/gpu-acceptance.sh --reference path/to/ref_mtt.py [--out gpu-acceptance.json]
+#   bash scripts/gpu-acceptance.sh [--reference SCRIPT] [--out gpu-acceptance.json]
 #        [--work gpu-acceptance] [--data-path DIR] [--dry-run]
+#
+# --reference replaces the bundled scripts/reference/eager_iteration.py with another script that
+# reads the same JSON job.
 #
 # --dry-run prints every step's command and checks it without running it: the scripts and test
 # files exist, the npm scripts are defined, and every flag of every trajmatch command is one that
@@ -25,7 +29,7 @@ cd "$(dirname "$0")/.."
 dry=0
 out=gpu-acceptance.json
 work=gpu-acceptance
-reference=
+reference=scripts/reference/eager_iteration.py
 data_path=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -34,12 +38,11 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift ;;
     --reference) reference=$2; shift ;;
     --data-path) data_path=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "gpu-acceptance: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
-[ -n "$reference" ] || { echo "gpu-acceptance: --reference path/to/ref_mtt.py is required (the PyTorch reference runs in the same call as the bench)" >&2; exit 2; }
 
 experts=${TRAJMATCH_ACCEPTANCE_EXPERTS:-4}
 expert_epochs=${TRAJMATCH_ACCEPTANCE_EXPERT_EPOCHS:-12}

@@ -8,6 +8,7 @@ import * as path from 'path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { BenchReport, BenchSection } from './run';
+import type { TimingResult } from './timing';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const mib = (b: number | null | undefined) => (b === null || b === undefined ? 'n/a' : (b / 2 ** 20).toFixed(1));
@@ -63,11 +64,9 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
     tesla: 'MCT (constant memory, published code)',
     adjoint: 'ours (exact, recomputed)',
   };
-  const refRow = (gm: string, ipc: number) => {
-    if (!r.reference?.available) return undefined;
-    const method = gm === 'unroll' ? 'mtt' : gm === 'tesla' ? 'mct' : undefined;
-    return r.reference.rows.find((x) => x.method === method && x.ipc === ipc && x.ms_median !== undefined);
-  };
+  const refRow = (t: TimingResult) =>
+    r.reference?.available ? r.reference.rows.find((x) => x.gradMethod === t.gradMethod && x.ipc === t.ipc && x.synSteps === t.synSteps) : undefined;
+  const faults = (n: number) => Math.round(n).toLocaleString('en-US');
   parts.push(
     r.timing.length === 0
       ? '<p class="missing">not measured</p>'
@@ -79,13 +78,15 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
             'syn_steps',
             'batch_syn',
             'ms / iteration (median)',
+            'page faults / iteration',
+            'user / system CPU s',
             'peak resident MiB',
             'peak device MiB',
-            'PyTorch reference ms',
-            'ours / reference',
+            'PyTorch eager ms',
+            'reference / ours',
           ],
           r.timing.map((t) => {
-            const ref = refRow(t.gradMethod, t.ipc);
+            const ref = refRow(t);
             return [
               t.gradMethod,
               usedBy[t.gradMethod],
@@ -93,10 +94,12 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
               t.synSteps,
               t.batchSyn ?? 'all',
               t.msPerIteration.toFixed(1),
+              faults(t.minorFaultsPerIteration),
+              `${t.userSeconds.toFixed(2)} / ${t.systemSeconds.toFixed(2)}`,
               mib(t.peakRssBytes),
               mib(t.peakDeviceBytes),
-              ref?.ms_median ?? 'n/a',
-              ref?.ms_median ? (t.msPerIteration / ref.ms_median).toFixed(2) : 'n/a',
+              ref ? ref.msPerIteration.toFixed(1) : 'n/a',
+              ref ? (ref.msPerIteration / t.msPerIteration).toFixed(2) : 'n/a',
             ];
           }),
         ),
@@ -162,22 +165,36 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
     }
   }
 
-  h2('PyTorch reference', 'reference');
+  h2('PyTorch eager reference (the published loops, same cells)', 'reference');
   parts.push(
     !r.reference
       ? '<p class="missing">not run</p>'
       : r.reference.available
-        ? table(
-            ['method', 'IPC', 'syn_steps', 'batch_syn', 'ms median', 'peak MiB', 'device', 'torch'],
+        ? `<p class="meta">${esc(r.reference.script)} with ${esc(r.reference.python)}</p>` +
+          table(
+            [
+              'gradient method',
+              'IPC',
+              'syn_steps',
+              'batch_syn',
+              'ms / iteration (median)',
+              'page faults / iteration',
+              'user / system CPU s',
+              'peak resident MiB',
+              'torch',
+              'threads',
+            ],
             r.reference.rows.map((x) => [
-              x.method,
+              x.gradMethod,
               x.ipc,
-              x.syn_steps,
-              x.batch_syn,
-              x.ms_median ?? x.error ?? '',
-              x.peak_mib ?? 'n/a',
-              x.device ?? '',
-              x.torch ?? '',
+              x.synSteps,
+              x.batchSyn ?? 'all',
+              x.msPerIteration.toFixed(1),
+              faults(x.minorFaultsPerIteration),
+              `${x.userSeconds.toFixed(2)} / ${x.systemSeconds.toFixed(2)}`,
+              mib(x.peakRssBytes),
+              x.torch,
+              x.threads,
             ]),
           )
         : `<p class="missing">not available: ${esc(r.reference.reason)}</p>`,

@@ -25,7 +25,7 @@ import { bufferDir, bufferOptionsSchema, DEFAULT_BUFFER_PATH, trainExperts } fro
 import { storageReport, StorageReport } from '../trajectory/convert';
 import { listExpertFiles } from '../trajectory/files';
 import { machineInfo, MachineInfo } from './machine';
-import { ReferenceResult, runReference } from './reference';
+import { REFERENCE_SCRIPT, ReferenceResult, runReference } from './reference';
 import { renderReport } from './report';
 import { TimingCell, timeCellInChild, TimingResult } from './timing';
 import { GradMethod } from '../distill/match';
@@ -50,8 +50,13 @@ export const benchOptionsSchema = z.strictObject({
     .array(z.enum(['unroll', 'tesla', 'adjoint']))
     .min(1)
     .default(['unroll', 'tesla', 'adjoint']),
-  /** Path of the PyTorch reference script (ref_mtt.py). */
-  reference: z.string().optional(),
+  /**
+   * The PyTorch eager reference (the published loops, timed on the timing cells beside ours): true
+   * runs the bundled scripts/reference/eager_iteration.py, a path another script that reads the
+   * same JSON job. Given, its section runs even where `sections` leaves it out; without it, the
+   * section runs the bundled script when `sections` includes it (the default).
+   */
+  reference: z.union([z.literal(true), z.string().min(1)]).optional(),
   bufferPath: z.string().min(1).default(DEFAULT_BUFFER_PATH),
   /** The dataset of the convergence runs (default Fashion-MNIST) and where its files are. */
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
@@ -85,8 +90,6 @@ export interface BenchPreset {
   /** The timing network (input shape and classes) and cells. */
   timingNetwork: { channels: number; height: number; width: number; numClasses: number; netWidth?: number };
   timing: TimingCell[];
-  /** Reference settings (ref_mtt.py's IPC table) matching the timing cells. */
-  referenceSettings: number[];
   /** Other architectures the best set of each method's first run is evaluated on, and how. */
   crossArch: EvalArch[];
   crossArchEval: EvalOptions;
@@ -115,7 +118,6 @@ export const BENCH_PRESETS: Record<'quick' | 'full', BenchPreset> = {
     seeds: [0, 1, 2],
     timingNetwork: { channels: 1, height: 28, width: 28, numClasses: 10, netWidth: 32 },
     timing: cells(1, 10, undefined, 5, 1),
-    referenceSettings: [],
     crossArch: ['alexnet'],
     crossArchEval: { numEval: 1, epochs: 100 },
   },
@@ -124,10 +126,9 @@ export const BENCH_PRESETS: Record<'quick' | 'full', BenchPreset> = {
     buffer: PRESETS['fashion-mnist-ipc10'].buffer,
     distill: { ...PRESETS['fashion-mnist-ipc10'].distill, iterations: 1000, evalIt: 100 },
     seeds: [0, 1, 2],
-    // the reference's shapes: the published CIFAR-10 ConvNet and settings
+    // the published CIFAR-10 ConvNet and settings
     timingNetwork: { channels: 3, height: 32, width: 32, numClasses: 10 },
     timing: [...cells(1, 50, 10, 20, 3), ...cells(10, 30, 100, 20, 3)],
-    referenceSettings: [1, 10],
     crossArch: ['alexnet', 'vgg11', 'resnet18'],
     crossArchEval: { numEval: 5, epochs: 1000 },
   },
@@ -225,7 +226,8 @@ export async function runBench(
   custom?: BenchPreset,
 ): Promise<BenchReport> {
   const o = parseOptions(benchOptionsSchema, options, 'bench');
-  const sections = [...new Set(o.sections.map((s) => (s in SECTION_ALIASES ? SECTION_ALIASES[s as keyof typeof SECTION_ALIASES] : (s as BenchSection))))];
+  const asked = [...o.sections, ...(o.reference !== undefined ? (['reference'] as const) : [])];
+  const sections = [...new Set(asked.map((s) => (s in SECTION_ALIASES ? SECTION_ALIASES[s as keyof typeof SECTION_ALIASES] : (s as BenchSection))))];
   const protocol = custom ?? BENCH_PRESETS[o.preset];
   const preset = sizedPreset(protocol, o);
   const seeds = o.seeds ?? preset.seeds;
@@ -396,18 +398,12 @@ export async function runBench(
       }
     }
 
-    // 5. The PyTorch reference, in the same call.
-    if (!want('reference')) {
-      // not asked for
-    } else if (preset.referenceSettings.length === 0) {
-      report.reference = {
-        available: false,
-        script: o.reference ?? null,
-        reason: 'the quick preset times other shapes than the reference, which runs the published CIFAR-10 settings: use the full preset',
-      };
-    } else {
-      log('the PyTorch reference');
-      report.reference = runReference(o.reference, preset.referenceSettings, 20, device);
+    // 5. The PyTorch reference on the same cells, network and machine, in the same call.
+    if (want('reference')) {
+      log('the PyTorch eager reference (the published loops)');
+      const cellsOf = preset.timing.filter((c) => o.gradMethods.includes(c.gradMethod));
+      const script = typeof o.reference === 'string' ? o.reference : REFERENCE_SCRIPT;
+      report.reference = runReference(script, { network: preset.timingNetwork, device, dsa: DEFAULT_DSA_STRATEGY }, cellsOf);
     }
     if (report.reference) done('reference', report.reference.available ? undefined : `the PyTorch reference: ${report.reference.reason}`);
     await save();

@@ -42,6 +42,11 @@ export interface TimingResult extends TimingCell {
   baselineRssBytes: number;
   /** The CUDA allocator's peak of allocated bytes during the timed iterations; null on the CPU or where the engine cannot read it. */
   peakDeviceBytes: number | null;
+  /** Page faults (minor: a page mapped or zero-filled, no I/O) per timed iteration, all threads of the process. */
+  minorFaultsPerIteration: number;
+  /** CPU seconds of the timed iterations, all threads: in user space and in the kernel (system). */
+  userSeconds: number;
+  systemSeconds: number;
 }
 
 export function median(v: number[]): number {
@@ -81,8 +86,10 @@ export async function timeCell(job: TimingJob): Promise<TimingResult> {
   const samples: number[] = [];
   const baselineRssBytes = process.memoryUsage().rss;
   devicePeakBytes(device, { reset: true });
+  let before = process.resourceUsage();
   try {
     for (let i = 0; i < job.cell.warmup + job.cell.iterations; i++) {
+      if (i === job.cell.warmup) before = process.resourceUsage();
       const t0 = process.hrtime.bigint();
       const r = await matchIteration(spec, {
         images,
@@ -104,13 +111,17 @@ export async function timeCell(job: TimingJob): Promise<TimingResult> {
   } finally {
     [start, target, images, buffer, labels].forEach((t) => t.dispose());
   }
+  const after = process.resourceUsage(); // microseconds of CPU time, fault counts, peak RSS in KiB
   return {
     ...job.cell,
     msPerIteration: median(samples),
     samplesMs: samples,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    peakRssBytes: after.maxRSS * 1024,
     baselineRssBytes,
     peakDeviceBytes: devicePeakBytes(device),
+    minorFaultsPerIteration: (after.minorPageFault - before.minorPageFault) / job.cell.iterations,
+    userSeconds: (after.userCPUTime - before.userCPUTime) / 1e6,
+    systemSeconds: (after.systemCPUTime - before.systemCPUTime) / 1e6,
   };
 }
 

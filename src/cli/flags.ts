@@ -290,7 +290,11 @@ const BENCH: Flag[] = [
   { flag: '--device <device>', path: 'bench.device', help: "'auto', 'cpu', 'cuda' or 'cuda:N'" },
   { flag: '--seeds <list>', path: 'bench.seeds', help: "seeds of the convergence runs, e.g. 0,1,2 (default: the preset's)", parse: listArg(int) },
   { flag: '--grad-methods <list>', path: 'bench.gradMethods', help: 'gradient methods to time, e.g. unroll,tesla', parse: listArg() },
-  { flag: '--reference <file>', path: 'bench.reference', help: 'the PyTorch reference script (ref_mtt.py) to run in the same call' },
+  {
+    flag: '--reference [script]',
+    path: 'bench.reference',
+    help: "time the PyTorch eager reference (the published loops, with Python's torch) on the same cells in the same call, even when --sections leaves it out; a script path replaces the bundled scripts/reference/eager_iteration.py",
+  },
   {
     flag: '--sections <list>',
     path: 'bench.sections',

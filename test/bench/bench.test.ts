@@ -1,6 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { findTorchPython } from '../../src/bench/reference';
 import { BenchPreset, runBench } from '../../src/bench/run';
 import { TrajmatchInterrupted } from '../../src/errors';
 import { tempDir, writeLearnableMnist } from '../data/fixtures';
@@ -15,7 +16,6 @@ const tiny: BenchPreset = {
   seeds: [0, 1],
   timingNetwork: { channels: 1, height: 10, width: 10, numClasses: 10, netWidth: 4 },
   timing: (['unroll', 'tesla', 'adjoint'] as const).map((gradMethod) => ({ gradMethod, ipc: 1, synSteps: 3, iterations: 2, warmup: 1 })),
-  referenceSettings: [],
   crossArch: ['alexnet'],
   crossArchEval: { numEval: 1, epochs: 2 },
 };
@@ -25,6 +25,9 @@ beforeAll(() => writeLearnableMnist(path.join(root, 'data'), 200, 100));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+const found = findTorchPython();
+const torchPython = 'python' in found ? found.python : undefined;
+if (!torchPython && process.env.CI) throw new Error(`the bench's reference needs a Python with torch in CI: ${'reason' in found ? found.reason : ''}`);
 
 describe('the MTT vs MCT bench', () => {
   const outDir = path.join(root, 'out');
@@ -38,6 +41,8 @@ describe('the MTT vs MCT bench', () => {
       expect(t.msPerIteration).toBeGreaterThan(0);
       expect(t.samplesMs).toHaveLength(2);
       expect(t.peakRssBytes).toBeGreaterThan(t.baselineRssBytes / 2);
+      expect(t.minorFaultsPerIteration).toBeGreaterThanOrEqual(0);
+      expect(t.userSeconds + t.systemSeconds).toBeGreaterThan(0);
     }
     expect(r.storage).toMatchObject({ experts: 2, waypoints: 2 });
     expect(r.storage.ratio).toBeGreaterThan(1);
@@ -52,10 +57,24 @@ describe('the MTT vs MCT bench', () => {
     }
     expect(r.crossArch.map((c: { method: string; arch: string }) => `${c.method}/${c.arch}`)).toEqual(['mtt/alexnet', 'mct/alexnet']);
     for (const c of r.crossArch) expect(c.mean).toBeGreaterThanOrEqual(0);
-    expect(r.reference).toMatchObject({ available: false });
-    expect(r.missing).toEqual([expect.stringMatching(/^the PyTorch reference: /)]);
+    // the published loops on the same cells, where a Python with torch exists (CI installs python3-torch)
+    if (torchPython) {
+      expect(r.reference).toMatchObject({ available: true, python: torchPython });
+      expect(r.reference.rows.map((x: { gradMethod: string }) => x.gradMethod)).toEqual(['unroll', 'tesla']);
+      for (const x of r.reference.rows) {
+        expect(x).toMatchObject({ ipc: 1, synSteps: 3, samplesMs: [expect.any(Number), expect.any(Number)], torch: expect.stringMatching(/^\d/) });
+        expect(x.msPerIteration).toBeGreaterThan(0);
+        expect(x.minorFaultsPerIteration).toBeGreaterThanOrEqual(0);
+      }
+      expect(r.missing).toEqual([]);
+      expect(r.sections.reference).toEqual({ status: 'complete', notes: [] });
+      expect(fs.readFileSync(path.join(outDir, 'report.html'), 'utf8')).toContain('PyTorch eager ms');
+    } else {
+      expect(r.reference).toMatchObject({ available: false });
+      expect(r.missing).toEqual([expect.stringMatching(/^the PyTorch reference: /)]);
+      expect(r.sections.reference.status).toBe('missing');
+    }
     for (const s of ['timing', 'storage', 'convergence', 'cross-architecture']) expect(r.sections[s]).toEqual({ status: 'complete', notes: [] });
-    expect(r.sections.reference.status).toBe('missing');
     expect(fs.readFileSync(path.join(outDir, 'report.html'), 'utf8')).not.toContain('class="partial"');
   });
 
@@ -160,7 +179,23 @@ describe('the MTT vs MCT bench', () => {
     expect(r.timing.map((t) => t.gradMethod)).toEqual(['tesla']);
     expect(r.storage).toBeNull();
     expect(r.convergence).toEqual([]);
-    expect(r.missing).toEqual(['not asked for (sections): storage, convergence, cross-architecture', expect.stringMatching(/^the PyTorch reference: /)]);
+    expect(r.missing).toEqual(['not asked for (sections): storage, convergence, cross-architecture']);
+    if (torchPython) expect(r.reference).toMatchObject({ available: true, rows: [{ gradMethod: 'tesla' }] });
+    // reference: true asks for its section whatever the sections; without a Python with torch it says why
+    const before = process.env.TRAJMATCH_PYTHON;
+    process.env.TRAJMATCH_PYTHON = path.join(root, 'no-such-python');
+    try {
+      const none = await runBench(
+        { ...options(), outDir: path.join(root, 'no-python'), sections: ['timing'], gradMethods: ['unroll'], reference: true },
+        {},
+        tiny,
+      );
+      expect(none.reference).toMatchObject({ available: false, reason: expect.stringContaining('no Python with torch') });
+      expect(none.sections.reference.status).toBe('missing');
+    } finally {
+      if (before === undefined) delete process.env.TRAJMATCH_PYTHON;
+      else process.env.TRAJMATCH_PYTHON = before;
+    }
     await expect(runBench({ ...options(), outDir: out, sections: ['cross-architecture'] }, {}, tiny)).rejects.toThrow(
       /bench\.sections: cross-architecture evaluates the sets of the convergence runs; add convergence/,
     );

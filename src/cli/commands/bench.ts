@@ -36,10 +36,16 @@ export function registerBench(program: Command): void {
           signal: ac.signal,
         });
         output.result(report, () => {
-          for (const t of report.timing)
+          const ref = report.reference?.available ? report.reference.rows : [];
+          for (const t of report.timing) {
+            const r = ref.find((x) => x.gradMethod === t.gradMethod && x.ipc === t.ipc && x.synSteps === t.synSteps);
             output.print(
-              `${t.gradMethod.padEnd(8)} IPC ${t.ipc}: ${t.msPerIteration.toFixed(1)} ms/iteration, peak ${(t.peakRssBytes / 2 ** 20).toFixed(0)} MiB resident`,
+              `${t.gradMethod.padEnd(8)} IPC ${t.ipc}: ${t.msPerIteration.toFixed(1)} ms/iteration, ${Math.round(t.minorFaultsPerIteration)} page faults/iteration, ` +
+                `${t.userSeconds.toFixed(2)} s user + ${t.systemSeconds.toFixed(2)} s system, peak ${(t.peakRssBytes / 2 ** 20).toFixed(0)} MiB resident` +
+                (r ? `; PyTorch eager ${r.msPerIteration.toFixed(1)} ms/iteration (${(r.msPerIteration / t.msPerIteration).toFixed(2)}x ours)` : ''),
             );
+          }
+          if (report.reference && !report.reference.available) output.print(`PyTorch reference: not available (${report.reference.reason})`);
           if (report.storage)
             output.print(`storage: MTT ${report.storage.mttBytes} bytes, MCT ${report.storage.mctBytes} bytes (${report.storage.ratio.toFixed(1)}x)`);
           if (report.stability) {
