@@ -1,7 +1,6 @@
 #include "io/torch_file.h"
 
 #include <caffe2/serialize/inline_container.h>
-#include <torch/serialize.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -38,6 +37,13 @@ const std::map<std::string, at::ScalarType>& storageTypes() {
       {"ShortStorage", at::kShort},       {"CharStorage", at::kChar},     {"ByteStorage", at::kByte},
       {"BoolStorage", at::kBool}};
   return types;
+}
+
+bool hostIsLittleEndian() {
+  const uint16_t one = 1;
+  uint8_t first = 0;
+  std::memcpy(&first, &one, 1);
+  return first == 1;
 }
 
 // One entry of the unpickler's stack or memo.
@@ -483,6 +489,141 @@ std::string firstBytes(const std::string& path) {
   return std::string(head, static_cast<size_t>(in.gcount()));
 }
 
+// Writes a value as Python's pickle (protocol 2) and torch.save do: lists, tuples, dicts, None,
+// booleans, integers, floats, strings, and tensors as torch._utils._rebuild_tensor_v2 of a
+// persistent id ('storage', torch.<T>Storage, key, 'cpu', numel) whose values the caller writes
+// as data/<key>. Only the globals that torch.load(weights_only=True) allows are named, and only
+// opcodes its unpickler reads (PyTorch 1.13's has no BINFLOAT: floats other than tensors need 2.x).
+class TorchPickler {
+ public:
+  std::string run(const c10::IValue& value) {
+    out_ = "\x80\x02";  // PROTO 2
+    put(value, 0);
+    out_ += '.';
+    return std::move(out_);
+  }
+  // The tensors, in the order of their keys ("0", "1", ...).
+  const std::vector<at::Tensor>& tensors() const { return tensors_; }
+
+ private:
+  void op(uint8_t code) { out_ += static_cast<char>(code); }
+  void littleEndian(uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out_ += static_cast<char>((v >> (8 * i)) & 0xff);
+  }
+  void integer(int64_t v) {
+    if (v >= 0 && v < 256) {
+      op('K');
+      littleEndian(static_cast<uint64_t>(v), 1);
+    } else if (v >= 0 && v < 65536) {
+      op('M');
+      littleEndian(static_cast<uint64_t>(v), 2);
+    } else if (v >= INT32_MIN && v <= INT32_MAX) {
+      op('J');
+      littleEndian(static_cast<uint64_t>(v), 4);
+    } else {
+      op(0x8a);  // LONG1: 8 bytes of two's complement
+      op(8);
+      littleEndian(static_cast<uint64_t>(v), 8);
+    }
+  }
+  void unicode(const std::string& s) {
+    op('X');  // BINUNICODE
+    littleEndian(s.size(), 4);
+    out_ += s;
+  }
+  void global(const char* module, const std::string& name) {
+    op('c');
+    out_ += module;
+    out_ += '\n';
+    out_ += name;
+    out_ += '\n';
+  }
+  void ints(c10::IntArrayRef values) {
+    if (values.empty()) return op(')');
+    op('(');
+    for (const auto v : values) integer(v);
+    op('t');
+  }
+  void tensor(at::Tensor t) {
+    if (t.requires_grad()) t = t.detach();
+    t = t.cpu().contiguous();
+    const auto& types = storageTypes();
+    const auto type =
+        std::find_if(types.begin(), types.end(), [&](const auto& e) { return e.second == t.scalar_type(); });
+    if (type == types.end())
+      throw std::runtime_error(std::string("cannot save a tensor of dtype ") + toString(t.scalar_type()));
+    const auto key = std::to_string(tensors_.size());
+    tensors_.push_back(t);
+    global("torch._utils", "_rebuild_tensor_v2");
+    op('(');
+    op('(');  // the persistent id
+    unicode("storage");
+    global("torch", type->first);
+    unicode(key);
+    unicode("cpu");
+    integer(t.numel());
+    op('t');
+    op('Q');  // BINPERSID
+    integer(0);
+    ints(t.sizes());
+    ints(t.strides());
+    op(0x89);  // requires_grad: False
+    global("collections", "OrderedDict");
+    op(')');
+    op('R');  // backward hooks: OrderedDict()
+    op('t');
+    op('R');
+  }
+  void put(const c10::IValue& v, int depth) {
+    if (depth > kMaxDepth) throw std::runtime_error("values nest deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (v.isNone()) {
+      op('N');
+    } else if (v.isBool()) {
+      op(v.toBool() ? 0x88 : 0x89);
+    } else if (v.isInt()) {
+      integer(v.toInt());
+    } else if (v.isDouble()) {
+      op('G');  // BINFLOAT, big-endian
+      uint64_t bits;
+      const double d = v.toDouble();
+      std::memcpy(&bits, &d, sizeof bits);
+      for (int i = 8; i-- > 0;) out_ += static_cast<char>((bits >> (8 * i)) & 0xff);
+    } else if (v.isString()) {
+      unicode(v.toStringRef());
+    } else if (v.isTensor()) {
+      tensor(v.toTensor());
+    } else if (v.isList()) {
+      op(']');
+      const auto list = v.toList();
+      if (list.empty()) return;
+      op('(');
+      for (const auto& e : list) put(e, depth + 1);
+      op('e');  // APPENDS
+    } else if (v.isTuple()) {
+      const auto& elements = v.toTupleRef().elements();
+      if (elements.empty()) return op(')');
+      op('(');
+      for (const auto& e : elements) put(e, depth + 1);
+      op('t');
+    } else if (v.isGenericDict()) {
+      op('}');
+      const auto dict = v.toGenericDict();
+      if (dict.empty()) return;
+      op('(');
+      for (const auto& e : dict) {
+        put(e.key(), depth + 1);
+        put(e.value(), depth + 1);
+      }
+      op('u');  // SETITEMS
+    } else {
+      throw std::runtime_error("cannot save a value of type " + v.tagKind());
+    }
+  }
+
+  std::string out_;
+  std::vector<at::Tensor> tensors_;
+};
+
 }  // namespace
 
 c10::IValue loadTorchFile(const std::string& path) {
@@ -510,10 +651,31 @@ c10::IValue loadTorchFile(const std::string& path) {
 }
 
 void saveTorchFile(const std::string& path, const c10::IValue& value) {
-  const auto bytes = torch::pickle_save(value);
+  TorchPickler pickler;
+  std::string pickle;
+  try {
+    pickle = pickler.run(value);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error(path + ": cannot be written");
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  try {
+    // the writer's callback never reports a failure: the writer would throw it from its destructor
+    caffe2::serialize::PyTorchStreamWriter writer([&out](const void* data, size_t n) -> size_t {
+      out.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+      return n;
+    });
+    writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+    const std::string order = hostIsLittleEndian() ? "little" : "big";
+    writer.writeRecord("byteorder", order.data(), order.size());
+    const auto& tensors = pickler.tensors();
+    for (size_t i = 0; i < tensors.size(); ++i)
+      writer.writeRecord("data/" + std::to_string(i), tensors[i].data_ptr(), tensors[i].nbytes());
+    writer.writeEndOfFile();
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": writing failed (" + e.what_without_backtrace() + ")");
+  }
   out.close();
   if (!out) throw std::runtime_error(path + ": writing failed (is the disk full?)");
 }

@@ -10,7 +10,13 @@
 // before anything is made of it. Nothing in a file is ever executed. libtorch's own unpickler (torch::pickle_load) is
 // not used for reading because the one of libtorch 1.13 lacks the APPEND and SETITEM opcodes that Python writes for
 // one-element lists and dicts, and the _rebuild_parameter global; the zip container is read with libtorch's
-// PyTorchStreamReader. Writing uses torch::pickle_save, whose output Python's torch.load reads.
+// PyTorchStreamReader.
+//
+// Writing pickles the value as Python's torch.save does (protocol 2, plain lists and tuples, tensors
+// by _rebuild_tensor_v2 of a storage), so that torch.load(f, weights_only=True), the default of
+// PyTorch 2.6 and newer, loads it; the archive is written with libtorch's PyTorchStreamWriter. The
+// type tags and typed lists the reader knows are those torch::pickle_save wrote in the files of our
+// earlier versions.
 #pragma once
 
 #include <ATen/core/ivalue.h>
@@ -23,7 +29,8 @@ namespace trajmatch::io {
 // wrong (not a zip archive, a refused global or opcode, a tensor outside its storage, ...).
 c10::IValue loadTorchFile(const std::string& path);
 
-// Writes `value` (lists, tuples, numbers, strings and CPU tensors) as torch.save would.
+// Writes `value` (lists, tuples, dicts, None, booleans, numbers, strings and tensors) as
+// torch.save would, in the zip format.
 void saveTorchFile(const std::string& path, const c10::IValue& value);
 
 }  // namespace trajmatch::io

@@ -15,7 +15,7 @@ import { expertFileName, listExpertFiles, openTrajectory, writeMctExpert, writeM
 import { segmentsOf } from '../../src/trajectory/segments';
 import { exportPublishedBuffer, importPublishedBuffer } from '../../src/trajectory/interop';
 import { MctRecorder, MctTrajectory } from '../../src/trajectory/mct';
-import { disposePickled, loadTorchFile, readMttBuffer } from '../../src/trajectory/published';
+import { disposePickled, loadTorchFile, readMctBuffer, readMttBuffer } from '../../src/trajectory/published';
 import { publishedLayout } from '../../src/trajectory/published-names';
 import { tempDir } from '../data/fixtures';
 import { randomValues } from '../helpers';
@@ -113,7 +113,7 @@ flat.numpy().astype(np.float32).tofile('mtt-in/expected.bin')
     expect(again.kept).toHaveLength(2);
   });
 
-  test("a .pt we write is read back by Python's torch.load with identical tensors; our safetensors load into the ConvNet by name", async () => {
+  test("a .pt we write is read back by Python's torch.load(f, weights_only=True) with identical tensors; our safetensors load into the ConvNet by name", async () => {
     const dir = listExpertFiles(path.join(root, 'buffers', 'mnist', 'convnet-d1-w4-instance-relu-avg'), 'mtt');
     expect(dir).toHaveLength(2);
     const ours = path.dirname(dir[0]);
@@ -124,8 +124,11 @@ flat.numpy().astype(np.float32).tofile('mtt-in/expected.bin')
     const check = py(
       `${PY_NET}
 import numpy as np
-ours = torch.load('mtt-out/replay_buffer_0.pt', weights_only=False)
-theirs = torch.load('mtt-in/replay_buffer_0.pt', weights_only=False)
+# weights_only=True: PyTorch 2.6's default, which refuses any global but tensors' and storages'
+ours = torch.load('mtt-out/replay_buffer_0.pt', weights_only=True)
+theirs = torch.load('mtt-in/replay_buffer_0.pt', weights_only=True)
+# the published scripts' call: the default of the installed torch (weights_only=True from 2.6)
+assert all(torch.equal(x, y) for x, y in zip(torch.load('mtt-out/replay_buffer_0.pt')[1][2], ours[1][2]))
 assert type(ours) is list and len(ours) == len(theirs)
 for a, b in zip(ours, theirs):
     assert type(a) is list and len(a) == len(b)
@@ -202,13 +205,13 @@ torch.save(steps, 'mct-in/step_buffer_ip3_0.pt')
     const check = py(`
 import torch
 for name in ['waypoint_buffer_ip3_0.pt', 'step_buffer_ip3_0.pt']:
-    a, b = torch.load('mct-out/' + name, weights_only=False), torch.load('mct-in/' + name, weights_only=False)
+    a, b = torch.load('mct-out/' + name, weights_only=True), torch.load('mct-in/' + name, weights_only=True)
     def same(x, y):
         if isinstance(y, list):
-            assert isinstance(x, list) and len(x) == len(y)
+            assert type(x) is list and len(x) == len(y)
             for u, v in zip(x, y): same(u, v)
         else:
-            assert x.shape == y.shape and torch.equal(x.float(), y.float()), (x, y)
+            assert type(x) is torch.Tensor and x.dtype == y.dtype and x.shape == y.shape and torch.equal(x, y), (x, y)
     same(a, b)
 print('ok')
 `);
@@ -395,6 +398,14 @@ describe('our .pt files read back by us (without Python)', () => {
     const out = path.join(root, 'rt-out');
     await exportPublishedBuffer(dir, out, { form: 'mtt' });
     await exportPublishedBuffer(dir, out, { form: 'mct', waypoints: 3 });
+    // plain pickles, as Python's torch.save writes them: no libtorch type tags, which PyTorch 2.6's
+    // torch.load refuses by default (the archives are stored uncompressed, so the names would show)
+    for (const name of ['replay_buffer_0.pt', 'waypoint_buffer_ip3_0.pt', 'step_buffer_ip3_0.pt']) {
+      const bytes = fs.readFileSync(path.join(out, name));
+      expect(bytes.includes('_rebuild_tensor_v2')).toBe(true);
+      expect(bytes.includes('torch.jit')).toBe(false);
+      expect(bytes.includes('restore_type_tag')).toBe(false);
+    }
     const result = await importPublishedBuffer([path.join(out, 'replay_buffer_0.pt'), path.join(out, 'waypoint_buffer_ip3_0.pt')], {
       dataset: 'mnist',
       network,
@@ -415,6 +426,37 @@ describe('our .pt files read back by us (without Python)', () => {
       expect(n.data.waypointEpochs).toEqual(m.data.waypointEpochs);
       expect(Array.from(n.data.waypoints)).toEqual(Array.from(m.data.waypoints));
       expect(Array.from(n.data.fractions)).toEqual(Array.from(m.data.fractions));
+    }
+  });
+});
+
+describe('the .pt files of our earlier versions (without Python)', () => {
+  // test/trajectory/fixtures: written by writeMttBuffer and writeMctBuffer before issue 17, with
+  // libtorch's torch::pickle_save, whose pickles tag the lists with torch.jit._pickle.restore_type_tag
+  const fixtures = path.join(__dirname, 'fixtures');
+  const tiny = convNetSpec({ channels: 1, height: 4, width: 4, numClasses: 2, netWidth: 1, depth: 1 });
+  const value = (e: number, t: number, i: number) => (e * 1000 + t * 100 + i) / 8;
+
+  test('still use the type tags, and their MTT replay buffer is read: every checkpoint, exactly', async () => {
+    expect(fs.readFileSync(path.join(fixtures, 'replay_buffer_0.pt')).includes('restore_type_tag')).toBe(true);
+    const P = convNetLayout(tiny).numParams;
+    expect(P).toBe(46);
+    const experts = await readMttBuffer(path.join(fixtures, 'replay_buffer_0.pt'), tiny);
+    expect(experts.map((x) => x.epochs)).toEqual([2, 2]);
+    for (const [e, x] of experts.entries())
+      expect(Array.from(x.checkpoints)).toEqual(Array.from({ length: 3 * P }, (_, k) => value(e, Math.floor(k / P), k % P)));
+  });
+
+  test('their MCT waypoint and step files are read: waypoints and fractions, exactly', async () => {
+    const P = convNetLayout(tiny).numParams;
+    const experts = await readMctBuffer(path.join(fixtures, 'waypoint_buffer_ip3_0.pt'), path.join(fixtures, 'step_buffer_ip3_0.pt'), tiny);
+    expect(experts).toHaveLength(2);
+    for (const [e, x] of experts.entries()) {
+      expect(x.epochs).toBe(4);
+      expect(x.data.waypointEpochs).toEqual([0, 2, 4]);
+      expect(Array.from(x.data.waypoints)).toEqual(Array.from({ length: 3 * P }, (_, k) => value(e, Math.floor(k / P), k % P)));
+      const fraction = (t: number, l: number) => (t === 4 ? 1 : (t % 2) * (0.25 + l / 16 + e / 32));
+      expect(Array.from(x.data.fractions)).toEqual(Array.from({ length: 5 * 6 }, (_, k) => fraction(Math.floor(k / 6), k % 6)));
     }
   });
 });
