@@ -1,7 +1,8 @@
 // ZCA whitening as the published trajectory-matching code applies it (kornia's ZCAWhitening with
 // eps = 0.1): fitted on the flattened training images, x_white = (x - mu) W with
 // W = U (S + eps)^-1/2 U^T from the eigendecomposition C = U S U^T of the (unbiased) covariance,
-// and the inverse x = x_white W^-1 + mu with W^-1 = U (S + eps)^1/2 U^T.
+// and the inverse x = x_white W^-1 + mu with W^-1 = U (S + eps)^1/2 U^T: eps inside the square
+// root, as kornia 0.6.3 (MTT's pinned version) builds its inverse (kornia/enhance/zca.py:255).
 #pragma once
 
 #include <torch/torch.h>

@@ -144,16 +144,7 @@ describe('ZCA whitening', () => {
       x[i * d + j] = s;
     }
 
-  const covariance = (v: number[]) => {
-    const mean = Array.from({ length: d }, (_, j) => v.filter((_, idx) => idx % d === j).reduce((a, b) => a + b, 0) / n);
-    return Array.from({ length: d }, (_, a) =>
-      Array.from({ length: d }, (_, b) => {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += (v[i * d + a] - mean[a]) * (v[i * d + b] - mean[b]);
-        return s / (n - 1);
-      }),
-    );
-  };
+  const covariance = (v: number[]) => covarianceOf(v, n, d);
 
   test('whitened training data has (near) identity covariance; inverse(whiten(x)) recovers x', async () => {
     const images = tensor(x, [n, 3, 2, 2]);
@@ -166,6 +157,54 @@ describe('ZCA whitening', () => {
     const back = await zca.invert(white);
     expect(Math.max(...numbers(back).map((v, i) => Math.abs(v - x[i])))).toBeLessThan(1e-3);
     [images, white, back].forEach((t) => t.dispose());
+    zca.dispose();
+  });
+
+  test("the inverse is kornia's: U sqrt(S + eps) U^T, whose square is C + eps I (not U sqrt(S) U^T, whose square is C)", async () => {
+    // kornia 0.6.3 (pinned by MTT's requirements_11_3.yaml), kornia/enhance/zca.py: zca_mean builds
+    // T = U rsqrt(S + eps) U^T (line 250-251) and T_inv = U sqrt(S + eps) U^T (line 255);
+    // inverse_transform computes (x - mean_inv) T_inv with mean_inv = -mean T (lines 152-154).
+    // Four features with variances near eps = 0.1, where sqrt(S) and sqrt(S + eps) differ most.
+    const m = 400;
+    const k = 4;
+    const noise = randomValues(m * k, 41, 0.5);
+    const raw = new Float32Array(m * k);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < k; j++) raw[i * k + j] = 0.3 + j * 0.1 + noise[i * k + j] * (1 + j) * 0.3 + 0.4 * noise[i * k + ((j + 1) % k)];
+    const images = tensor(raw, [m, 1, 2, 2]);
+    const eps = 0.1;
+    const zca = await ZcaWhitening.fit(images, eps);
+    const [mean, w, winv] = [numbers(zca.mean), numbers(zca.whiten), numbers(zca.unwhiten)];
+    const cov = covarianceOf(Array.from(raw), m, k);
+    const product = (a: number[], b: number[]) =>
+      Array.from({ length: k * k }, (_, idx) => {
+        let s = 0;
+        for (let t = 0; t < k; t++) s += a[Math.floor(idx / k) * k + t] * b[t * k + (idx % k)];
+        return s;
+      });
+    const plusEps = cov.flat().map((c, idx) => c + (idx % (k + 1) === 0 ? eps : 0));
+    expect(maxAbsDiff(product(winv, winv), plusEps)).toBeLessThan(1e-4);
+    // the form without eps would square to the covariance itself: 0.1 away on the diagonal
+    expect(maxAbsDiff(product(winv, winv), cov.flat())).toBeGreaterThan(0.09);
+    expect(
+      maxAbsDiff(
+        product(w, winv),
+        Array.from({ length: k * k }, (_, idx) => (idx % (k + 1) === 0 ? 1 : 0)),
+      ),
+    ).toBeLessThan(1e-4);
+    // kornia's inverse_transform of arbitrary whitened values, computed here from the two matrices
+    const white = randomValues(3 * k, 42, 2);
+    const meanInv = Array.from({ length: k }, (_, j) => -mean.reduce((s, v, t) => s + v * w[t * k + j], 0));
+    const kornia = Array.from({ length: 3 * k }, (_, idx) => {
+      const row = Math.floor(idx / k);
+      let s = 0;
+      for (let t = 0; t < k; t++) s += (white[row * k + t] - meanInv[t]) * winv[t * k + (idx % k)];
+      return s;
+    });
+    const input = tensor(Float32Array.from(white), [3, 1, 2, 2]);
+    const back = await zca.invert(input);
+    expect(maxAbsDiff(numbers(back), kornia)).toBeLessThan(1e-4);
+    [images, input, back].forEach((t) => t.dispose());
     zca.dispose();
   });
 
@@ -194,3 +233,15 @@ describe('ZCA whitening', () => {
     zca.dispose();
   });
 });
+
+/** The unbiased covariance [d][d] of n samples of d features (row-major). */
+function covarianceOf(v: number[], n: number, d: number): number[][] {
+  const mean = Array.from({ length: d }, (_, j) => v.filter((_, idx) => idx % d === j).reduce((a, b) => a + b, 0) / n);
+  return Array.from({ length: d }, (_, a) =>
+    Array.from({ length: d }, (_, b) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += (v[i * d + a] - mean[a]) * (v[i * d + b] - mean[b]);
+      return s / (n - 1);
+    }),
+  );
+}
