@@ -40,6 +40,8 @@ export interface BackendInfo {
   deviceMemoryStats: boolean;
   /** oneDNN, which libtorch uses for CPU convolutions: its version, whether the engine uses it, and why. */
   oneDnn: { version: string | null; enabled: boolean; reason: string };
+  /** OpenBLAS's own threads where libtorch uses it (null: another BLAS): one unless OPENBLAS_NUM_THREADS is set, since libtorch parallelises its ops itself. */
+  openBlas: { threads: number | null; reason: string };
   /** The engine's CPU allocator, which keeps freed blocks for reuse (TRAJMATCH_CPU_ALLOCATOR=system turns it off), and its counters. */
   cpuAllocator: CpuAllocatorInfo;
 }

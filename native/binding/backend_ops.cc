@@ -13,7 +13,7 @@ namespace trajmatch::binding {
 namespace {
 
 // sync: backendInfo() -> {torchVersion, builtWithCuda, cudaAvailable, cudaDeviceCount, cxx11Abi, threads,
-//   deviceMemoryStats, oneDnn: {version, enabled, reason},
+//   deviceMemoryStats, oneDnn: {version, enabled, reason}, openBlas: {threads (null: none), reason},
 //   cpuAllocator: {enabled, reason, cacheLimit, cachedBytes, cachedBlocks, hits, misses, evictions}}
 Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   auto env = info.Env();
@@ -31,6 +31,11 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   onednn.Set("enabled", b.oneDnnEnabled);
   onednn.Set("reason", b.oneDnnReason);
   out.Set("oneDnn", onednn);
+  auto blas = Napi::Object::New(env);
+  blas.Set("threads",
+           b.openBlasThreads < 0 ? env.Null() : Napi::Number::New(env, static_cast<double>(b.openBlasThreads)));
+  blas.Set("reason", b.openBlasReason);
+  out.Set("openBlas", blas);
   const auto a = cpuAllocatorState();
   auto alloc = Napi::Object::New(env);
   alloc.Set("enabled", a.enabled);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <list>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -109,14 +110,18 @@ class ReusingCpuAllocator final : public c10::Allocator {
     const size_t size = roundUp(n, n >= kHugePage ? kHugePage : kRounding);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = bySize_.find(size);
-      if (it != bySize_.end() && !it->second.empty()) {
+      // the smallest kept block that fits, if it is not much larger (the last, smaller minibatch
+      // of an epoch then reuses the blocks of the full ones instead of growing the cache)
+      auto it = bySize_.lower_bound(size);
+      if (it != bySize_.end() && it->first <= size + size / 2) {
         const auto block = it->second.back();  // the most recently freed of this size: warm in cache
         it->second.pop_back();
         void* p = block->ptr;
+        const size_t kept = block->size;
         lru_.erase(block);
-        cached_ -= size;
-        live_.emplace(p, size);
+        if (it->second.empty()) bySize_.erase(it);
+        cached_ -= kept;
+        live_.emplace(p, kept);
         ++hits_;
         return p;
       }
@@ -174,7 +179,7 @@ class ReusingCpuAllocator final : public c10::Allocator {
   const size_t limit_;
   mutable std::mutex mu_;
   mutable Lru lru_;
-  mutable std::unordered_map<size_t, std::vector<Lru::iterator>> bySize_;
+  mutable std::map<size_t, std::vector<Lru::iterator>> bySize_;  // never holds an empty vector
   mutable std::unordered_map<void*, size_t> live_;
   mutable size_t cached_ = 0;
   mutable int64_t hits_ = 0, misses_ = 0, evictions_ = 0;

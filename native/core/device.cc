@@ -1,5 +1,7 @@
 #include "core/device.h"
 
+#include <dlfcn.h>
+#include <link.h>
 #include <torch/version.h>
 
 #include <cstdlib>
@@ -11,6 +13,49 @@
 #include "core/onednn.h"
 
 namespace trajmatch {
+
+namespace {
+
+// OpenBLAS's pthread build (Debian's default BLAS) keeps a pool of its own beside libtorch's OpenMP
+// threads, and its idle workers spin in sched_yield for a while after every call: on a machine
+// with few cores they take the cores libtorch's threads need (a third of the system time of a
+// training run). libtorch already splits its ops over every core (at::parallel_for, which also
+// calls BLAS per chunk), so BLAS runs in the calling thread unless the user set its thread count.
+struct BlasThreads {
+  int threads = -1;  // -1: no OpenBLAS in the process
+  std::string reason;
+};
+
+int limitOpenBlas(dl_phdr_info* info, size_t, void* data) {
+  auto* out = static_cast<BlasThreads*>(data);
+  if (out->threads >= 0 || info->dlpi_name == nullptr || info->dlpi_name[0] == '\0') return 0;
+  void* lib = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+  if (!lib) return 0;
+  using SetThreads = void (*)(int);
+  using GetThreads = int (*)();
+  auto set = reinterpret_cast<SetThreads>(dlsym(lib, "openblas_set_num_threads"));
+  auto get = reinterpret_cast<GetThreads>(dlsym(lib, "openblas_get_num_threads"));
+  if (set && get) {
+    if (std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("GOTO_NUM_THREADS")) {
+      out->reason = "OPENBLAS_NUM_THREADS / GOTO_NUM_THREADS";
+    } else {
+      set(1);
+      out->reason = "one thread: libtorch parallelises its ops itself";
+    }
+    out->threads = get();
+  }
+  dlclose(lib);
+  return out->threads >= 0 ? 1 : 0;
+}
+
+const BlasThreads& configureBlasThreads() {
+  static BlasThreads state;
+  static std::once_flag once;
+  std::call_once(once, [] { dl_iterate_phdr(limitOpenBlas, &state); });
+  return state;
+}
+
+}  // namespace
 
 BackendInfo backendInfo() {
   BackendInfo info;
@@ -28,6 +73,9 @@ BackendInfo backendInfo() {
   info.oneDnnVersion = onednn.version;
   info.oneDnnEnabled = onednn.enabled;
   info.oneDnnReason = onednn.reason;
+  const auto& blas = configureBlasThreads();
+  info.openBlasThreads = blas.threads;
+  info.openBlasReason = blas.reason;
   return info;
 }
 
@@ -42,6 +90,7 @@ void initThreads() {
     }
   });
   at::init_num_threads();
+  configureBlasThreads();
 }
 
 torch::Device parseDevice(const std::string& name) {

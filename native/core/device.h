@@ -17,12 +17,15 @@ struct BackendInfo {
   std::string oneDnnVersion;  // the oneDNN libtorch uses for CPU convolutions ("" without one)
   bool oneDnnEnabled;         // ... and whether the engine uses it (see core/onednn.h)
   std::string oneDnnReason;
+  int64_t openBlasThreads;  // OpenBLAS's own thread count (-1 without OpenBLAS; see initThreads)
+  std::string openBlasReason;
 };
 
 BackendInfo backendInfo();
 
 // Gives the calling thread libtorch's intra-op thread count (OMP_NUM_THREADS, else one per core).
-// OpenMP keeps this per thread, and a thread that never calls it runs ops on one core.
+// OpenMP keeps this per thread, and a thread that never calls it runs ops on one core. Also, once,
+// OpenBLAS (where libtorch uses it) to one thread unless OPENBLAS_NUM_THREADS says otherwise.
 void initThreads();
 
 // Parses "cpu", "cuda" or "cuda:N". Throws std::invalid_argument naming the device when the

@@ -18,8 +18,11 @@ export function registerInfo(program: Command): void {
       output.print(`libtorch ${b.torchVersion} (${b.builtWithCuda ? 'CUDA build' : 'CPU-only build'}, ${b.cxx11Abi ? 'C++11' : 'pre-C++11'} ABI)`);
       output.print(`CUDA devices: ${b.cudaDeviceCount}; CPU threads: ${b.threads}; CUDA allocator statistics: ${b.deviceMemoryStats ? 'yes' : 'no'}`);
       output.print(`oneDNN (CPU convolutions): ${b.oneDnn.version ? `${b.oneDnn.version}, ${b.oneDnn.enabled ? 'on' : 'off'}: ${b.oneDnn.reason}` : 'none'}`);
+      output.print(`OpenBLAS: ${b.openBlas.threads === null ? 'not used' : `${b.openBlas.threads} thread(s) (${b.openBlas.reason})`}`);
       const a = b.cpuAllocator;
-      output.print(`CPU allocator: ${a.enabled ? `reuses freed blocks, up to ${Math.round(a.cacheLimit / 2 ** 20)} MiB kept` : 'libtorch\'s own'} (${a.reason})`);
+      output.print(
+        `CPU allocator: ${a.enabled ? `reuses freed blocks, up to ${Math.round(a.cacheLimit / 2 ** 20)} MiB kept` : "libtorch's own"} (${a.reason})`,
+      );
       output.print(`device 'auto' resolves to: ${auto}`);
     });
   });
