@@ -46,14 +46,17 @@ describe('distill', () => {
     expect(none.err).toContain(`from the config file ${config}: buffer.epochs=3, distill.lrImg=5, distill.ipc=3`);
   });
 
-  test('a hand-set --lr-img with MCT and tesla gets one line on the published scripts\' half step; a preset\'s or MTT\'s does not', () => {
+  test("a hand-set --lr-img with MCT and tesla gets one line on the published scripts' half step; a preset's or MTT's does not", () => {
     const line = /--lr-img 700 with MCT's tesla gradient: .* their --lr_img 1400 takes the step that --lr-img 700 takes here/;
     const mct = cli('distill', '--device', 'cpu', '--lr-img', '700', '--net-depth', '0');
     expect(mct.err).toMatch(line);
     expect(mct.err.split('\n').filter((l) => /with MCT's tesla gradient/.test(l))).toHaveLength(1);
     const config = writeConfig('lr.json', { distill: { lrImg: 700 } });
     expect(cli('distill', '--device', 'cpu', '--config', config, '--net-depth', '0').err).toContain(`${config}: distill.lrImg 700 with MCT's tesla gradient`);
-    for (const other of [['--method', 'mtt'], ['--grad-method', 'adjoint']]) {
+    for (const other of [
+      ['--method', 'mtt'],
+      ['--grad-method', 'adjoint'],
+    ]) {
       expect(cli('distill', '--device', 'cpu', '--lr-img', '700', ...other, '--net-depth', '0').err).not.toMatch(/tesla gradient/);
     }
     expect(cli('distill', '--device', 'cpu', '--preset', 'cifar10-ipc1-mct', '--net-depth', '0').err).not.toMatch(/tesla gradient/);

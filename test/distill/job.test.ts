@@ -103,7 +103,12 @@ test('the job reports every setting it applies with its source, and lists the pr
     /network\.depth/,
   );
   expect(none).toEqual([
-    { type: 'settings', preset: null, settings: [expect.objectContaining({ path: 'data.device' }), expect.objectContaining({ path: 'network.depth' })] },
+    {
+      type: 'settings',
+      preset: null,
+      notes: [],
+      settings: [expect.objectContaining({ path: 'data.device' }), expect.objectContaining({ path: 'network.depth' })],
+    },
   ]);
   await expect(runDistillJob({ preset: 'fashion-mnist-cpu', noPreset: true })).rejects.toThrow(
     "preset 'fashion-mnist-cpu' and noPreset both given: choose one",
