@@ -13,7 +13,8 @@ torch::Tensor normalizeImages(const torch::Tensor& pixels, const std::vector<dou
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(pixels.device());
   const auto m = torch::tensor(std::vector<float>(mean.begin(), mean.end())).to(opts).view({1, channels, 1, 1});
   const auto s = torch::tensor(std::vector<float>(std.begin(), std.end())).to(opts).view({1, channels, 1, 1});
-  return (pixels.to(torch::kFloat32).div_(255.0f) - m).div_(s);
+  // in place: no second image-set-sized temporary (the same arithmetic as (x / 255 - m) / s)
+  return pixels.to(torch::kFloat32).div_(255.0f).sub_(m).div_(s);
 }
 
 }  // namespace trajmatch::data
