@@ -53,6 +53,12 @@ export function findTorchPython(): { python: string } | { reason: string } {
   return { reason: `no Python with torch (${tried.join('; ')}); install python3-torch (Debian) or set TRAJMATCH_PYTHON` };
 }
 
+/** The reference's row of the same cell as a timing of ours, where the reference ran it. */
+export function referenceRowFor(reference: ReferenceResult | null, cell: TimingCell): ReferenceRow | undefined {
+  if (!reference?.available) return undefined;
+  return reference.rows.find((x) => x.gradMethod === cell.gradMethod && x.ipc === cell.ipc && x.synSteps === cell.synSteps);
+}
+
 /** Runs the reference's cells (those of `cells` it has a loop for) one process each. */
 export function runReference(script: string, job: Omit<TimingJob, 'cell'>, cells: readonly TimingCell[]): ReferenceResult {
   if (!fs.existsSync(script)) return { available: false, script, reason: `${script} not found` };

@@ -8,6 +8,7 @@ import * as path from 'path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { BenchReport, BenchSection } from './run';
+import { referenceRowFor } from './reference';
 import type { TimingResult } from './timing';
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -64,9 +65,13 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
     tesla: 'MCT (constant memory, published code)',
     adjoint: 'ours (exact, recomputed)',
   };
-  const refRow = (t: TimingResult) =>
-    r.reference?.available ? r.reference.rows.find((x) => x.gradMethod === t.gradMethod && x.ipc === t.ipc && x.synSteps === t.synSteps) : undefined;
-  const faults = (n: number) => Math.round(n).toLocaleString('en-US');
+  // the columns a timing of ours and the reference's share
+  const measured = (x: Pick<TimingResult, 'msPerIteration' | 'minorFaultsPerIteration' | 'userSeconds' | 'systemSeconds' | 'peakRssBytes'>) => [
+    x.msPerIteration.toFixed(1),
+    Math.round(x.minorFaultsPerIteration).toLocaleString('en-US'),
+    `${x.userSeconds.toFixed(2)} / ${x.systemSeconds.toFixed(2)}`,
+    mib(x.peakRssBytes),
+  ];
   parts.push(
     r.timing.length === 0
       ? '<p class="missing">not measured</p>'
@@ -86,17 +91,14 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
             'reference / ours',
           ],
           r.timing.map((t) => {
-            const ref = refRow(t);
+            const ref = referenceRowFor(r.reference, t);
             return [
               t.gradMethod,
               usedBy[t.gradMethod],
               t.ipc,
               t.synSteps,
               t.batchSyn ?? 'all',
-              t.msPerIteration.toFixed(1),
-              faults(t.minorFaultsPerIteration),
-              `${t.userSeconds.toFixed(2)} / ${t.systemSeconds.toFixed(2)}`,
-              mib(t.peakRssBytes),
+              ...measured(t),
               mib(t.peakDeviceBytes),
               ref ? ref.msPerIteration.toFixed(1) : 'n/a',
               ref ? (ref.msPerIteration / t.msPerIteration).toFixed(2) : 'n/a',
@@ -184,18 +186,7 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
               'torch',
               'threads',
             ],
-            r.reference.rows.map((x) => [
-              x.gradMethod,
-              x.ipc,
-              x.synSteps,
-              x.batchSyn ?? 'all',
-              x.msPerIteration.toFixed(1),
-              faults(x.minorFaultsPerIteration),
-              `${x.userSeconds.toFixed(2)} / ${x.systemSeconds.toFixed(2)}`,
-              mib(x.peakRssBytes),
-              x.torch,
-              x.threads,
-            ]),
+            r.reference.rows.map((x) => [x.gradMethod, x.ipc, x.synSteps, x.batchSyn ?? 'all', ...measured(x), x.torch, x.threads]),
           )
         : `<p class="missing">not available: ${esc(r.reference.reason)}</p>`,
   );

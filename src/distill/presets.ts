@@ -88,7 +88,7 @@ const IPC10_GPU_DISTILL: DistillOptions = {
 export const PRESETS: Record<string, Preset> = {
   // ours, for this engine's default job
   'fashion-mnist-cpu': {
-    description: 'Fashion-MNIST IPC 1, MCT, sized for a 2-core CPU (about 6 minutes; ours)',
+    description: 'Fashion-MNIST IPC 1, MCT, sized for a 2-core CPU (about 4 minutes; ours)',
     source: 'ours',
     data: { dataset: 'fashion-mnist' },
     network: { netWidth: 32 },

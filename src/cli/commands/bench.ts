@@ -1,6 +1,7 @@
 /** `trajmatch bench` (npm run bench): MTT vs MCT, with a JSON file of every figure and an HTML report. */
 import { Command } from 'commander';
 import * as path from 'path';
+import { referenceRowFor } from '../../bench/reference';
 import { benchOptionsSchema, runBench } from '../../bench/run';
 import { parseOptions } from '../../config/validate';
 import { checkOutputDir } from '../../io/output-path';
@@ -36,9 +37,8 @@ export function registerBench(program: Command): void {
           signal: ac.signal,
         });
         output.result(report, () => {
-          const ref = report.reference?.available ? report.reference.rows : [];
           for (const t of report.timing) {
-            const r = ref.find((x) => x.gradMethod === t.gradMethod && x.ipc === t.ipc && x.synSteps === t.synSteps);
+            const r = referenceRowFor(report.reference, t);
             output.print(
               `${t.gradMethod.padEnd(8)} IPC ${t.ipc}: ${t.msPerIteration.toFixed(1)} ms/iteration, ${Math.round(t.minorFaultsPerIteration)} page faults/iteration, ` +
                 `${t.userSeconds.toFixed(2)} s user + ${t.systemSeconds.toFixed(2)} s system, peak ${(t.peakRssBytes / 2 ** 20).toFixed(0)} MiB resident` +
