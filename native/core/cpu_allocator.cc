@@ -7,7 +7,6 @@
 #include <torch/version.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <list>
 #include <map>
 #include <mutex>
@@ -83,18 +82,6 @@ class ReusingCpuAllocator final : public c10::Allocator {
     s.misses = misses_;
     s.evictions = evictions_;
     return s;
-  }
-
-  void empty() {
-    std::vector<void*> out;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& b : lru_) out.push_back(b.ptr);
-      lru_.clear();
-      bySize_.clear();
-      cached_ = 0;
-    }
-    for (void* p : out) c10::free_cpu(p);
   }
 
   static ReusingCpuAllocator* instance;
@@ -245,10 +232,6 @@ CpuAllocatorState cpuAllocatorState() {
     s.evictions = live.evictions;
   }
   return s;
-}
-
-void emptyCpuCache() {
-  if (ReusingCpuAllocator::instance) ReusingCpuAllocator::instance->empty();
 }
 
 }  // namespace trajmatch

@@ -29,13 +29,11 @@ struct CpuAllocatorState {
 
 // Installs the reusing allocator once, unless TRAJMATCH_CPU_ALLOCATOR=system. The cache limit is
 // TRAJMATCH_CPU_CACHE_MIB (default kDefaultCacheMiB); beyond it the least recently freed blocks are
-// given back. Throws std::invalid_argument for a malformed variable.
+// given back. A malformed variable keeps libtorch's allocator, and the state's reason says why
+// (loading the addon must not fail over a tuning knob).
 void installCpuAllocator();
 
 CpuAllocatorState cpuAllocatorState();
-
-// Gives every cached block back to the system (what is in use stays).
-void emptyCpuCache();
 
 constexpr int64_t kDefaultCacheMiB = 1024;
 
