@@ -11,6 +11,8 @@ import type { BenchReport, BenchSection } from './run';
 import { referenceRowFor } from './reference';
 import type { TimingResult } from './timing';
 
+const MEASURED_HEADERS = ['ms / iteration (median)', 'page faults / iteration', 'user / system CPU s', 'peak resident MiB'];
+
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const mib = (b: number | null | undefined) => (b === null || b === undefined ? 'n/a' : (b / 2 ** 20).toFixed(1));
 const pct = (v: number) => (100 * v).toFixed(2);
@@ -65,7 +67,7 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
     tesla: 'MCT (constant memory, published code)',
     adjoint: 'ours (exact, recomputed)',
   };
-  // the columns a timing of ours and the reference's share
+  // the columns a timing of ours and the reference's share, under MEASURED_HEADERS
   const measured = (x: Pick<TimingResult, 'msPerIteration' | 'minorFaultsPerIteration' | 'userSeconds' | 'systemSeconds' | 'peakRssBytes'>) => [
     x.msPerIteration.toFixed(1),
     Math.round(x.minorFaultsPerIteration).toLocaleString('en-US'),
@@ -76,20 +78,7 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
     r.timing.length === 0
       ? '<p class="missing">not measured</p>'
       : table(
-          [
-            'gradient method',
-            'used by',
-            'IPC',
-            'syn_steps',
-            'batch_syn',
-            'ms / iteration (median)',
-            'page faults / iteration',
-            'user / system CPU s',
-            'peak resident MiB',
-            'peak device MiB',
-            'PyTorch eager ms',
-            'reference / ours',
-          ],
+          ['gradient method', 'used by', 'IPC', 'syn_steps', 'batch_syn', ...MEASURED_HEADERS, 'peak device MiB', 'PyTorch eager ms', 'reference / ours'],
           r.timing.map((t) => {
             const ref = referenceRowFor(r.reference, t);
             return [
@@ -174,18 +163,7 @@ export async function renderReport(r: BenchReport, outDir: string): Promise<stri
       : r.reference.available
         ? `<p class="meta">${esc(r.reference.script)} with ${esc(r.reference.python)}</p>` +
           table(
-            [
-              'gradient method',
-              'IPC',
-              'syn_steps',
-              'batch_syn',
-              'ms / iteration (median)',
-              'page faults / iteration',
-              'user / system CPU s',
-              'peak resident MiB',
-              'torch',
-              'threads',
-            ],
+            ['gradient method', 'IPC', 'syn_steps', 'batch_syn', ...MEASURED_HEADERS, 'torch', 'threads'],
             r.reference.rows.map((x) => [x.gradMethod, x.ipc, x.synSteps, x.batchSyn ?? 'all', ...measured(x), x.torch, x.threads]),
           )
         : `<p class="missing">not available: ${esc(r.reference.reason)}</p>`,
