@@ -36,7 +36,7 @@ describe('the CPU allocator', () => {
     const system = runProbe({ TRAJMATCH_CPU_ALLOCATOR: 'system' });
     // printed for the log: the figure this test guards
     console.log(
-      `page faults per iteration (unroll + tesla + adjoint, 3 steps, 20 images, ConvNet width 32): reuse ${reuse.faultsPerIteration}, ` +
+      `page faults per iteration (unroll + tesla + adjoint, 5 steps, 20 images, ConvNet width 32): reuse ${reuse.faultsPerIteration}, ` +
         `libtorch's own ${system.faultsPerIteration}; system CPU s per iteration ${reuse.systemSecondsPerIteration.toFixed(3)} vs ${system.systemSecondsPerIteration.toFixed(3)}`,
     );
     expect(reuse.allocator).toMatchObject({ enabled: true, evictions: 0 });
